@@ -1,0 +1,40 @@
+// Two bundles: the extension host (Node, CommonJS, `vscode` external) and the webview apps (browser IIFE).
+// Type checking is separate (`npm run typecheck`); esbuild only strips types.
+import * as esbuild from 'esbuild';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+const common = { bundle: true, minify: production, sourcemap: !production, logLevel: 'info' };
+
+const extension = {
+  ...common,
+  entryPoints: ['src/extension.ts'],
+  outfile: 'dist/extension.js',
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // onnxruntime-node carries native .node binaries that cannot be bundled.
+  external: ['vscode', 'onnxruntime-node'],
+};
+
+const webviews = {
+  ...common,
+  entryPoints: { dashboard: 'webview/dashboard/main.ts' },
+  outdir: 'dist/webview',
+  platform: 'browser',
+  format: 'iife',
+  target: 'es2022',
+};
+
+// A production build starts clean so no stale source maps end up in the .vsix.
+if (production) rmSync('dist', { recursive: true, force: true });
+mkdirSync('dist/webview', { recursive: true });
+cpSync('media/webview.css', 'dist/webview/webview.css');
+
+if (watch) {
+  for (const opts of [extension, webviews]) await (await esbuild.context(opts)).watch();
+} else {
+  await Promise.all([esbuild.build(extension), esbuild.build(webviews)]);
+}

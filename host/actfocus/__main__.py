@@ -1,0 +1,3 @@
+from actfocus.cli import main
+
+raise SystemExit(main())
