@@ -14,7 +14,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="ActFocus training host: train LLM agents with PPO/GRPO and ActFocus token weighting.",
     )
     parser.add_argument("--version", action="version", version=f"actfocus {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from actfocus.envs.play import register as register_play
+
+    register_play(sub)
     return parser
 
 
