@@ -74,6 +74,10 @@ class TextEnv(ABC):
     def expert_actions(self) -> list[str]:
         """Actions an expert would take from the current state (may be empty when nothing is left)."""
 
+    @abstractmethod
+    def random_action(self, rng) -> str:
+        """A random action of the right shape (legal or not): the noise in imperfect demonstrations."""
+
     def _is_success(self) -> bool:
         return self.success
 

@@ -158,3 +158,6 @@ class FrozenLakeEnv(TextEnv):
 
     def expert_actions(self) -> list[str]:
         return self.shortest_path()
+
+    def random_action(self, rng) -> str:
+        return ACTION_NAMES[int(rng.integers(4))]

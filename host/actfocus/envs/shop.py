@@ -276,6 +276,14 @@ class ShopEnv(TextEnv):
             info["shop_reward"] = dict(self.reward_info)
         return obs, reward, done, info
 
+    def random_action(self, rng) -> str:
+        acts = self.admissible()
+        a = acts[int(rng.integers(len(acts)))]
+        if a.startswith("search["):
+            words = tokens(self.goal.instruction)
+            return "search[" + " ".join(words[int(i)] for i in rng.integers(len(words), size=3)) + "]"
+        return a
+
     # ---- expert ----
     def _expert_query(self) -> str:
         return " ".join(self.goal.attributes) + " " + self.goal.category

@@ -177,5 +177,8 @@ class SokobanEnv(TextEnv):
             rows.append("".join(row))
         return "\n".join(rows)
 
+    def random_action(self, rng) -> str:
+        return list(ACTION_NAMES.values())[int(rng.integers(4))]
+
     def expert_actions(self) -> list[str]:
         return solve(self.walls, self.targets, self.player, frozenset(self.boxes), self.actions_left()) or []

@@ -181,6 +181,10 @@ class SudokuEnv(TextEnv):
                     empty.append(f"({r + 1},{c + 1}): {' '.join(map(str, cand)) or 'none'}")
         return "\n".join(lines) + "\nValid digits per empty cell: " + ("; ".join(empty) or "none")
 
+    def random_action(self, rng) -> str:
+        r, c, v = (int(x) for x in rng.integers(1, self.n + 1, size=3))
+        return f"{r},{c},{v}"
+
     def expert_actions(self) -> list[str]:
         # Cells whose current value differs from the unique solution, empty ones first.
         wrong = [(r, c) for r in range(self.n) for c in range(self.n) if self.grid[r][c] and self.grid[r][c] != self.solution[r][c]]

@@ -1,0 +1,52 @@
+"""ActFocus token weights (method.md §4).
+
+reasoning: w = alpha; action: w = 1 + beta * sigmoid((s - mu) / sigma), with mu and sigma the mean and
+(population) standard deviation of the signal s over all action tokens of the step's batch,
+sigma = sqrt(var + eps); other tokens: `other_weight` (default 1). Weights are constants (no gradient).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from actfocus.algos.roles import ACTION, OTHER, REASONING
+
+SIGNALS = ("energy", "ref_entropy", "policy_nll", "logprob_shift")
+
+
+def action_signal(name: str, *, energy, ref_entropy, old_logprob, ref_logprob) -> torch.Tensor:
+    if name == "energy":
+        return energy
+    if name == "ref_entropy":
+        return ref_entropy
+    if name == "policy_nll":
+        return -old_logprob
+    if name == "logprob_shift":
+        return old_logprob - ref_logprob
+    raise ValueError(f"signal: {name!r} is not allowed; choose one of {', '.join(SIGNALS)}")
+
+
+def batch_signal_stats(signal: torch.Tensor, roles: torch.Tensor, eps: float) -> tuple[float, float] | None:
+    """(mu, sigma) over the action tokens, or None when the batch has no action token."""
+    s = signal[roles == ACTION].double()
+    if s.numel() == 0:
+        return None
+    return float(s.mean()), float(torch.sqrt(s.var(unbiased=False) + eps))
+
+
+def actfocus_weights(roles: torch.Tensor, signal: torch.Tensor, alpha: float, beta: float, eps: float = 1e-6,
+                     other_weight: float = 1.0, stats: tuple[float, float] | None = None) -> torch.Tensor:
+    """Per-token weights (float32, detached). `stats` overrides the batch (mu, sigma) — for previews."""
+    w = torch.empty(roles.shape, dtype=torch.float32)
+    w[roles == REASONING] = alpha
+    w[roles == OTHER] = other_weight
+    act = roles == ACTION
+    if bool(act.any()):
+        mu, sd = stats if stats is not None else batch_signal_stats(signal, roles, eps)  # type: ignore[misc]
+        z = (signal[act].double() - mu) / sd
+        w[act] = (1.0 + beta * torch.sigmoid(z)).float()
+    return w.detach()
+
+
+def uniform_weights(roles: torch.Tensor) -> torch.Tensor:
+    return torch.ones(roles.shape, dtype=torch.float32)

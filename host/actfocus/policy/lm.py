@@ -1,0 +1,186 @@
+"""One interface over the policies: the built-in TinyLM with its tokenizer, or a Hugging Face causal LM.
+
+Everything above this module (rollouts, losses, energy) sees only `LanguageModel`:
+  hidden(ids, attention_mask, past) -> (h, past)   final hidden states, KV cache
+  logits(h)                                         vocabulary logits for chosen positions only
+  values(h)                                         critic values (models built with a value head)
+and a chat interface (render a conversation to ids, decode, token offsets).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from actfocus.policy.model import ModelConfig, TinyLM
+from actfocus.policy.tokenizer import Tokenizer
+
+Messages = list[tuple[str, str]]  # (role, text) with role in system/user/assistant
+
+
+class LanguageModel(nn.Module):
+    eos_id: int
+
+    def hidden(self, ids, attention_mask, past=None):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def logits(self, h):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def values(self, h):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def prompt_ids(self, messages: Messages) -> list[int]:  # pragma: no cover - interface
+        """Ids of the conversation followed by the assistant's generation prompt."""
+        raise NotImplementedError
+
+    def decode(self, ids: list[int]) -> str:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def is_stop(self, token_id: int) -> bool:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def token_offsets(self, ids: list[int]) -> tuple[str, list[tuple[int, int]]]:
+        """Decoded text of a generated response and each token's character range in it."""
+        offsets, prev = [], 0
+        for i in range(len(ids)):
+            n = len(self.decode(ids[: i + 1]))
+            offsets.append((prev, max(prev, n)))
+            prev = max(prev, n)
+        return self.decode(ids), offsets
+
+    def with_value_head(self) -> "LanguageModel":  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class BuiltinLM(LanguageModel):
+    def __init__(self, tokenizer: Tokenizer, config: ModelConfig, value_head: bool = False):
+        super().__init__()
+        self.tokenizer = tokenizer
+        self.net = TinyLM(config, value_head=value_head)
+        self.eos_id = tokenizer.eos_id
+
+    def hidden(self, ids, attention_mask, past=None):
+        return self.net.hidden(ids, attention_mask, past)
+
+    def logits(self, h):
+        return self.net.logits(h)
+
+    def values(self, h):
+        return self.net.values(h)
+
+    def prompt_ids(self, messages: Messages) -> list[int]:
+        return self.tokenizer.render_chat(messages) + self.tokenizer.generation_prompt()
+
+    def decode(self, ids):
+        return self.tokenizer.decode(ids)
+
+    def token_offsets(self, ids):
+        # Token texts concatenate exactly: no quadratic re-decoding needed.
+        offsets, pos = [], 0
+        for i in ids:
+            n = len(self.tokenizer.token_text(i))
+            offsets.append((pos, pos + n))
+            pos += n
+        return self.decode(ids), offsets
+
+    def is_stop(self, token_id: int) -> bool:
+        return token_id in (self.tokenizer.answer_close_id, self.tokenizer.eos_id)
+
+    def with_value_head(self) -> "BuiltinLM":
+        critic = BuiltinLM(self.tokenizer, self.net.config, value_head=True)
+        critic.net.load_state_dict(self.net.state_dict(), strict=False)
+        return critic
+
+    # ---- persistence: a folder with config.json, tokenizer.json, model.pt ----
+    def save(self, folder: str) -> None:
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "config.json"), "w") as f:
+            json.dump({"type": "actfocus-builtin", "model": self.net.config.to_dict()}, f, indent=2)
+        self.tokenizer.save(os.path.join(folder, "tokenizer.json"))
+        torch.save(self.net.state_dict(), os.path.join(folder, "model.pt"))
+
+    @classmethod
+    def load(cls, folder: str) -> "BuiltinLM":
+        with open(os.path.join(folder, "config.json")) as f:
+            cfg = json.load(f)
+        if cfg.get("type") != "actfocus-builtin":
+            raise ValueError(f"{folder}: not a built-in ActFocus model folder")
+        lm = cls(Tokenizer.load(os.path.join(folder, "tokenizer.json")), ModelConfig(**cfg["model"]))
+        state = torch.load(os.path.join(folder, "model.pt"), map_location="cpu", weights_only=True)
+        lm.net.load_state_dict({k: v for k, v in state.items() if not k.startswith("value.")})
+        return lm
+
+
+class HFLM(LanguageModel):
+    """A Hugging Face causal LM (local path or an in-memory model) with its tokenizer and chat template."""
+
+    def __init__(self, model, tokenizer, value_head: bool = False):
+        super().__init__()
+        self.model = model
+        self.tok = tokenizer
+        self.eos_id = tokenizer.eos_token_id
+        self.value = nn.Linear(model.config.hidden_size, 1) if value_head else None
+        self._answer_close = "</answer>"
+
+    @classmethod
+    def from_pretrained(cls, path: str, dtype: torch.dtype | None = None) -> "HFLM":
+        if not os.path.isdir(path):
+            raise ValueError(f"model path {path!r} is not a folder (a local Hugging Face model is expected)")
+        from transformers import AutoModelForCausalLM, AutoTokenizer  # optional extra: actfocus[hf]
+
+        tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, torch_dtype=dtype)
+        return cls(model, tok)
+
+    def hidden(self, ids, attention_mask, past=None):
+        P = 0 if past is None else past.get_seq_length()
+        pos = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)[:, P:]
+        out = self.model.base_model(input_ids=ids, attention_mask=attention_mask, position_ids=pos,
+                                    past_key_values=past, use_cache=True)
+        return out.last_hidden_state, out.past_key_values
+
+    def logits(self, h):
+        return self.model.get_output_embeddings()(h).float()
+
+    def values(self, h):
+        assert self.value is not None, "model has no value head"
+        return self.value(h.to(self.value.weight.dtype)).squeeze(-1).float()
+
+    def prompt_ids(self, messages: Messages) -> list[int]:
+        conv = [{"role": r, "content": t} for r, t in messages]
+        ids = self.tok.apply_chat_template(conv, add_generation_prompt=True, tokenize=True)
+        return list(ids["input_ids"] if isinstance(ids, dict) else ids)
+
+    def decode(self, ids):
+        return self.tok.decode(ids, skip_special_tokens=False)
+
+    def is_stop(self, token_id: int) -> bool:
+        # Tag boundaries need not be token boundaries in a BPE vocabulary: rollouts also stop on text.
+        return token_id == self.eos_id
+
+    def stops_on_text(self, text: str) -> bool:
+        return text.rstrip().endswith(self._answer_close)
+
+    def with_value_head(self) -> "HFLM":
+        critic = HFLM(copy.deepcopy(self.model), self.tok, value_head=True)
+        return critic
+
+
+@dataclass
+class PolicySpec:
+    kind: str = "builtin"  # builtin | hf
+    path: str | None = None
+
+
+def load_policy(path: str) -> LanguageModel:
+    if os.path.isfile(os.path.join(path, "config.json")):
+        with open(os.path.join(path, "config.json")) as f:
+            if json.load(f).get("type") == "actfocus-builtin":
+                return BuiltinLM.load(path)
+    return HFLM.from_pretrained(path)

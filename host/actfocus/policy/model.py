@@ -1,0 +1,95 @@
+"""The built-in policy: a small decoder-only transformer in plain PyTorch, sized for 2 CPU cores.
+
+Pre-LayerNorm blocks, learned positions, tied embeddings, a KV cache for generation, and an optional
+scalar value head (the PPO critic is a second instance with `value_head=True`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int = 2048
+    d_model: int = 128
+    n_layer: int = 4
+    n_head: int = 4
+    max_seq_len: int = 1536
+    dropout: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Block(nn.Module):
+    def __init__(self, c: ModelConfig):
+        super().__init__()
+        self.n_head = c.n_head
+        self.ln1 = nn.LayerNorm(c.d_model)
+        self.qkv = nn.Linear(c.d_model, 3 * c.d_model)
+        self.proj = nn.Linear(c.d_model, c.d_model)
+        self.ln2 = nn.LayerNorm(c.d_model)
+        self.mlp = nn.Sequential(nn.Linear(c.d_model, 4 * c.d_model), nn.GELU(), nn.Linear(4 * c.d_model, c.d_model))
+
+    def forward(self, x, mask, past):
+        B, T, D = x.shape
+        q, k, v = self.qkv(self.ln1(x)).view(B, T, 3, self.n_head, D // self.n_head).permute(2, 0, 3, 1, 4)
+        if past is not None:
+            k = torch.cat([past[0], k], dim=2)
+            v = torch.cat([past[1], v], dim=2)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        x = x + self.proj(y.transpose(1, 2).reshape(B, T, D))
+        x = x + self.mlp(self.ln2(x))
+        return x, (k, v)
+
+
+class TinyLM(nn.Module):
+    def __init__(self, config: ModelConfig, value_head: bool = False):
+        super().__init__()
+        self.config = config
+        self.tok = nn.Embedding(config.vocab_size, config.d_model)
+        self.pos = nn.Embedding(config.max_seq_len, config.d_model)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
+        self.ln_f = nn.LayerNorm(config.d_model)
+        self.value = nn.Linear(config.d_model, 1) if value_head else None
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(m):
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, std=0.02)
+        if isinstance(m, nn.Linear) and m.bias is not None:
+            nn.init.zeros_(m.bias)
+
+    def hidden(self, ids: torch.Tensor, attention_mask: torch.Tensor, past=None):
+        """ids [B,T] (new tokens), attention_mask [B, P+T] over past+new (1 = real token, left padding).
+
+        Returns final hidden states [B,T,D] and the new cache."""
+        B, T = ids.shape
+        P = 0 if past is None else past[0][0].shape[2]
+        pos = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)[:, P:]
+        if int(pos.max()) >= self.config.max_seq_len:
+            raise ValueError(f"sequence of {int(pos.max()) + 1} tokens exceeds max_seq_len {self.config.max_seq_len}")
+        x = self.tok(ids) + self.pos(pos)
+        causal = torch.ones(T, P + T, dtype=torch.bool, device=ids.device).tril(P)
+        mask = causal[None, None] & attention_mask[:, None, None, :].bool()
+        # A left-padding query row with no visible key would give NaN; let it see itself.
+        cols = torch.arange(P + T, device=ids.device)
+        mask = mask | (cols[None, :] == torch.arange(T, device=ids.device)[:, None] + P)[None, None]
+        new_past = []
+        for i, block in enumerate(self.blocks):
+            x, kv = block(x, mask, None if past is None else past[i])
+            new_past.append(kv)
+        return self.ln_f(x), new_past
+
+    def logits(self, h: torch.Tensor) -> torch.Tensor:
+        return h @ self.tok.weight.T
+
+    def values(self, h: torch.Tensor) -> torch.Tensor:
+        assert self.value is not None, "model has no value head"
+        return self.value(h).squeeze(-1)

@@ -1,0 +1,100 @@
+"""Warm start (`actfocus pretrain`): supervised fine-tuning on expert demonstrations with templated,
+deliberately imperfect reasoning, so a small model starts clearly above zero but far from solved.
+
+Each demonstration turn is the expert's next action(s); with probability `noise` the turn's actions are
+replaced by random ones, and the reasoning is a short generic template — the model learns the format
+and a decent policy, not a perfect one.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+
+from actfocus.envs import make_env
+from actfocus.policy.lm import BuiltinLM
+from actfocus.policy.model import ModelConfig
+from actfocus.policy.tokenizer import Tokenizer
+
+TEMPLATES = (
+    "I look at the state and plan the next moves: {acts}.",
+    "Let me think about where I am and what to do. I will go with {acts}.",
+    "The best option now seems to be {acts}.",
+    "Checking the board again, {acts} should bring me closer to the goal.",
+)
+
+
+def demonstrations(env_name: str, env_config: dict, episodes: int, noise: float, seed: int) -> list[tuple[list[tuple[str, str]], str]]:
+    rng = np.random.default_rng(seed)
+    prng = random.Random(seed)
+    demos = []
+    for ep in range(episodes):
+        env = make_env(env_name, **env_config)
+        messages = [("system", env.system_prompt()), ("user", env.reset(1_000_000 + seed * 100_000 + ep))]
+        while not env.done:
+            k = min(env.config.max_actions_per_turn, env.actions_left())
+            acts = env.expert_actions()[:k]
+            if not acts or rng.random() < noise:
+                acts = [env.random_action(rng) for _ in range(max(1, min(k, len(acts) or 1)))]
+            reasoning = prng.choice(TEMPLATES).format(acts=" then ".join(acts))
+            text = f"<think>{reasoning}</think><answer>{' || '.join(acts)}</answer>"
+            demos.append((list(messages), text))
+            obs, _, _, _ = env.step(text)
+            messages += [("assistant", text), ("user", obs)]
+    return demos
+
+
+def build_tokenizer(demos, vocab_size: int) -> Tokenizer:
+    texts = []
+    for messages, response in demos:
+        texts += [t for _, t in messages] + [response]
+    return Tokenizer.train(texts, vocab_size)
+
+
+def pretrain(env_name: str, env_config: dict | None = None, *, steps: int = 300, episodes: int = 400, noise: float = 0.3,
+             batch_size: int = 16, lr: float = 1e-3, seed: int = 0, model_config: ModelConfig | None = None,
+             max_context: int = 1536, log=None) -> BuiltinLM:
+    env_config = env_config or {}
+    torch.manual_seed(seed)
+    demos = demonstrations(env_name, env_config, episodes, noise, seed)
+    tok = build_tokenizer(demos, (model_config or ModelConfig()).vocab_size)
+    cfg = model_config or ModelConfig()
+    cfg.vocab_size = tok.vocab_size
+    lm = BuiltinLM(tok, cfg)
+    samples = []
+    for messages, response in demos:
+        prompt = lm.prompt_ids(messages)
+        resp = tok.encode(response) + [tok.eos_id]
+        if len(prompt) + len(resp) > max_context:
+            prompt = prompt[-(max_context - len(resp)):]
+        samples.append((prompt, resp))
+    opt = torch.optim.AdamW(lm.parameters(), lr=lr, weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 20) * max(0.1, 1 - s / steps))
+    g = random.Random(seed)
+    lm.train()
+    for step in range(steps):
+        batch = [samples[g.randrange(len(samples))] for _ in range(batch_size)]
+        L = max(len(p) + len(r) for p, r in batch)
+        ids = torch.full((len(batch), L), tok.pad_id, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        tgt_mask = torch.zeros_like(ids, dtype=torch.bool)
+        for i, (p, r) in enumerate(batch):
+            seq = p + r
+            ids[i, : len(seq)] = torch.tensor(seq)
+            mask[i, : len(seq)] = 1
+            tgt_mask[i, len(p) : len(seq)] = True
+        h, _ = lm.hidden(ids, mask)
+        pos = tgt_mask[:, 1:].nonzero()  # positions t predicting token t+1
+        logits = lm.logits(h[pos[:, 0], pos[:, 1]])
+        loss = torch.nn.functional.cross_entropy(logits, ids[pos[:, 0], pos[:, 1] + 1])
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(lm.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        if log and (step % 50 == 0 or step == steps - 1):
+            log(step, loss.item())
+    lm.eval()
+    return lm
