@@ -6,12 +6,13 @@ import torch
 
 
 def grpo_advantages(rewards: torch.Tensor, group_ids: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
-    """(R - mean_group R) / (std_group R + eps), std unbiased as in GRPO; a group of one gets 0."""
+    """(R - mean_group R) / (std_group R + eps), std unbiased as in GRPO. A group of one, or one whose
+    rewards are all equal, gets 0 (no signal), also when eps = 0."""
     adv = torch.zeros_like(rewards, dtype=torch.float64)
     r = rewards.double()
     for g in torch.unique(group_ids):
         m = group_ids == g
-        if int(m.sum()) < 2:
+        if int(m.sum()) < 2 or bool((r[m] == r[m][0]).all()):
             continue
         adv[m] = (r[m] - r[m].mean()) / (r[m].std(unbiased=True) + eps)
     return adv.to(rewards.dtype if rewards.is_floating_point() else torch.float32)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-REASONING, ACTION, OTHER = 0, 1, 2
-ROLE_NAMES = ("reasoning", "action", "other")
+import json
+from importlib import resources
+
+# Codes are indices into hparams.json's token_roles, shared with the extension.
+ROLE_NAMES = tuple(json.loads(resources.files("actfocus").joinpath("hparams.json").read_text())["token_roles"])
+REASONING, ACTION, OTHER = (ROLE_NAMES.index(n) for n in ("reasoning", "action", "other"))
 _CODE = {name: i for i, name in enumerate(ROLE_NAMES)}
 
 

@@ -10,9 +10,9 @@ and a chat interface (render a conversation to ids, decode, token offsets).
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import os
-from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -95,6 +95,9 @@ class BuiltinLM(LanguageModel):
     def with_value_head(self) -> "BuiltinLM":
         critic = BuiltinLM(self.tokenizer, self.net.config, value_head=True)
         critic.net.load_state_dict(self.net.state_dict(), strict=False)
+        # The critic starts from the policy's trunk and predicts 0: deterministic, whatever the RNG state.
+        torch.nn.init.zeros_(critic.net.value.weight)
+        torch.nn.init.zeros_(critic.net.value.bias)
         return critic
 
     # ---- persistence: a folder with config.json, tokenizer.json, model.pt ----
@@ -127,6 +130,9 @@ class HFLM(LanguageModel):
         self.eos_id = tokenizer.eos_token_id
         self.value = nn.Linear(model.config.hidden_size, 1) if value_head else None
         self._answer_close = "</answer>"
+        # transformers renamed `past_key_values` to `cache` in 5.x; accept both.
+        params = inspect.signature(model.base_model.forward).parameters
+        self._cache_arg = "cache" if "cache" in params else "past_key_values"
 
     @classmethod
     def from_pretrained(cls, path: str, dtype: torch.dtype | None = None) -> "HFLM":
@@ -141,8 +147,8 @@ class HFLM(LanguageModel):
     def hidden(self, ids, attention_mask, past=None):
         P = 0 if past is None else past.get_seq_length()
         pos = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)[:, P:]
-        out = self.model.base_model(input_ids=ids, attention_mask=attention_mask, position_ids=pos,
-                                    past_key_values=past, use_cache=True)
+        out = self.model.base_model(input_ids=ids, attention_mask=attention_mask, position_ids=pos, use_cache=True,
+                                    **{self._cache_arg: past})
         return out.last_hidden_state, out.past_key_values
 
     def logits(self, h):
@@ -155,7 +161,8 @@ class HFLM(LanguageModel):
     def prompt_ids(self, messages: Messages) -> list[int]:
         conv = [{"role": r, "content": t} for r, t in messages]
         ids = self.tok.apply_chat_template(conv, add_generation_prompt=True, tokenize=True)
-        return list(ids["input_ids"] if isinstance(ids, dict) else ids)
+        # transformers 5 returns a BatchEncoding here, 4.x a plain list.
+        return list(ids if isinstance(ids, list) else ids["input_ids"])
 
     def decode(self, ids):
         return self.tok.decode(ids, skip_special_tokens=False)
@@ -169,13 +176,9 @@ class HFLM(LanguageModel):
 
     def with_value_head(self) -> "HFLM":
         critic = HFLM(copy.deepcopy(self.model), self.tok, value_head=True)
+        torch.nn.init.zeros_(critic.value.weight)
+        torch.nn.init.zeros_(critic.value.bias)
         return critic
-
-
-@dataclass
-class PolicySpec:
-    kind: str = "builtin"  # builtin | hf
-    path: str | None = None
 
 
 def load_policy(path: str) -> LanguageModel:

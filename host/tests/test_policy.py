@@ -1,0 +1,85 @@
+import pytest
+import torch
+
+from actfocus.algos import scoring
+from actfocus.algos.trainer import Trainer
+from actfocus.config import make_config
+from actfocus.envs import make_env
+from actfocus.policy.lm import BuiltinLM, HFLM
+from actfocus.rollout.generate import left_pad
+
+
+def test_tokenizer_round_trip_and_offsets(tiny_tokenizer):
+    text = "<think>I go Down then Right.</think> <answer>Down || Right</answer>"
+    ids, offsets = tiny_tokenizer.encode_with_offsets(text)
+    assert tiny_tokenizer.decode(ids) == text
+    assert "".join(text[s:e] for s, e in offsets) == text
+    assert tiny_tokenizer.answer_close_id in ids
+
+
+def test_kv_cache_matches_a_full_forward_with_left_padding(tiny_lm):
+    prompts = [[5, 6, 7, 8, 9, 10], [11, 12, 13]]
+    ids, mask = left_pad(prompts, tiny_lm.eos_id, "cpu")
+    with torch.no_grad():
+        h, past = tiny_lm.hidden(ids, mask)
+        nxt = torch.tensor([[20], [21]])
+        mask2 = torch.cat([mask, torch.ones(2, 1, dtype=mask.dtype)], 1)
+        h_inc, _ = tiny_lm.hidden(nxt, mask2, past)
+        for row, prompt, tok in ((0, prompts[0], 20), (1, prompts[1], 21)):
+            full, _ = tiny_lm.hidden(torch.tensor([prompt + [tok]]), torch.ones(1, len(prompt) + 1, dtype=torch.long))
+            assert torch.allclose(h_inc[row, -1], full[0, -1], atol=1e-5)
+
+
+def test_builtin_model_save_and_load(tiny_lm, tmp_path):
+    tiny_lm.save(str(tmp_path / "m"))
+    back = BuiltinLM.load(str(tmp_path / "m"))
+    assert back.tokenizer.id_to_token == tiny_lm.tokenizer.id_to_token
+    for a, b in zip(tiny_lm.parameters(), back.parameters()):
+        assert torch.equal(a, b)
+
+
+def tiny_hf_model():
+    """A Qwen2-architecture model and a word-level tokenizer with a chat template, built offline."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, decoders, trainers
+    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+
+    env = make_env("frozenlake", is_slippery=False)
+    corpus = [env.system_prompt(), env.reset(0), "<think>go</think><answer>Down || Right</answer>"]
+    tk = Tokenizer(models.BPE(unk_token="<unk>"))
+    tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tk.decoder = decoders.ByteLevel()
+    special = ["<unk>", "<|im_start|>", "<|im_end|>", "<think>", "</think>", "<answer>", "</answer>"]
+    tk.train_from_iterator(corpus * 5, trainers.BpeTrainer(vocab_size=400, special_tokens=special,
+                                                           initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok = PreTrainedTokenizerFast(tokenizer_object=tk, unk_token="<unk>", eos_token="<|im_end|>", pad_token="<|im_end|>")
+    tok.chat_template = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+                         "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    torch.manual_seed(0)
+    cfg = Qwen2Config(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                      num_key_value_heads=1, max_position_embeddings=2048, tie_word_embeddings=True)
+    return Qwen2ForCausalLM(cfg).eval(), tok
+
+
+def test_hugging_face_path_trains_a_step_with_energy_from_the_reference():
+    model, tok = tiny_hf_model()
+    lm = HFLM(model, tok)
+    cfg = make_config(dict(env="frozenlake", algo="ppo", weighting="actfocus", prompts_per_step=2, group_size=2,
+                           max_new_tokens=10, max_context=2048, mini_batch_size=4, micro_batch_size=2))
+    tr = Trainer(cfg, lm, {"is_slippery": False, "max_turns": 2})
+    before = [p.detach().clone() for p in lm.parameters()]
+    m = tr.step(0)
+    assert m["loss"] is not None and m["diag/tokens"] > 0
+    assert any(not torch.equal(a, b) for a, b in zip(before, lm.parameters()))
+    # Energies equal -logsumexp of the frozen reference's logits, computed by the HF model itself.
+    s = tr.last_batch.samples[0]
+    got = scoring.reference_stats(tr.ref, [s], "cpu", micro=1)["energy"]
+    with torch.no_grad():
+        logits = tr.ref.model(torch.tensor([s.prompt_ids + s.response_ids])).logits[0].double()
+    p = len(s.prompt_ids)
+    expected = [-float(torch.logsumexp(logits[p - 1 + j], -1)) for j in range(len(s.response_ids))]
+    assert got.tolist() == pytest.approx(expected, abs=1e-4)
+
+
+def test_missing_model_path_is_a_clear_error():
+    with pytest.raises(ValueError, match="is not a folder"):
+        HFLM.from_pretrained("/nonexistent/model")
