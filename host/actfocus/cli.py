@@ -18,6 +18,9 @@ def build_parser() -> argparse.ArgumentParser:
     from actfocus.envs.play import register as register_play
 
     register_play(sub)
+    from actfocus.run.commands import register as register_training
+
+    register_training(sub)
     return parser
 
 
