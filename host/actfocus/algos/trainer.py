@@ -126,7 +126,17 @@ class Trainer:
         trajs = rollout(self.policy, c["env"], self.env_config, self.train_seeds(step), c["group_size"],
                         temperature=c["temperature"], max_new_tokens=c["max_new_tokens"], max_context=c["max_context"],
                         generator=self.gen, malformed_role=c["malformed_role"], device=self.device)
-        t_roll = time.perf_counter()
+        t_roll = time.perf_counter() - t0
+        n_gen = sum(len(t.response_ids) for tr in trajs for t in tr.turns)
+        metrics = self.train_on(trajs)
+        metrics["time_rollout_s"] = t_roll
+        metrics["rollout_tokens_per_s"] = n_gen / max(1e-9, t_roll)
+        metrics["time_step_s"] = time.perf_counter() - t0
+        return metrics
+
+    def train_on(self, trajs) -> dict:
+        """Everything after the rollouts: scoring, advantages, filtering, weights, diagnosis, update."""
+        t0 = time.perf_counter()
         batch = self.score(trajs)
         tok = batch.tok
         kept_groups = self.filter_groups(trajs)
@@ -138,9 +148,10 @@ class Trainer:
             group_rewards.setdefault(tr.group, []).append(tr.total_reward)
         diag = diagnose(group_rewards, tok["group"], tok["traj"], tok["roles"], tok["energy"], tok["ref_entropy"], w)
         upd = self.update(batch, [i for i, s in enumerate(batch.samples) if s.group in kept_groups])
-        t_end = time.perf_counter()
+        dt = time.perf_counter() - t0
         n_tok = len(tok["roles"])
-        metrics = {
+        self.last_batch = batch
+        return {
             "reward_mean": float(np.mean([t.total_reward for t in trajs])),
             "success_rate": float(np.mean([t.success for t in trajs])),
             "valid_turn_rate": float(np.mean([s.valid for s in batch.samples])),
@@ -151,14 +162,11 @@ class Trainer:
             "groups_kept": len(kept_groups),
             "signal_mu": stats[0] if stats else None,
             "signal_sigma": stats[1] if stats else None,
-            "time_rollout_s": t_roll - t0,
-            "time_step_s": t_end - t0,
-            "tokens_per_s": n_tok / max(1e-9, t_end - t0),
+            "time_train_s": dt,
+            "train_tokens_per_s": n_tok / max(1e-9, dt),
             **upd,
             **{f"diag/{k}": v for k, v in diag.items()},
         }
-        self.last_batch = batch
-        return metrics
 
     def update(self, batch: StepBatch, idx: list[int]) -> dict:
         c, tok = self.cfg, batch.tok
