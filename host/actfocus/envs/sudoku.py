@@ -26,9 +26,8 @@ def _candidates(grid: list[list[int]], n: int, b: int, r: int, c: int) -> list[i
     return [v for v in range(1, n + 1) if v not in used]
 
 
-def count_solutions(grid: list[list[int]], n: int, limit: int = 2) -> int:
-    """Number of completions of `grid` (0 = empty), stopping at `limit`. Most-constrained cell first."""
-    b = math.isqrt(n)
+def _most_constrained(grid: list[list[int]], n: int, b: int):
+    """(row, col, candidates) of the empty cell with the fewest candidates; None when the grid is full."""
     best = None
     for r in range(n):
         for c in range(n):
@@ -37,7 +36,15 @@ def count_solutions(grid: list[list[int]], n: int, limit: int = 2) -> int:
                 if best is None or len(cand) < len(best[2]):
                     best = (r, c, cand)
                     if not cand:
-                        return 0
+                        return best
+    return best
+
+
+def count_solutions(grid: list[list[int]], n: int, limit: int = 2) -> int:
+    """Number of completions of `grid` (0 = empty), stopping at `limit`. Most-constrained cell first."""
+    best = _most_constrained(grid, n, math.isqrt(n))
+    if best is not None and not best[2]:
+        return 0
     if best is None:
         return 1
     r, c, cand = best
@@ -57,13 +64,7 @@ def solve_grid(grid: list[list[int]], n: int) -> list[list[int]] | None:
     b = math.isqrt(n)
 
     def rec() -> bool:
-        best = None
-        for r in range(n):
-            for c in range(n):
-                if g[r][c] == 0:
-                    cand = _candidates(g, n, b, r, c)
-                    if best is None or len(cand) < len(best[2]):
-                        best = (r, c, cand)
+        best = _most_constrained(g, n, b)
         if best is None:
             return True
         r, c, cand = best
