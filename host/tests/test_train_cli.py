@@ -55,3 +55,81 @@ def test_config_validation_in_process():
     assert make_config({"alpha": 0})["alpha"] == 0.0
     with pytest.raises(ConfigError, match="beta: expected a number"):
         validate_value("beta", "lots")
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--env", "chess"], "env: 'chess' is not allowed; choose one of sokoban, frozenlake, sudoku, shop"),
+    (["--alpha", "1.5"], "alpha: 1.5 is out of range; allowed 0.0 to 1.0"),
+    (["--traj-sampling", "most"], "traj_sampling: 'most' is not allowed; choose one of all, k_per_step, best_worst, none"),
+    (["--env-config", '{"size": 99, "colour": 1}'], "env_config:"),
+])
+def test_per_parameter_flags_are_checked(tmp_path, args, message):
+    r = run("train", "--run-dir", str(tmp_path / "run"), *args)
+    assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not (tmp_path / "run" / "run.json").exists()
+
+
+def test_yaml_config_file_and_flags_override_it(tmp_path):
+    from actfocus.run.commands import build_parser_for_tests
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("env: sokoban\nalpha: 0.2\nbeta: 2\nenv_config:\n  size: 6\n")
+    over, extras = build_parser_for_tests(["--run-dir", "x", "--config", str(cfg), "--alpha", "0.05", "--set", "steps=3"])
+    assert over == {"env": "sokoban", "alpha": 0.05, "beta": 2, "steps": 3} and extras == {"env_config": {"size": 6}}
+
+
+@pytest.mark.parametrize("text,message", [
+    ("alpha: [1\n", "not valid YAML at line"),
+    ("- 1\n- 2\n", "must be a mapping"),
+    ("gamma_ray: 1\n", "unknown setting 'gamma_ray'"),
+    ("beta: 99\n", "beta: 99.0 is out of range; allowed 0.0 to 10.0"),
+])
+def test_bad_config_files(tmp_path, text, message):
+    cfg = tmp_path / "c.yml"
+    cfg.write_text(text)
+    r = run("train", "--run-dir", str(tmp_path / "run"), "--config", str(cfg))
+    assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_existing_run_and_resume_errors(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "run.json").write_text("{}")
+    r = run("train", "--run-dir", str(tmp_path / "run"))
+    assert r.returncode == 2 and "already holds a run; use `actfocus resume" in r.stderr
+    r = run("resume", str(tmp_path / "nothing"))
+    assert r.returncode == 2 and "holds no run" in r.stderr
+    r = run("train", "--resume", str(tmp_path / "run"), "--alpha", "0.2")
+    assert r.returncode == 2 and "--resume continues a run with its own settings" in r.stderr
+    r = run("diagnose", str(tmp_path / "nothing"))
+    assert r.returncode == 2 and "holds no events.jsonl" in r.stderr
+    r = run("export-onnx", str(tmp_path / "nothing"))
+    assert r.returncode == 2 and "holds no run" in r.stderr
+
+
+def test_help_lists_commands_examples_and_every_hyperparameter():
+    from actfocus.config import PARAMS
+
+    top = run("--help").stdout
+    for cmd in ("train", "resume", "pretrain", "diagnose", "export-onnx", "play"):
+        assert cmd in top
+    h = run("train", "--help").stdout
+    assert "actfocus train --run-dir runs/fl" in h and "--resume" in h
+    for name in PARAMS:
+        assert "--" + name.replace("_", "-") in h
+
+
+def test_diagnose_prints_the_table(tmp_path):
+    events = [{"v": 1, "t": 1.0, "step": s, "type": "metrics", "diag/tokens": 100, "diag/share_reasoning": 0.9, "diag/share_action": 0.08,
+               "diag/weight_reasoning_mean": 0.1, "diag/weight_action_mean": 1.25, "diag/energy_reasoning": -5.0, "diag/energy_action": -7.0,
+               "diag/rho_full": 0.1 * s, "diag/p_full": 0.5, "diag/rho_reasoning": 0.0, "diag/p_reasoning": 0.9,
+               "diag/rho_action": 0.6, "diag/p_action": 0.01 if s < 3 else 0.2} for s in (1, 2, 3, 4)]
+    (tmp_path / "events.jsonl").write_text("\n".join(json.dumps(e) for e in events) + "\n{broken\n")
+    r = run("diagnose", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    rows = {line.split()[0]: line.split() for line in r.stdout.splitlines() if line.startswith(("all", "reasoning", "action"))}
+    assert rows["action"] == ["action", "0.080", "1.250", "-7.00", "0.600", "0.600", "50%", "4"]
+    assert rows["reasoning"][1:4] == ["0.900", "0.100", "-5.00"]
+    assert rows["all"][2:7] == ["1.000", "-", "-", "0.250", "0.250"]  # "all tokens" is two words
+    assert "1 malformed lines" in r.stdout
+    j = json.loads(run("diagnose", str(tmp_path), "--json").stdout)
+    assert j["steps"] == 4 and j["rows"][2]["significant"] == 0.5 and j["malformed_lines"] == 1

@@ -64,6 +64,23 @@ class Trainer:
             for g in self.critic_opt.param_groups:
                 g["lr"] = self.cfg["critic_lr"]
 
+    # ---- checkpoints: everything that makes step N+1 after a resume equal step N+1 without one ----
+    def state_dict(self) -> dict:
+        return {"policy": self.policy.state_dict(), "opt": self.opt.state_dict(),
+                "critic": self.critic.state_dict() if self.critic else None,
+                "critic_opt": self.critic_opt.state_dict() if self.critic_opt else None,
+                "gen": self.gen.get_state(), "shuffle": self.shuffle.getstate(), "cfg": dict(self.cfg)}
+
+    def load_state_dict(self, st: dict) -> None:
+        self.policy.load_state_dict(st["policy"])
+        self.opt.load_state_dict(st["opt"])
+        if self.critic is not None:
+            self.critic.load_state_dict(st["critic"])
+            self.critic_opt.load_state_dict(st["critic_opt"])
+        self.gen.set_state(st["gen"])
+        self.shuffle.setstate(st["shuffle"])
+        self.set_hparams({k: v for k, v in st["cfg"].items() if k in self.cfg})
+
     def train_seeds(self, step: int) -> list[int]:
         rng = np.random.default_rng([self.cfg["seed"], step])
         return [int(s) for s in rng.integers(0, EVAL_SEED_BASE, size=self.cfg["prompts_per_step"])]
@@ -129,6 +146,7 @@ class Trainer:
         t_roll = time.perf_counter() - t0
         n_gen = sum(len(t.response_ids) for tr in trajs for t in tr.turns)
         metrics = self.train_on(trajs)
+        self.last_trajs = trajs
         metrics["time_rollout_s"] = t_roll
         metrics["rollout_tokens_per_s"] = n_gen / max(1e-9, t_roll)
         metrics["time_step_s"] = time.perf_counter() - t0

@@ -1,20 +1,27 @@
-"""`actfocus pretrain` and `actfocus train`."""
+"""`actfocus pretrain | train | resume | diagnose | export-onnx`.
+
+Every input is checked before any work starts; a problem stops the command with one line naming the
+field and what is allowed, exit code 2."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import statistics
 import sys
-import time
-
-import torch
 
 from actfocus import __version__
 from actfocus.config import PARAMS, ConfigError, make_config
+from actfocus.run import protocol as P
+
+EXTRA_KEYS = ("model", "env_config")  # config-file keys besides hyperparameters
 
 
 def _device(name: str) -> str:
+    import torch
+
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
@@ -22,10 +29,13 @@ def _device(name: str) -> str:
     return name
 
 
-def _model_config(args):
-    from actfocus.policy.model import ModelConfig
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
-    return ModelConfig(d_model=args.d_model, n_layer=args.n_layer, n_head=args.n_head, max_seq_len=args.max_context)
+
+def _param_help(p: dict) -> str:
+    allowed = ", ".join(p["choices"]) if p["type"] == "enum" else f"{p['min']} to {p['max']}"
+    return f"{p['description']} [{allowed}; default {p['default']}]"
 
 
 def register(sub) -> None:
@@ -46,17 +56,48 @@ def register(sub) -> None:
     p.add_argument("--max-context", type=int, default=512)
     p.set_defaults(func=run_pretrain)
 
-    t = sub.add_parser("train", help="train with PPO/GRPO and ActFocus, writing a run directory",
-                       description="Train a policy. Any hyperparameter can be given as --set NAME=VALUE (see hparams.json); "
-                                   "--config FILE (JSON) gives several at once, flags override it.")
-    t.add_argument("--run-dir", required=True, help="run directory to create")
+    t = sub.add_parser(
+        "train", help="train with PPO/GRPO and ActFocus, writing a run directory",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train a policy and write a run directory (docs/protocol.md) that the VS Code extension shows live.\n\n"
+                    "Settings come from the defaults, then --config FILE (YAML or JSON: hyperparameters plus optional\n"
+                    "'model' and 'env_config'), then flags. Examples:\n"
+                    "  actfocus train --run-dir runs/fl --env frozenlake --steps 30\n"
+                    "  actfocus train --run-dir runs/sok --config sokoban.yaml --alpha 0.05\n"
+                    "  actfocus train --resume runs/fl            (continue from the last checkpoint)")
+    t.add_argument("--run-dir", help="run directory to create (must not hold a run yet)")
+    t.add_argument("--resume", metavar="RUN_DIR", help="continue RUN_DIR from its last checkpoint instead")
     t.add_argument("--model", help="model folder (built-in from `actfocus pretrain`, or a local Hugging Face model); "
                                    "default: warm-start a built-in model first")
-    t.add_argument("--config", help="JSON file of hyperparameters")
-    t.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override one hyperparameter")
-    t.add_argument("--env-config", default="{}", help="environment options as JSON")
-    t.add_argument("--pretrain-steps", type=int, default=600)
+    t.add_argument("--config", help="YAML or JSON file of settings")
+    t.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set any hyperparameter by name")
+    t.add_argument("--env-config", help="environment options as JSON, e.g. '{\"size\": 6}'")
+    t.add_argument("--pretrain-steps", type=int, default=600, help="warm-start steps when no --model is given")
+    hp = t.add_argument_group("hyperparameters (host/actfocus/hparams.json)")
+    for name, spec in PARAMS.items():
+        hp.add_argument(_flag(name), dest=f"hp_{name}", metavar="X" if spec["type"] != "enum" else "{" + ",".join(spec["choices"]) + "}",
+                        default=None, help=_param_help(spec))
     t.set_defaults(func=run_train)
+
+    r = sub.add_parser("resume", help="continue a run from its last checkpoint (same as train --resume)",
+                       description="Continue RUN_DIR from its last checkpoint. Records written after that checkpoint move to "
+                                   "RUN_DIR/superseded/, so every step appears once.")
+    r.add_argument("run_dir", metavar="RUN_DIR")
+    r.set_defaults(func=lambda a: resume_run(a.run_dir))
+
+    d = sub.add_parser("diagnose", help="print the Action-Bottleneck table of a run",
+                       description="Summarise the per-step Action-Bottleneck diagnosis of RUN_DIR (docs/method.md §3): token shares, "
+                                   "ActFocus weights, reference energy, and the Spearman correlation between a group's mean token "
+                                   "energy and its reward variance, for all, reasoning and action tokens.")
+    d.add_argument("run_dir", metavar="RUN_DIR")
+    d.add_argument("--json", action="store_true", help="print the table as JSON")
+    d.set_defaults(func=run_diagnose)
+
+    e = sub.add_parser("export-onnx", help="export a run's policy to ONNX for the extension's scoring",
+                       description="Write RUN_DIR/exports/NAME/{model.onnx, tokenizer.json} from the final model, or else the last checkpoint.")
+    e.add_argument("run_dir", metavar="RUN_DIR")
+    e.add_argument("--out", help="output folder (default RUN_DIR/exports/final or exports/step-N)")
+    e.set_defaults(func=run_export)
 
 
 def _json_arg(text: str, what: str) -> dict:
@@ -69,7 +110,60 @@ def _json_arg(text: str, what: str) -> dict:
     return v
 
 
+def load_config_file(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise ConfigError(f"--config: cannot read {path!r} ({e.strerror})") from None
+    if path.endswith((".yaml", ".yml")):
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark else ""
+            raise ConfigError(f"--config {path}: not valid YAML{where}") from None
+        data = {} if data is None else data
+        if not isinstance(data, dict):
+            raise ConfigError(f"--config {path}: must be a mapping of setting names to values")
+        return data
+    return _json_arg(text, f"--config {path}")
+
+
+def _value(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def parse_overrides(args) -> tuple[dict, dict]:
+    """(hyperparameters, extras) from the config file, then --set, then per-parameter flags."""
+    over = load_config_file(args.config) if args.config else {}
+    extras = {k: over.pop(k) for k in EXTRA_KEYS if k in over}
+    for item in args.set:
+        if "=" not in item:
+            raise ConfigError(f"--set {item!r}: expected NAME=VALUE")
+        k, v = item.split("=", 1)
+        over[k.strip()] = _value(v)
+    for name in PARAMS:
+        v = getattr(args, f"hp_{name}", None)
+        if v is not None:
+            over[name] = _value(v)
+    return over, extras
+
+
+def build_parser_for_tests(train_argv: list[str]) -> tuple[dict, dict]:
+    """parse_overrides of `actfocus train ARGV` (tests check flag/config precedence with it)."""
+    from actfocus.cli import build_parser
+
+    return parse_overrides(build_parser().parse_args(["train", *train_argv]))
+
+
 def run_pretrain(args) -> int:
+    from actfocus.policy.model import ModelConfig
     from actfocus.policy.pretrain import pretrain
 
     try:
@@ -77,83 +171,204 @@ def run_pretrain(args) -> int:
     except ConfigError as e:
         print(f"actfocus pretrain: {e}", file=sys.stderr)
         return 2
+    mc = ModelConfig(d_model=args.d_model, n_layer=args.n_layer, n_head=args.n_head, max_seq_len=args.max_context)
     lm = pretrain(args.env, env_cfg, steps=args.steps, episodes=args.episodes, noise=args.noise, lr=args.lr, seed=args.seed,
-                  model_config=_model_config(args), max_context=args.max_context,
-                  log=lambda s, loss: print(f"step {s}: loss {loss:.4f}", flush=True))
+                  model_config=mc, max_context=args.max_context, log=lambda s, loss: print(f"step {s}: loss {loss:.4f}", flush=True))
     lm.save(args.out)
     print(f"saved {args.out}")
     return 0
 
 
-def parse_overrides(args) -> dict:
-    over = _json_arg(open(args.config).read(), f"--config {args.config}") if args.config else {}
-    for item in args.set:
-        if "=" not in item:
-            raise ConfigError(f"--set {item!r}: expected NAME=VALUE")
-        k, v = item.split("=", 1)
-        try:
-            over[k] = json.loads(v)
-        except json.JSONDecodeError:
-            over[k] = v
-    return over
+def _check_env_config(env: str, env_cfg: dict) -> None:
+    from actfocus.envs import make_env
+
+    try:
+        make_env(env, **env_cfg)
+    except TypeError as e:
+        raise ConfigError(f"env_config: {e}") from None
+    except ValueError as e:
+        raise ConfigError(f"env_config: {e}") from None
 
 
 def run_train(args) -> int:
-    try:
-        cfg = make_config(parse_overrides(args))
-        env_cfg = _json_arg(args.env_config, "--env-config")
-        device = _device(cfg["device"])
-        if args.model and not os.path.isdir(args.model):
-            raise ConfigError(f"--model: {args.model!r} is not a model folder")
-        from actfocus.run.writer import RunWriter
+    if args.resume:
+        if args.run_dir or args.config or args.set or args.model or any(getattr(args, f"hp_{n}") is not None for n in PARAMS):
+            print("actfocus train: --resume continues a run with its own settings; change live settings through the extension "
+                  "or a control request (docs/protocol.md)", file=sys.stderr)
+            return 2
+        return resume_run(args.resume)
+    import torch
 
-        writer = RunWriter(args.run_dir, os.path.basename(os.path.abspath(args.run_dir)), {**cfg, "env_config": env_cfg, "model": args.model},
-                           {"actfocus": __version__, "torch": torch.__version__})
-    except (ConfigError, PermissionError, OSError) as e:
+    from actfocus.run.session import Session
+    from actfocus.run.writer import RunWriter, check_writable
+
+    try:
+        if not args.run_dir:
+            raise ConfigError("--run-dir: required (the folder to write the run to), or --resume RUN_DIR")
+        over, extras = parse_overrides(args)
+        cfg = make_config(over)
+        env_cfg = extras.get("env_config", {})
+        if args.env_config is not None:
+            env_cfg = _json_arg(args.env_config, "--env-config")
+        if not isinstance(env_cfg, dict):
+            raise ConfigError("env_config: must be an object of environment options")
+        _check_env_config(cfg["env"], env_cfg)
+        model = args.model or extras.get("model")
+        if model is not None and not os.path.isdir(model):
+            raise ConfigError(f"--model: {model!r} is not a model folder (a built-in model from `actfocus pretrain` or a Hugging Face folder)")
+        model = os.path.abspath(model) if model else None
+        device = _device(cfg["device"])
+        check_writable(args.run_dir)
+        run_id = os.path.basename(os.path.abspath(args.run_dir))
+        writer = RunWriter.create(args.run_dir, run_id, {**cfg, "env_config": env_cfg, "model": model, "pretrain_steps": args.pretrain_steps},
+                                  {"actfocus": __version__, "torch": torch.__version__, "protocol": str(P.PROTOCOL_VERSION)})
+    except (ConfigError, PermissionError, FileExistsError, OSError) as e:
         print(f"actfocus train: {e}", file=sys.stderr)
         return 2
-    return train_loop(cfg, env_cfg, device, writer, args)
+    session = Session(writer, cfg, env_cfg, device, log=lambda s: print(s, flush=True))
+    return _drive(session, writer, lambda: session.build(model, args.pretrain_steps, None), start_step=0, source="start")
 
 
-def train_loop(cfg, env_cfg, device, writer, args) -> int:
-    from actfocus.algos.trainer import Trainer
-    from actfocus.policy.lm import load_policy
-    from actfocus.policy.pretrain import pretrain
+def resume_run(run_dir: str) -> int:
+    import torch
 
-    writer.update(status="running")
-    writer.emit({"type": "status", "status": "running"})
-    writer.emit({"type": "hparams", "values": {k: cfg[k] for k in PARAMS}})
+    from actfocus.run.reader import read_run
+    from actfocus.run.session import Session, latest_checkpoint
+    from actfocus.run.writer import RunWriter
+
     try:
-        if args.model:
-            lm = load_policy(args.model)
-        else:
-            writer.emit({"type": "log", "level": "info", "message": f"warm-starting a built-in model ({args.pretrain_steps} steps)"})
-            from actfocus.policy.model import ModelConfig
+        if not os.path.isfile(os.path.join(run_dir, P.RUN_JSON)):
+            raise ConfigError(f"RUN_DIR: {run_dir!r} holds no run (no {P.RUN_JSON})")
+        run = read_run(run_dir)
+        if run.get("status") == "completed":
+            raise ConfigError(f"RUN_DIR: {run_dir!r} already completed all {run['config'].get('steps')} steps")
+        ckpt = latest_checkpoint(run_dir)
+        cfg = make_config({k: v for k, v in run["config"].items() if k in PARAMS})
+        if ckpt:
+            cfg.update(make_config({k: v for k, v in ckpt["cfg"].items() if k in PARAMS}))
+        env_cfg = run["config"].get("env_config") or {}
+        device = _device(cfg["device"])
+        if run["config"].get("model") and not os.path.isdir(run["config"]["model"]):
+            raise ConfigError(f"model: {run['config']['model']!r} (the run's initial model) is gone")
+    except (ConfigError, OSError, json.JSONDecodeError, KeyError) as e:
+        print(f"actfocus resume: {e}", file=sys.stderr)
+        return 2
+    from_step = ckpt["step"] if ckpt else 0
+    marks = ckpt["marks"] if ckpt else {}
+    writer, moved = RunWriter.reopen(run_dir, marks, from_step)
+    writer.emit({"type": "resume", "from_step": from_step, "superseded": moved}, step=from_step)
+    session = Session(writer, cfg, env_cfg, device, log=lambda s: print(s, flush=True))
+    session.paused = bool(ckpt and ckpt.get("paused"))
+    print(f"resuming {run_dir} from step {from_step}" + (f" (moved later records to {', '.join(moved)})" if moved else ""), flush=True)
+    # No checkpoint yet (killed during start-up): start over from step 0 in the same directory.
+    return _drive(session, writer, lambda: session.build(run["config"].get("model"), int(run["config"].get("pretrain_steps", 600)), ckpt), start_step=from_step,
+                  source="resume" if ckpt else "start")
 
-            lm = pretrain(cfg["env"], env_cfg, steps=args.pretrain_steps, seed=cfg["seed"], max_context=cfg["max_context"],
-                          model_config=ModelConfig(d_model=64, n_layer=2, n_head=2, max_seq_len=cfg["max_context"]))
-            lm.save(writer.path("init_model"))
-        trainer = Trainer(cfg, lm, env_cfg, emit=writer.emit, device=device)
-        if cfg["eval_every"]:
-            writer.emit({"type": "metrics", **trainer.evaluate()}, step=0)
-        for step in range(1, cfg["steps"] + 1):
-            m = trainer.step(step)
-            writer.emit({"type": "metrics", **m}, step=step)
-            if cfg["eval_every"] and step % cfg["eval_every"] == 0:
-                writer.emit({"type": "metrics", **trainer.evaluate()}, step=step)
-            writer.end_step(step)
-            print(f"step {step}/{cfg['steps']}: reward {m['reward_mean']:.3f} success {m['success_rate']:.3f} "
-                  f"action share {m['diag/share_action']:.3f} rho_action {m['diag/rho_action']}", flush=True)
-        lm.save(writer.path("final_model")) if hasattr(lm, "tokenizer") else None
-        writer.close("completed")
-        return 0
+
+def _drive(session, writer, build, start_step: int, source: str) -> int:
+    session.install_signals()
+    writer.update(status="running")
+    writer.emit({"type": "status", "status": "running"}, step=start_step)
+    try:
+        build()
+        writer.emit({"type": "hparams", "values": {k: session.cfg[k] for k in PARAMS}, "source": source}, step=start_step)
+        if session.paused:
+            writer.set_status("paused", reason="paused when the checkpoint was taken")
+        return session.run(start_step, session.cfg["steps"], fresh=source == "start")
     except KeyboardInterrupt:
-        writer.close("stopped")
+        writer.close("stopped", reason="interrupted")
         return 130
     except Exception as e:  # noqa: BLE001 - recorded for the extension, then re-raised for the terminal
         writer.emit({"type": "error", "message": f"{type(e).__name__}: {e}"})
-        writer.close("failed")
+        writer.close("failed", reason=f"{type(e).__name__}: {e}")
         raise
 
 
-__all__ = ["register", "time"]
+# ---- diagnose ----
+ROWS = (("all tokens", "full", None), ("reasoning", "reasoning", "reasoning"), ("action", "action", "action"))
+
+
+def diagnosis_table(by_step: dict[int, dict]) -> dict:
+    steps = sorted(s for s, m in by_step.items() if "diag/tokens" in m)
+    table = {"steps": len(steps), "rows": []}
+
+    def vals(key):
+        return [by_step[s][key] for s in steps if isinstance(by_step[s].get(key), (int, float)) and math.isfinite(by_step[s][key])]
+
+    for label, scope, role in ROWS:
+        rho, p = vals(f"diag/rho_{scope}"), vals(f"diag/p_{scope}")
+        row = {"tokens": label,
+               "share": statistics.fmean(vals(f"diag/share_{role}")) if role and vals(f"diag/share_{role}") else (1.0 if not role else None),
+               "weight": statistics.fmean(vals(f"diag/weight_{role}_mean")) if role and vals(f"diag/weight_{role}_mean") else None,
+               "energy": statistics.fmean(vals(f"diag/energy_{role}")) if role and vals(f"diag/energy_{role}") else None,
+               "rho_median": statistics.median(rho) if rho else None,
+               "rho_mean": statistics.fmean(rho) if rho else None,
+               "significant": (sum(1 for x in p if x < 0.05) / len(p)) if p else None,
+               "n_steps": len(rho)}
+        table["rows"].append(row)
+    return table
+
+
+def _fmt(v, spec=".3f"):
+    return "-" if v is None else format(v, spec)
+
+
+def run_diagnose(args) -> int:
+    from actfocus.run.reader import read_events, step_metrics
+
+    if not os.path.isfile(os.path.join(args.run_dir, P.EVENTS)):
+        print(f"actfocus diagnose: RUN_DIR: {args.run_dir!r} holds no {P.EVENTS}", file=sys.stderr)
+        return 2
+    ev = read_events(args.run_dir)
+    table = diagnosis_table(step_metrics(ev))
+    table["malformed_lines"] = ev.malformed
+    if args.json:
+        print(json.dumps(table, indent=2))
+        return 0
+    if not table["steps"]:
+        print(f"{args.run_dir}: no training step has been recorded yet")
+        return 0
+    print(f"Action-Bottleneck diagnosis of {args.run_dir} over {table['steps']} steps")
+    print("rho = Spearman correlation, across prompt groups, between the group's mean reference energy and its reward variance")
+    print(f"{'tokens':<12}{'share':>8}{'weight':>9}{'energy':>10}{'rho med':>10}{'rho mean':>10}{'p<0.05':>8}{'steps':>7}")
+    for r in table["rows"]:
+        print(f"{r['tokens']:<12}{_fmt(r['share']):>8}{_fmt(r['weight']):>9}{_fmt(r['energy'], '.2f'):>10}{_fmt(r['rho_median']):>10}"
+              f"{_fmt(r['rho_mean']):>10}{_fmt(r['significant'], '.0%'):>8}{r['n_steps']:>7}")
+    if ev.malformed:
+        print(f"({ev.malformed} malformed lines in {P.EVENTS} were skipped)")
+    return 0
+
+
+# ---- export ----
+def run_export(args) -> int:
+    from actfocus.export.onnx import ExportError, export_onnx
+    from actfocus.run.reader import read_run
+    from actfocus.run.session import init_model_path, latest_checkpoint
+
+    try:
+        if not os.path.isfile(os.path.join(args.run_dir, P.RUN_JSON)):
+            raise ConfigError(f"RUN_DIR: {args.run_dir!r} holds no run (no {P.RUN_JSON})")
+        run = read_run(args.run_dir)
+        import torch
+
+        from actfocus.policy.lm import load_policy
+
+        final = os.path.join(args.run_dir, "final_model")
+        ckpt = latest_checkpoint(args.run_dir)
+        if os.path.isdir(final):
+            lm, name = load_policy(final), "final"
+        else:
+            init = init_model_path(args.run_dir, run["config"])
+            if not os.path.isdir(init):
+                raise ConfigError(f"RUN_DIR: {args.run_dir!r} has no model yet (no final_model, no init_model)")
+            lm, name = load_policy(init), "step-000000"
+            if ckpt and ckpt.get("state"):
+                lm.load_state_dict(torch.load(os.path.join(args.run_dir, ckpt["state"]), map_location="cpu", weights_only=False)["policy"])
+                name = f"step-{ckpt['step']:06d}"
+        out = args.out or os.path.join(args.run_dir, "exports", name)
+        export_onnx(lm, out)
+    except (ConfigError, ExportError, OSError) as e:
+        print(f"actfocus export-onnx: {e}", file=sys.stderr)
+        return 2
+    print(f"wrote {out}/model.onnx and {out}/tokenizer.json")
+    return 0

@@ -1,15 +1,22 @@
-"""Run directory writer (the contract with the extension, docs/DESIGN §3): run.json replaced
-atomically, events.jsonl append-only with one complete JSON object per line, fsync at step ends."""
+"""Run directory writer (docs/protocol.md): run.json replaced atomically, events.jsonl append-only
+with one complete JSON object per line (flushed whole, fsync at step boundaries), a heartbeat file
+rewritten by a background thread, and the trajectory store."""
 
 from __future__ import annotations
 
 import json
 import math
 import os
+import socket
+import threading
 import time
 from typing import Any
 
-SCHEMA_VERSION = 1
+from actfocus.run import protocol as P
+from actfocus.run.trajstore import INDEX, TrajectoryStore
+
+SCHEMA_VERSION = P.PROTOCOL_VERSION
+_DATA_FILES = (P.EVENTS, P.TRAJ_BIN, P.TRAJ_IDX)
 
 
 def _clean(v: Any) -> Any:
@@ -23,49 +30,160 @@ def _clean(v: Any) -> Any:
     return v
 
 
-def atomic_write_json(path: str, data: dict) -> None:
-    tmp = f"{path}.tmp{os.getpid()}"
+def atomic_write_json(path: str, data: dict, indent: int | None = 2) -> None:
+    tmp = f"{path}.tmp{os.getpid()}.{threading.get_ident()}"
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(_clean(data), f, indent=2, allow_nan=False)
+        json.dump(_clean(data), f, indent=indent, allow_nan=False, ensure_ascii=False)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
+def check_writable(run_dir: str) -> None:
+    try:
+        os.makedirs(run_dir, exist_ok=True)
+        probe = os.path.join(run_dir, f".write-test{os.getpid()}")
+        with open(probe, "w"):
+            pass
+        os.remove(probe)
+    except OSError as e:
+        raise PermissionError(f"--run-dir: {run_dir!r} is not writable ({e.strerror})") from None
+
+
+class Heartbeat(threading.Thread):
+    """Rewrites heartbeat.json every interval so a reader can tell a live host from a dead one
+    (by age, which works across machines; pid/hostname let a same-machine reader check directly)."""
+
+    def __init__(self, path: str, interval: float = P.HEARTBEAT_INTERVAL_S):
+        super().__init__(daemon=True, name="actfocus-heartbeat")
+        self.path, self.interval = path, interval
+        self.step, self.phase = 0, "starting"
+        self._stop_evt = threading.Event()
+        self.beat()
+
+    def beat(self) -> None:
+        atomic_write_json(self.path, {"v": SCHEMA_VERSION, "t": time.time(), "pid": os.getpid(), "hostname": socket.gethostname(),
+                                      "interval_s": self.interval, "step": self.step, "phase": self.phase}, indent=None)
+
+    def set(self, step: int | None = None, phase: str | None = None) -> None:
+        if step is not None:
+            self.step = step
+        if phase is not None:
+            self.phase = phase
+        self.beat()
+
+    def run(self) -> None:
+        while not self._stop_evt.wait(self.interval):
+            try:
+                self.beat()
+            except OSError:
+                pass  # a full disk must not kill training; the reader will see a stale heartbeat
+
+    def stop(self) -> None:
+        self._stop_evt.set()
+
+
 class RunWriter:
-    def __init__(self, run_dir: str, run_id: str, config: dict, versions: dict):
-        try:
-            os.makedirs(run_dir, exist_ok=True)
-            probe = os.path.join(run_dir, ".write-test")
-            with open(probe, "w"):
-                pass
-            os.remove(probe)
-        except OSError as e:
-            raise PermissionError(f"run directory {run_dir!r} is not writable ({e.strerror})") from None
+    def __init__(self, run_dir: str, run: dict, heartbeat_interval: float = P.HEARTBEAT_INTERVAL_S):
+        check_writable(run_dir)
         self.dir = run_dir
-        self.run = {"schema_version": SCHEMA_VERSION, "id": run_id, "config": config, "versions": versions,
-                    "seed": config.get("seed"), "status": "starting", "step": 0, "created": time.time(), "pid": os.getpid()}
-        atomic_write_json(self.path("run.json"), self.run)
-        self.events = open(self.path("events.jsonl"), "a", encoding="utf-8")
+        self.run = run
+        atomic_write_json(self.path(P.RUN_JSON), self.run)
+        self._lock = threading.Lock()
+        self.events = open(self.path(P.EVENTS), "a", encoding="utf-8")
+        self.trajectories = TrajectoryStore(run_dir)
+        self.heartbeat = Heartbeat(self.path(P.HEARTBEAT), heartbeat_interval)
+        self.heartbeat.start()
+
+    @classmethod
+    def create(cls, run_dir: str, run_id: str, config: dict, versions: dict, **kw) -> "RunWriter":
+        check_writable(run_dir)
+        if os.path.exists(os.path.join(run_dir, P.RUN_JSON)):
+            raise FileExistsError(f"--run-dir: {run_dir!r} already holds a run; use `actfocus resume {run_dir}` or a new directory")
+        now = time.time()
+        run = {"schema_version": SCHEMA_VERSION, "id": run_id, "config": config, "versions": versions, "seed": config.get("seed"),
+               "status": "starting", "step": 0, "created": now, "heartbeat": now, "pid": os.getpid(),
+               "hostname": socket.gethostname(), "resumed": 0}
+        return cls(run_dir, run, **kw)
+
+    @classmethod
+    def reopen(cls, run_dir: str, marks: dict[str, int], from_step: int, **kw) -> tuple["RunWriter", list[str]]:
+        """Reopen for `resume`: records written after the checkpoint (marks = file sizes then) are
+        moved unchanged to superseded/, so the main files hold every step exactly once."""
+        with open(os.path.join(run_dir, P.RUN_JSON), encoding="utf-8") as f:
+            run = json.load(f)
+        run.update(status="starting", step=from_step, pid=os.getpid(), hostname=socket.gethostname(), heartbeat=time.time(),
+                   resumed=int(run.get("resumed", 0)) + 1)
+        run.pop("ended", None)
+        moved = supersede_tails(run_dir, marks, run["resumed"])
+        return cls(run_dir, run, **kw), moved
 
     def path(self, name: str) -> str:
         return os.path.join(self.dir, name)
 
     def emit(self, event: dict, step: int | None = None) -> None:
         rec = {"v": SCHEMA_VERSION, "t": time.time(), "step": self.run["step"] if step is None else step, **event}
-        self.events.write(json.dumps(_clean(rec), allow_nan=False, ensure_ascii=False) + "\n")
-        self.events.flush()
+        line = json.dumps(_clean(rec), allow_nan=False, ensure_ascii=False) + "\n"
+        with self._lock:  # one write per line: a line is never interleaved or split by us
+            self.events.write(line)
+            self.events.flush()
 
     def update(self, **fields) -> None:
         self.run.update(fields)
-        atomic_write_json(self.path("run.json"), self.run)
+        atomic_write_json(self.path(P.RUN_JSON), self.run)
+
+    def sync(self) -> None:
+        with self._lock:
+            self.events.flush()
+            os.fsync(self.events.fileno())
+        self.trajectories.sync()
+
+    def marks(self) -> dict[str, int]:
+        """Sizes of the append-only files now (call after sync): where a resume cuts them."""
+        return {name: os.path.getsize(self.path(name)) for name in _DATA_FILES}
 
     def end_step(self, step: int) -> None:
-        self.events.flush()
-        os.fsync(self.events.fileno())
+        self.sync()
+        self.heartbeat.set(step=step)
         self.update(step=step, heartbeat=time.time())
 
-    def close(self, status: str) -> None:
-        self.emit({"type": "status", "status": status})
-        self.update(status=status, ended=time.time())
+    def set_status(self, status: str, reason: str | None = None) -> None:
+        self.emit({"type": "status", "status": status, **({"reason": reason} if reason else {})})
+        self.update(status=status, heartbeat=time.time())
+
+    def close(self, status: str, reason: str | None = None) -> None:
+        self.heartbeat.set(phase="stopping")
+        self.emit({"type": "status", "status": status, **({"reason": reason} if reason else {})})
+        self.sync()
+        self.heartbeat.stop()
+        self.update(status=status, ended=time.time(), heartbeat=time.time())
         self.events.close()
+        self.trajectories.close()
+
+
+def supersede_tails(run_dir: str, marks: dict[str, int], generation: int) -> list[str]:
+    moved = []
+    for name in _DATA_FILES:
+        path = os.path.join(run_dir, name)
+        if not os.path.exists(path):
+            continue
+        mark = int(marks.get(name, 0))
+        if name == P.TRAJ_IDX:
+            mark -= mark % INDEX.size
+        size = os.path.getsize(path)
+        if size <= mark:
+            continue
+        os.makedirs(os.path.join(run_dir, P.SUPERSEDED), exist_ok=True)
+        rel = os.path.join(P.SUPERSEDED, f"{name}.{generation}")
+        with open(path, "r+b") as f:
+            f.seek(mark)
+            tail = f.read()
+            with open(os.path.join(run_dir, rel), "wb") as out:
+                out.write(tail)
+                out.flush()
+                os.fsync(out.fileno())
+            f.truncate(mark)  # only after the tail is safely elsewhere
+            f.flush()
+            os.fsync(f.fileno())
+        moved.append(rel)
+    return moved

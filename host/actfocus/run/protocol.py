@@ -1,0 +1,18 @@
+"""Protocol constants shared by the run-directory writer and readers (docs/protocol.md).
+
+The field definitions live in docs/protocol.schema.json; tests validate everything the writer
+produces against it and check that PROTOCOL_VERSION equals the schema's version."""
+
+PROTOCOL_VERSION = 1
+HEARTBEAT_INTERVAL_S = 2.0
+
+# File names inside a run directory.
+RUN_JSON = "run.json"
+EVENTS = "events.jsonl"
+HEARTBEAT = "heartbeat.json"
+TRAJ_BIN = "trajectories.bin"
+TRAJ_IDX = "trajectories.idx"
+CONTROL_PENDING = "control/pending"
+CONTROL_DONE = "control/done"
+CHECKPOINTS = "checkpoints"
+SUPERSEDED = "superseded"

@@ -1,0 +1,203 @@
+"""A training run bound to its run directory: the step loop, control requests at step boundaries,
+checkpoints and resume, trajectory sampling, evaluation. (CLI parsing lives in run/commands.py.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import time
+
+import torch
+
+from actfocus.config import PARAMS
+from actfocus.run import protocol as P
+from actfocus.run.control import take_pending
+from actfocus.run.trajstore import select, step_records
+from actfocus.run.writer import RunWriter, atomic_write_json
+
+KEEP_CHECKPOINTS = 2
+
+
+def init_model_path(run_dir: str, run_config: dict) -> str:
+    return run_config.get("model") or os.path.join(run_dir, "init_model")
+
+
+def latest_checkpoint(run_dir: str) -> dict | None:
+    try:
+        with open(os.path.join(run_dir, P.CHECKPOINTS, "latest.json"), encoding="utf-8") as f:
+            return json.load(f)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+class Session:
+    def __init__(self, writer: RunWriter, cfg: dict, env_cfg: dict, device: str, log=print):
+        self.w, self.cfg, self.env_cfg, self.device, self.log = writer, cfg, env_cfg, device, log
+        self.paused = False
+        self.stop_reason: str | None = None
+        self.trainer = None
+        self.lm = None
+        self.step = 0
+
+    # ---- signals: first SIGTERM/SIGINT stops cleanly at the next boundary, a second one at once ----
+    def _on_signal(self, signum, _frame):
+        if self.stop_reason is not None:
+            raise KeyboardInterrupt
+        self.stop_reason = f"signal {signal.Signals(signum).name}"
+
+    def install_signals(self) -> None:
+        for s in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(s, self._on_signal)
+
+    # ---- model and trainer ----
+    def build(self, model_arg: str | None, pretrain_steps: int, checkpoint: dict | None) -> None:
+        from actfocus.algos.trainer import Trainer
+        from actfocus.policy.lm import load_policy
+
+        path = init_model_path(self.w.dir, self.w.run["config"])
+        if model_arg or os.path.isdir(path):
+            lm = load_policy(path)
+        else:
+            from actfocus.policy.model import ModelConfig
+            from actfocus.policy.pretrain import pretrain
+
+            self.w.heartbeat.set(phase="pretraining")
+            self.w.emit({"type": "log", "level": "info", "message": f"warm-starting a built-in model ({pretrain_steps} steps)"})
+            lm = pretrain(self.cfg["env"], self.env_cfg, steps=pretrain_steps, seed=self.cfg["seed"], max_context=self.cfg["max_context"],
+                          model_config=ModelConfig(d_model=64, n_layer=2, n_head=2, max_seq_len=self.cfg["max_context"]))
+            tmp = path + ".tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            lm.save(tmp)
+            os.replace(tmp, path)  # a half-written init model is never mistaken for a whole one
+        self.lm = lm
+        self.trainer = Trainer(self.cfg, lm, self.env_cfg, emit=self.w.emit, device=self.device)
+        if checkpoint and checkpoint.get("state"):
+            st = torch.load(os.path.join(self.w.dir, checkpoint["state"]), map_location=self.device, weights_only=False)
+            self.trainer.load_state_dict(st)
+        self.cfg = self.trainer.cfg
+
+    # ---- checkpoints ----
+    def save_checkpoint(self, light: bool = False) -> str:
+        """light: step 0, whose state is the initial model plus fresh optimisers (nothing to save)."""
+        self.w.heartbeat.set(phase="checkpointing")
+        self.w.sync()
+        root = os.path.join(self.w.dir, P.CHECKPOINTS)
+        os.makedirs(root, exist_ok=True)
+        rel_state = None
+        if not light:
+            rel_state = os.path.join(P.CHECKPOINTS, f"step-{self.step:06d}.pt")
+            tmp = os.path.join(self.w.dir, rel_state + ".tmp")
+            torch.save(self.trainer.state_dict(), tmp)
+            os.replace(tmp, os.path.join(self.w.dir, rel_state))
+        info = {"step": self.step, "state": rel_state, "marks": self.w.marks(), "t": time.time(),
+                "paused": self.paused, "cfg": {k: self.cfg[k] for k in PARAMS}}
+        atomic_write_json(os.path.join(root, "latest.json"), info)
+        for name in sorted(n for n in os.listdir(root) if n.startswith("step-") and n.endswith(".pt"))[:-KEEP_CHECKPOINTS]:
+            os.remove(os.path.join(root, name))
+        self.w.emit({"type": "checkpoint", "path": rel_state or os.path.join(P.CHECKPOINTS, "latest.json")}, step=self.step)
+        self.w.heartbeat.set(phase="paused" if self.paused else "training")
+        return rel_state or ""
+
+    # ---- control ----
+    def handle_control(self) -> None:
+        for req in take_pending(self.w.dir):
+            base = {"request": req.id}
+            if req.error:
+                self.w.emit({"type": "error", "message": req.error, **base, "action": req.action,
+                             **({"field": req.field} if req.field else {})})
+                continue
+            try:
+                detail = self.apply(req)
+            except Exception as e:  # noqa: BLE001 - a failed request is reported, training goes on
+                self.w.emit({"type": "error", "message": f"{type(e).__name__}: {e}", **base, "action": req.action})
+                continue
+            self.w.emit({"type": "ack", **base, "action": req.action, **({"detail": detail} if detail else {})})
+
+    def apply(self, req) -> str | None:
+        a = req.action
+        if a == "set_hparams":
+            prev = {k: self.cfg[k] for k in req.values}
+            self.trainer.set_hparams(req.values)
+            self.w.emit({"type": "hparams", "values": req.values, "previous": prev, "source": "request", "request": req.id})
+            return ", ".join(f"{k}={v}" for k, v in req.values.items())
+        if a == "pause":
+            if self.paused:
+                return "already paused"
+            self.paused = True
+            self.w.heartbeat.set(phase="paused")
+            self.w.set_status("paused", reason=f"request {req.id}")
+            return None
+        if a == "resume":
+            if not self.paused:
+                return "not paused"
+            self.paused = False
+            self.w.heartbeat.set(phase="training")
+            self.w.set_status("running", reason=f"request {req.id}")
+            return None
+        if a == "stop":
+            self.stop_reason = f"request {req.id}"
+            return None
+        if a == "checkpoint":
+            return self.save_checkpoint()
+        if a == "export_onnx":
+            from actfocus.export.onnx import export_onnx
+
+            self.w.heartbeat.set(phase="exporting")
+            rel = os.path.join("exports", f"step-{self.step:06d}")
+            export_onnx(self.lm, os.path.join(self.w.dir, rel))
+            self.w.heartbeat.set(phase="paused" if self.paused else "training")
+            self.w.emit({"type": "export", "path": rel, "format": "onnx"})
+            return rel
+        raise ValueError(f"unhandled action {a}")
+
+    def boundary(self) -> None:
+        """Apply control requests; while paused, keep answering them until resume or stop."""
+        self.handle_control()
+        while self.paused and self.stop_reason is None:
+            time.sleep(0.2)
+            self.handle_control()
+
+    # ---- the loop ----
+    def run(self, start_step: int, total: int, fresh: bool = True) -> int:
+        """fresh: no checkpoint exists yet (a new run, or a resume of one killed during start-up)."""
+        c = self.cfg
+        self.step = start_step
+        self.w.heartbeat.set(step=start_step, phase="paused" if self.paused else "training")
+        if fresh:
+            if c["eval_every"]:
+                self.w.emit({"type": "metrics", **self.trainer.evaluate()}, step=0)
+            self.save_checkpoint(light=True)
+        self.boundary()
+        while self.step < total and self.stop_reason is None:
+            step = self.step + 1
+            self.w.run["step"] = step
+            m = self.trainer.step(step)
+            self.w.emit({"type": "metrics", **m}, step=step)
+            self.store_trajectories(step)
+            if c["eval_every"] and step % c["eval_every"] == 0:
+                self.w.emit({"type": "metrics", **self.trainer.evaluate()}, step=step)
+            self.step = step
+            self.w.end_step(step)
+            if (c["checkpoint_every"] and step % c["checkpoint_every"] == 0) or step == total:
+                self.save_checkpoint()
+            self.log(f"step {step}/{total}: reward {m['reward_mean']:.3f} success {m['success_rate']:.3f} "
+                     f"action share {m['diag/share_action']:.3f} rho_action {m['diag/rho_action']}")
+            self.boundary()
+        if self.stop_reason is not None:
+            if latest_checkpoint(self.w.dir) is None or latest_checkpoint(self.w.dir)["step"] != self.step:
+                self.save_checkpoint()
+            self.w.close("stopped", reason=self.stop_reason)
+            return 0
+        if hasattr(self.lm, "tokenizer"):
+            self.lm.save(self.w.path("final_model"))
+        self.w.close("completed")
+        return 0
+
+    def store_trajectories(self, step: int) -> None:
+        c, tr = self.cfg, self.trainer
+        chosen = select(tr.last_trajs, c["traj_sampling"], c["traj_k"], random.Random(c["seed"] * 1_000_003 + step))
+        for header, cols in step_records(step, c["env"], chosen, tr.last_batch, self.lm, per_trajectory_adv=c["algo"] == "grpo"):
+            self.w.trajectories.append(header, cols)

@@ -1,0 +1,133 @@
+"""Control requests against a real training process: pause, live hyperparameter changes (valid and
+refused), malformed requests, checkpoint, ONNX export, resume and stop, each answered by an event."""
+
+import json
+import os
+import time
+
+import numpy as np
+import pytest
+import torch
+from protocol_util import FAST, spawn, validate
+
+from actfocus.run import protocol as P
+from actfocus.run.reader import read_events
+
+_n = [0]
+
+
+def request(run_dir, action, values=None, raw=None, name=None):
+    _n[0] += 1
+    rid = name or f"{time.time_ns()}-{_n[0]:03d}"
+    pending = run_dir / P.CONTROL_PENDING
+    pending.mkdir(parents=True, exist_ok=True)
+    body = raw if raw is not None else json.dumps({"v": 1, "id": rid, "action": action, "t": time.time(), **({"values": values} if values else {})})
+    if raw is None:
+        validate("controlRequest", json.loads(body))
+    tmp = pending / f".{rid}.tmp"
+    tmp.write_text(body)
+    os.replace(tmp, pending / f"{rid}.json")
+    return rid
+
+
+def wait_for(run_dir, pred, timeout=60):
+    end = time.time() + timeout
+    while time.time() < end:
+        for e in read_events(run_dir).records:
+            if pred(e):
+                return e
+        time.sleep(0.1)
+    raise AssertionError(f"no matching event within {timeout}s; events: {[e['type'] for e in read_events(run_dir).records]}")
+
+
+def answer(run_dir, rid):
+    return wait_for(run_dir, lambda e: e.get("request") == rid and e["type"] in ("ack", "error"))
+
+
+def test_control_requests_on_a_live_run(tmp_path, tiny_model_dir):
+    run_dir = tmp_path / "run"
+    proc = spawn("train", "--run-dir", run_dir, "--model", tiny_model_dir, "--steps", 1000, "--eval-every", 0,
+                 "--checkpoint-every", 0, "--traj-sampling", "none", *FAST)
+    try:
+        wait_for(run_dir, lambda e: e["type"] == "metrics" and e["step"] >= 1)
+        rid = request(run_dir, "pause")
+        assert answer(run_dir, rid)["type"] == "ack"
+        paused_at = wait_for(run_dir, lambda e: e["type"] == "status" and e["status"] == "paused")["step"]
+        assert json.loads((run_dir / P.RUN_JSON).read_text())["status"] == "paused"
+        time.sleep(P.HEARTBEAT_INTERVAL_S * 1.5)
+        hb = json.loads((run_dir / P.HEARTBEAT).read_text())
+        assert hb["phase"] == "paused" and time.time() - hb["t"] < 3 * hb["interval_s"] and hb["pid"] == proc.pid
+
+        # While paused: requests are still answered, and no step runs.
+        rid = request(run_dir, "set_hparams", {"alpha": 0.3, "beta": 1.5})
+        assert answer(run_dir, rid)["type"] == "ack"
+        change = wait_for(run_dir, lambda e: e["type"] == "hparams" and e.get("request") == rid)
+        assert change["values"] == {"alpha": 0.3, "beta": 1.5} and change["previous"] == {"alpha": 0.1, "beta": 0.5}
+        assert change["step"] == paused_at
+
+        refused = {
+            request(run_dir, "set_hparams", {"alpha": 5}): ("alpha", "out of range; allowed 0.0 to 1.0"),
+            request(run_dir, "set_hparams", {"env": "sokoban"}): ("env", "cannot change during a run"),
+            request(run_dir, "set_hparams", {"colour": 1}): ("colour", "unknown hyperparameter"),
+            request(run_dir, None, raw=json.dumps({"v": 1, "action": "fly"})): ("action", "unknown action 'fly'"),
+            request(run_dir, None, raw="{not json"): (None, "not valid JSON"),
+            request(run_dir, None, raw=json.dumps({"v": 99, "action": "pause"})): ("v", "unsupported protocol version"),
+        }
+        for rid, (field, message) in refused.items():
+            err = answer(run_dir, rid)
+            assert err["type"] == "error" and message in err["message"], err
+            assert err.get("field") == field
+            validate("event", err)
+
+        rid = request(run_dir, "checkpoint")
+        ack = answer(run_dir, rid)
+        assert ack["type"] == "ack" and os.path.exists(run_dir / ack["detail"])
+
+        rid = request(run_dir, "export_onnx")
+        ack = answer(run_dir, rid)
+        assert ack["type"] == "ack", ack
+        export = run_dir / ack["detail"]
+        assert (export / "model.onnx").exists() and json.loads((export / "tokenizer.json").read_text())["special"]["eos"] >= 0
+        steps_while_paused = [e for e in read_events(run_dir).records if e["type"] == "metrics" and e["step"] > paused_at]
+        assert steps_while_paused == []
+
+        rid = request(run_dir, "resume")
+        assert answer(run_dir, rid)["type"] == "ack"
+        wait_for(run_dir, lambda e: e["type"] == "metrics" and e["step"] > paused_at)
+        rid = request(run_dir, "stop")
+        assert answer(run_dir, rid)["type"] == "ack"
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+    ev = read_events(run_dir)
+    assert ev.records[-1]["type"] == "status" and ev.records[-1]["status"] == "stopped"
+    for e in ev.records:
+        validate("event", e)
+    run = json.loads((run_dir / P.RUN_JSON).read_text())
+    assert run["status"] == "stopped" and "ended" in run
+    last = json.loads((run_dir / P.CHECKPOINTS / "latest.json").read_text())
+    assert last["step"] == run["step"] and last["cfg"]["alpha"] == 0.3  # the live change survives into the checkpoint
+    assert sorted(os.listdir(run_dir / P.CONTROL_PENDING)) == []
+    assert len(os.listdir(run_dir / P.CONTROL_DONE)) == 12
+
+
+def test_exported_onnx_matches_the_torch_model(tmp_path, tiny_model_dir):
+    import onnxruntime as ort  # a test extra, installed by scripts/setup.sh
+    from actfocus.export.onnx import export_onnx
+    from actfocus.policy.lm import load_policy
+
+    lm = load_policy(str(tiny_model_dir))
+    export_onnx(lm, str(tmp_path / "exp"))
+    meta = json.loads((tmp_path / "exp" / "tokenizer.json").read_text())
+    assert meta["vocab"] == lm.tokenizer.id_to_token and meta["outputs"] == ["logits", "energy"]
+    sess = ort.InferenceSession(str(tmp_path / "exp" / "model.onnx"))
+    ids = torch.tensor([lm.prompt_ids([("system", "be brief"), ("user", "Turn 1: go <b>down</b>")])] * 2)
+    mask = torch.ones_like(ids)
+    mask[1, :3] = 0  # left padding in the second row
+    logits, energy = sess.run(None, {"input_ids": ids.numpy(), "attention_mask": mask.numpy()})
+    with torch.no_grad():
+        h, _ = lm.net.hidden(ids, mask)
+        want = lm.net.logits(h)
+    assert logits.shape == tuple(want.shape)
+    np.testing.assert_allclose(logits, want.numpy(), atol=1e-4, rtol=1e-4)
+    np.testing.assert_allclose(energy, -torch.logsumexp(want, -1).numpy(), atol=1e-4, rtol=1e-4)
