@@ -1,0 +1,22 @@
+// Parsing one events.jsonl line. Malformed lines are reported to the caller (which counts them),
+// never thrown: a corrupt line must not stop the dashboard.
+import type { RunEvent } from './types.generated';
+import { PROTOCOL_VERSION } from './schema';
+
+export type ParsedLine = { ok: true; event: RunEvent } | { ok: false; reason: string };
+
+export function parseEventLine(line: string): ParsedLine {
+  if (!line.trim()) return { ok: false, reason: 'empty line' };
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, reason: 'not an object' };
+  const rec = value as Record<string, unknown>;
+  if (typeof rec.type !== 'string') return { ok: false, reason: 'no event type' };
+  if (typeof rec.step !== 'number' || !Number.isInteger(rec.step) || rec.step < 0) return { ok: false, reason: 'no valid step' };
+  if (rec.v !== PROTOCOL_VERSION) return { ok: false, reason: `protocol version ${String(rec.v)}, expected ${PROTOCOL_VERSION}` };
+  return { ok: true, event: rec as unknown as RunEvent };
+}

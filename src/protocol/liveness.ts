@@ -1,0 +1,28 @@
+// Is the host alive? Only files are used (Remote-SSH: the reader may not share the host's process
+// table), so age of the heartbeat decides; pid/hostname let a same-machine caller double-check.
+import type { Heartbeat, RunInfo } from './types.generated';
+
+export type HostState = 'starting' | 'running' | 'paused' | 'not-responding' | 'completed' | 'stopped' | 'failed';
+
+/** A heartbeat older than this many intervals means the host is gone (or hung). */
+export const STALE_INTERVALS = 3;
+
+export interface Liveness {
+  state: HostState;
+  /** Seconds since the last heartbeat, when there is one. */
+  heartbeatAge?: number;
+  detail: string;
+}
+
+export function liveness(run: Pick<RunInfo, 'status' | 'step'>, hb: Heartbeat | undefined, nowS: number): Liveness {
+  if (run.status === 'completed' || run.status === 'stopped' || run.status === 'failed') {
+    return { state: run.status, detail: `${run.status} at step ${run.step}` };
+  }
+  if (!hb) return { state: 'not-responding', detail: 'no heartbeat from the host' };
+  const age = Math.max(0, nowS - hb.t);
+  if (age > STALE_INTERVALS * hb.interval_s) {
+    return { state: 'not-responding', heartbeatAge: age, detail: `no heartbeat for ${Math.round(age)} s (host ${hb.hostname}, pid ${hb.pid}): crashed or killed?` };
+  }
+  const state: HostState = hb.phase === 'paused' || run.status === 'paused' ? 'paused' : run.status === 'starting' ? 'starting' : 'running';
+  return { state, heartbeatAge: age, detail: `${hb.phase} at step ${hb.step}` };
+}

@@ -1,0 +1,25 @@
+// Facts taken from docs/protocol.schema.json (the one definition of the run directory): the version
+// this reader speaks, the event types, the control actions and the per-token columns.
+import schema from '../../docs/protocol.schema.json';
+
+export const PROTOCOL_VERSION: number = schema.version;
+
+type Defs = Record<string, { properties?: Record<string, { const?: string; enum?: string[] }>; oneOf?: { $ref: string }[]; enum?: string[] }>;
+const defs = schema.$defs as unknown as Defs;
+
+export const EVENT_TYPES: readonly string[] = (defs.event.oneOf ?? []).map(
+  (r) => defs[r.$ref.split('/').pop() as string].properties?.type?.const as string,
+);
+export const CONTROL_ACTIONS: readonly string[] = defs.controlAction.enum ?? [];
+export const COLUMN_NAMES: readonly string[] = defs.column.properties?.name?.enum ?? [];
+
+/** Files of a run directory (docs/protocol.md). */
+export const FILES = {
+  run: 'run.json',
+  events: 'events.jsonl',
+  heartbeat: 'heartbeat.json',
+  trajectories: 'trajectories.bin',
+  trajectoryIndex: 'trajectories.idx',
+  controlPending: 'control/pending',
+  controlDone: 'control/done',
+} as const;
