@@ -1,21 +1,108 @@
 import * as vscode from 'vscode';
+import * as path from 'node:path';
 import { DashboardPanel } from './webviews/dashboardPanel';
-import { RunIndex } from './runs/runIndex';
+import { HParamsViewProvider } from './webviews/hparamsView';
+import { RunMonitor } from './runs/runMonitor';
 import { RunsTreeProvider } from './views/runsTree';
+import { TrajectoriesTreeProvider } from './views/trajectoriesTree';
+import { RunStatusBar } from './views/statusBar';
+import { newRun, resolvePython, type NewRunArgs } from './host/newRunFlow';
+import { setupHost } from './host/setupHost';
+import { sendControl, showAnswer } from './control/controller';
+import type { RunSummary } from './common/messages';
+import type { ControlAction } from './protocol/types.generated';
+import { TrajectoryFile } from './protocol/trajectories';
+import { trajectoryText } from './views/trajectoryText';
+import { isSafeRunId } from './common/runSummary';
+
+const CONTROL_COMMANDS: [string, ControlAction, string[]][] = [
+  ['actfocus.stopRun', 'stop', ['running', 'paused', 'starting']],
+  ['actfocus.pauseRun', 'pause', ['running', 'starting']],
+  ['actfocus.resumeRun', 'resume', ['paused']],
+  ['actfocus.checkpointRun', 'checkpoint', ['running', 'paused']],
+  ['actfocus.exportOnnx', 'export_onnx', ['running', 'paused']],
+];
 
 // Wiring only: every behaviour lives in its own module.
 export function activate(context: vscode.ExtensionContext): void {
-  const runs = new RunIndex();
+  const monitor = new RunMonitor();
+  const trajectories = new TrajectoriesTreeProvider(monitor);
+  const hparams = new HParamsViewProvider(context, monitor);
+  const trajDocs = new TrajectoryDocuments(monitor);
+
+  const pickRun = async (arg: RunSummary | string | undefined, states: string[], verb: string): Promise<string | undefined> => {
+    if (typeof arg === 'string') return arg;
+    if (arg?.id) return arg.id;
+    const runs = monitor.summaries().filter((r) => states.includes(r.status));
+    if (!runs.length) {
+      void vscode.window.showInformationMessage(`No run to ${verb}.`);
+      return undefined;
+    }
+    if (runs.length === 1) return runs[0]!.id;
+    return (await vscode.window.showQuickPick(runs.map((r) => ({ label: r.id, description: `${r.status} · step ${r.step}/${r.totalSteps}` })), { title: `Run to ${verb}` }))?.label;
+  };
+
+  const openRun = (runId: string) => {
+    trajectories.show(runId);
+    DashboardPanel.show(context, monitor, runId);
+  };
+
   context.subscriptions.push(
-    runs,
-    vscode.window.registerTreeDataProvider('actfocus.runs', new RunsTreeProvider(runs)),
-    vscode.commands.registerCommand('actfocus.showDashboard', () => DashboardPanel.show(context, runs)),
-    vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, {
-      deserializeWebviewPanel: async (panel) => void DashboardPanel.restore(panel, context, runs),
+    monitor,
+    new RunStatusBar(monitor),
+    vscode.window.registerTreeDataProvider('actfocus.runs', new RunsTreeProvider(monitor)),
+    vscode.window.registerTreeDataProvider('actfocus.trajectories', trajectories),
+    vscode.window.registerWebviewViewProvider(HParamsViewProvider.viewType, hparams),
+    vscode.workspace.registerTextDocumentContentProvider(TrajectoryDocuments.scheme, trajDocs),
+    vscode.commands.registerCommand('actfocus.showDashboard', () => DashboardPanel.show(context, monitor)),
+    vscode.commands.registerCommand('actfocus.openRun', (run?: RunSummary) => run?.id && openRun(run.id)),
+    vscode.commands.registerCommand('actfocus.newRun', (args?: NewRunArgs) =>
+      newRun({ runsRoot: () => monitor.runsRoot(), nextRunValues: () => hparams.nextRunValues(), onLaunched: (id) => void monitor.refresh().then(() => openRun(id)) }, args)),
+    vscode.commands.registerCommand('actfocus.setupHost', async () => {
+      if (!vscode.workspace.isTrusted) return void vscode.window.showErrorMessage('ActFocus installs the training host only in a trusted workspace.');
+      const base = await resolvePython();
+      await setupHost(context, base.source === 'setting' ? 'python3' : base.path);
     }),
+    vscode.commands.registerCommand('actfocus.sortTrajectoriesByReward', () => trajectories.setSort('reward')),
+    vscode.commands.registerCommand('actfocus.sortTrajectoriesByIndex', () => trajectories.setSort('index')),
+    vscode.commands.registerCommand('actfocus.showTrajectory', async (runId: string, position: number) => {
+      if (!isSafeRunId(runId) || !Number.isInteger(position)) return;
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: TrajectoryDocuments.scheme, path: `/${runId}/trajectory-${position}.md` }));
+      await vscode.window.showTextDocument(doc, { preview: true });
+    }),
+    vscode.window.registerWebviewPanelSerializer(DashboardPanel.viewType, {
+      deserializeWebviewPanel: async (panel, state) => void DashboardPanel.restore(panel, context, monitor, state),
+    }),
+    ...CONTROL_COMMANDS.map(([id, action, states]) =>
+      vscode.commands.registerCommand(id, async (arg?: RunSummary | string) => {
+        const runId = await pickRun(arg, states, action.replace('_', ' '));
+        if (runId) showAnswer(await sendControl(monitor, runId, action));
+      })),
   );
   if (vscode.workspace.getConfiguration('actfocus').get<boolean>('dashboard.openOnStartup', false)) {
-    DashboardPanel.show(context, runs);
+    DashboardPanel.show(context, monitor);
+  }
+}
+
+/** Read-only documents `actfocus-trajectory:/RUN/trajectory-N.md` rendering a stored trajectory. */
+class TrajectoryDocuments implements vscode.TextDocumentContentProvider {
+  static readonly scheme = 'actfocus-trajectory';
+  constructor(private readonly monitor: RunMonitor) {}
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const [, runId, file] = uri.path.split('/');
+    const run = runId ? this.monitor.get(runId) : undefined;
+    const position = Number(/^trajectory-(\d+)\.md$/.exec(file ?? '')?.[1]);
+    if (!run || !Number.isInteger(position)) return `No such trajectory: ${uri.path}`;
+    const f = await TrajectoryFile.open(run.dir);
+    if (!f) return `${runId} has no stored trajectories`;
+    try {
+      return trajectoryText(path.basename(run.dir), await f.read(position));
+    } catch (e) {
+      return `Could not read trajectory ${position} of ${runId}: ${(e as Error).message}`;
+    } finally {
+      await f.close();
+    }
   }
 }
 

@@ -1,40 +1,100 @@
 // The one definition of every message between the extension host and its webviews.
 // Imported by both bundles; discriminated on `t`. No `vscode` or DOM imports here.
 
+import type { RunDelta } from './runData';
+
 /** Extension → dashboard webview. */
 export type ToDashboard =
-  | { t: 'init'; extensionVersion: string; runs: RunSummary[] }
-  | { t: 'runs'; runs: RunSummary[] };
+  | { t: 'init'; extensionVersion: string; runs: RunSummary[]; selected: string[] }
+  | { t: 'runs'; runs: RunSummary[] }
+  /** Data of a run: reset = replace what the webview has (first send, or the run's files were rewritten). */
+  | { t: 'data'; runId: string; reset: boolean; delta: RunDelta }
+  | { t: 'answer'; runId: string; action: string; type: 'ack' | 'error' | 'timeout'; message: string };
+
+export type ControlActionName = 'pause' | 'resume' | 'stop' | 'checkpoint' | 'export_onnx';
+export const DASHBOARD_ACTIONS: readonly ControlActionName[] = ['pause', 'resume', 'stop', 'checkpoint', 'export_onnx'];
 
 /** Dashboard webview → extension. */
 export type FromDashboard =
   | { t: 'ready' }
-  | { t: 'command'; command: DashboardCommand };
+  | { t: 'command'; command: DashboardCommand }
+  | { t: 'select'; runIds: string[] }
+  | { t: 'control'; runId: string; action: ControlActionName }
+  | { t: 'exportCsv'; runIds: string[] }
+  | { t: 'savePng'; name: string; dataUrl: string };
 
-export type DashboardCommand = 'refresh';
+export type DashboardCommand = 'refresh' | 'newRun';
 
 export interface RunSummary {
   id: string;
+  /** run.json status, or "dead" (live status, stale heartbeat), or "invalid" (unreadable run.json). */
   status: string;
   step: number;
   totalSteps: number;
+  env?: string;
+  algo?: string;
+  weighting?: string;
+  successRate?: number;
+  problem?: string;
+  malformedLines?: number;
+  /** Last lines of host.log, for runs whose host died. */
+  logTail?: string;
 }
 
 /** Persisted webview UI state (setState/getState); only UI and navigation, never data. */
 export interface DashboardUiState {
   selectedRunIds: string[];
+  smoothing: number;
+  xAxis: 'step' | 'time';
+  logFilter: string;
+  logLevel: string;
 }
 
-const fromDashboardTags: ReadonlySet<string> = new Set(['ready', 'command']);
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const isRunId = (x: unknown): x is string => typeof x === 'string' && RUN_ID.test(x) && !x.includes('..');
+const isRunIds = (x: unknown): x is string[] => Array.isArray(x) && x.length <= 64 && x.every(isRunId);
 
 /** Narrow an untrusted value posted by a webview to a FromDashboard message, or undefined. */
 export function parseFromDashboard(value: unknown): FromDashboard | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const t = (value as { t?: unknown }).t;
-  if (typeof t !== 'string' || !fromDashboardTags.has(t)) return undefined;
-  if (t === 'command') {
-    const command = (value as { command?: unknown }).command;
-    return command === 'refresh' ? { t, command } : undefined;
+  const v = value as Record<string, unknown>;
+  switch (v.t) {
+    case 'ready':
+      return { t: 'ready' };
+    case 'command':
+      return v.command === 'refresh' || v.command === 'newRun' ? { t: 'command', command: v.command } : undefined;
+    case 'select':
+      return isRunIds(v.runIds) ? { t: 'select', runIds: v.runIds } : undefined;
+    case 'control':
+      return isRunId(v.runId) && DASHBOARD_ACTIONS.includes(v.action as ControlActionName) ? { t: 'control', runId: v.runId, action: v.action as ControlActionName } : undefined;
+    case 'exportCsv':
+      return isRunIds(v.runIds) ? { t: 'exportCsv', runIds: v.runIds } : undefined;
+    case 'savePng':
+      return typeof v.name === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(v.name) && typeof v.dataUrl === 'string' && v.dataUrl.startsWith('data:image/png;base64,') && v.dataUrl.length < 32 << 20
+        ? { t: 'savePng', name: v.name, dataUrl: v.dataUrl } : undefined;
+    default:
+      return undefined;
   }
-  return { t: 'ready' };
+}
+
+/** Hyperparameters view (webview view) ↔ extension. */
+export type ToHParams =
+  | { t: 'init'; values: Record<string, number | string>; runs: { id: string; status: string }[]; target?: string }
+  | { t: 'runs'; runs: { id: string; status: string }[] }
+  | { t: 'result'; ok: boolean; message: string };
+
+export type FromHParams =
+  | { t: 'ready' }
+  | { t: 'apply'; runId: string; values: Record<string, number | string> }
+  | { t: 'useForNext'; values: Record<string, number | string> };
+
+export function parseFromHParams(value: unknown): FromHParams | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const isValues = (x: unknown): x is Record<string, number | string> =>
+    typeof x === 'object' && x !== null && !Array.isArray(x) && Object.entries(x).every(([k, y]) => /^[a-z_]{1,40}$/.test(k) && (typeof y === 'number' || typeof y === 'string'));
+  if (v.t === 'ready') return { t: 'ready' };
+  if (v.t === 'apply' && isRunId(v.runId) && isValues(v.values)) return { t: 'apply', runId: v.runId, values: v.values };
+  if (v.t === 'useForNext' && isValues(v.values)) return { t: 'useForNext', values: v.values };
+  return undefined;
 }

@@ -1,12 +1,15 @@
 import type { RunSummary } from './messages';
+import { liveness } from '../protocol/liveness';
+import type { Heartbeat, RunInfo } from '../protocol/types.generated';
 
 /**
- * Summarise a run directory's run.json text. Never throws: a missing, truncated or malformed
- * run.json yields status "invalid" with the reason, so one bad run cannot hide the others.
+ * Summarise a run from its run.json text and heartbeat. Never throws: a missing, truncated or
+ * malformed run.json yields status "invalid" with the reason, so one bad run cannot hide the others.
+ * A live status with a stale heartbeat becomes "dead" (crashed or killed host).
  */
-export function summarizeRunJson(id: string, text: string | undefined): RunSummary & { problem?: string } {
-  const bad = (problem: string) => ({ id, status: 'invalid', step: 0, totalSteps: 0, problem });
-  if (text === undefined) return bad('run.json is missing');
+export function summarizeRun(id: string, text: string | undefined, hb: Heartbeat | undefined, nowS: number): RunSummary {
+  const bad = (problem: string): RunSummary => ({ id, status: 'invalid', step: 0, totalSteps: 0, problem });
+  if (text === undefined) return bad('run.json is missing (the host may still be starting)');
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -17,12 +20,24 @@ export function summarizeRunJson(id: string, text: string | undefined): RunSumma
   const v = value as Record<string, unknown>;
   const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : 0);
   const config = (typeof v.config === 'object' && v.config !== null ? v.config : {}) as Record<string, unknown>;
-  return {
+  const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
+  const out: RunSummary = {
     id,
     status: typeof v.status === 'string' ? v.status : 'unknown',
     step: num(v.step),
-    totalSteps: num(config.total_steps),
+    totalSteps: num(config.steps),
+    env: str(config.env),
+    algo: str(config.algo),
+    weighting: str(config.weighting),
   };
+  if (['starting', 'running', 'paused'].includes(out.status)) {
+    const live = liveness({ status: out.status as RunInfo['status'], step: out.step }, hb, nowS);
+    if (live.state === 'not-responding') {
+      out.status = 'dead';
+      out.problem = `The training host stopped responding: ${live.detail}`;
+    } else out.status = live.state;
+  }
+  return out;
 }
 
 /** Run ids become folder names and tree labels: only a conservative character set is accepted. */
@@ -31,21 +46,30 @@ export function isSafeRunId(id: string): boolean {
 }
 
 const statusIcon: Record<string, string> = {
+  starting: 'loading~spin',
   running: 'sync~spin',
   paused: 'debug-pause',
   completed: 'pass',
   stopped: 'circle-slash',
   failed: 'error',
+  dead: 'error',
   invalid: 'warning',
 };
 
 /** The Runs tree item fields for one run. */
-export function runItemFields(run: RunSummary & { problem?: string }): { label: string; description: string; icon: string; tooltip: string } {
+export function runItemFields(run: RunSummary): { label: string; description: string; icon: string; tooltip: string; contextValue: string } {
   const progress = run.totalSteps > 0 ? `${run.step}/${run.totalSteps}` : `${run.step}`;
+  const success = run.successRate !== undefined ? ` · success ${(run.successRate * 100).toFixed(0)}%` : '';
+  const shown = run.status === 'dead' ? 'failed (host died)' : run.status;
+  const what = [run.env, run.algo, run.weighting].filter(Boolean).join(' · ');
+  const tooltip = [run.problem ?? `${run.id}: ${shown}, step ${progress}`, what, run.malformedLines ? `${run.malformedLines} malformed event lines skipped` : '',
+    run.logTail ? `last lines of host.log:\n${run.logTail.split('\n').slice(-8).join('\n')}` : ''].filter(Boolean).join('\n');
   return {
     label: run.id,
-    description: run.status === 'invalid' ? 'invalid' : `${run.status} · step ${progress}`,
+    description: run.status === 'invalid' ? 'invalid' : `${shown} · step ${progress}${success}`,
     icon: statusIcon[run.status] ?? 'circle-outline',
-    tooltip: run.problem ?? `${run.id}: ${run.status}, step ${progress}`,
+    tooltip,
+    // Menus (package.json) show Stop/Pause/Resume only where they apply.
+    contextValue: ['running', 'starting'].includes(run.status) ? 'run-live' : run.status === 'paused' ? 'run-paused' : 'run-done',
   };
 }

@@ -1,14 +1,21 @@
 import * as vscode from 'vscode';
 import type { RunSummary } from '../common/messages';
-import type { RunIndex } from '../runs/runIndex';
+import type { RunMonitor } from '../runs/runMonitor';
 import { runItemFields } from '../common/runSummary';
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunSummary> {
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.emitter.event;
+  private last = '';
 
-  constructor(private readonly runs: RunIndex) {
-    runs.onDidChange(() => this.emitter.fire());
+  constructor(private readonly runs: RunMonitor) {
+    runs.onDidChange(() => {
+      const now = JSON.stringify(runs.summaries());
+      if (now !== this.last) {
+        this.last = now; // only redraw when something shown changed (polling fires often)
+        this.emitter.fire();
+      }
+    });
   }
 
   getChildren(element?: RunSummary): RunSummary[] {
@@ -18,11 +25,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunSummary> {
   getTreeItem(run: RunSummary): vscode.TreeItem {
     const f = runItemFields(run);
     const item = new vscode.TreeItem(f.label, vscode.TreeItemCollapsibleState.None);
+    item.id = run.id;
     item.description = f.description;
     item.tooltip = f.tooltip;
     item.iconPath = new vscode.ThemeIcon(f.icon);
-    item.contextValue = `run.${run.status}`;
-    item.command = { command: 'actfocus.showDashboard', title: 'Show Dashboard' };
+    item.contextValue = f.contextValue;
+    item.command = { command: 'actfocus.openRun', title: 'Open in Dashboard', arguments: [run] };
     return item;
   }
 }

@@ -2,28 +2,44 @@ import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import { buildWebviewHtml } from '../common/webviewHtml';
 import { parseFromDashboard, type FromDashboard, type ToDashboard } from '../common/messages';
-import type { RunIndex } from '../runs/runIndex';
+import { deltaSince, emptyCursor, toCsv, type DataCursor } from '../common/runData';
+import type { RunMonitor, RunsChange } from '../runs/runMonitor';
+import { sendControl } from '../control/controller';
 
-/** The dashboard webview panel: one instance, revealed on demand, restored after reload. */
+/**
+ * The dashboard webview panel: one instance, revealed on demand, restored after reload. Data flow:
+ * the webview says `ready` whenever it (re)loads; the extension answers with a snapshot of the runs and
+ * of each selected run's data, then sends deltas from a per-run cursor. A hidden webview drops
+ * messages, so on reveal it reloads and pulls a fresh snapshot through the same handshake.
+ */
 export class DashboardPanel implements vscode.Disposable {
   static readonly viewType = 'actfocus.dashboard';
   private static current: DashboardPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
+  private selected: string[] = [];
+  private cursors = new Map<string, DataCursor>();
 
-  static show(context: vscode.ExtensionContext, runs: RunIndex): DashboardPanel {
-    if (DashboardPanel.current) {
-      DashboardPanel.current.panel.reveal();
-      return DashboardPanel.current;
+  static show(context: vscode.ExtensionContext, monitor: RunMonitor, runId?: string): DashboardPanel {
+    const p = DashboardPanel.current;
+    if (p) {
+      p.panel.reveal();
+      if (runId && !p.selected.includes(runId)) p.select([runId, ...p.selected].slice(0, 8));
+      return p;
     }
     const panel = vscode.window.createWebviewPanel(DashboardPanel.viewType, 'ActFocus Dashboard', vscode.ViewColumn.Active, DashboardPanel.options(context));
-    return (DashboardPanel.current = new DashboardPanel(panel, context, runs));
+    const d = (DashboardPanel.current = new DashboardPanel(panel, context, monitor));
+    if (runId) d.selected = [runId];
+    return d;
   }
 
-  static restore(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, runs: RunIndex): DashboardPanel {
+  static restore(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, monitor: RunMonitor, state: unknown): DashboardPanel {
     panel.webview.options = DashboardPanel.options(context);
     DashboardPanel.current?.dispose();
-    return (DashboardPanel.current = new DashboardPanel(panel, context, runs));
+    const d = (DashboardPanel.current = new DashboardPanel(panel, context, monitor));
+    const ids = (state as { selectedRunIds?: unknown } | undefined)?.selectedRunIds;
+    if (Array.isArray(ids)) d.selected = ids.filter((x): x is string => typeof x === 'string');
+    return d;
   }
 
   private static options(context: vscode.ExtensionContext): vscode.WebviewOptions & vscode.WebviewPanelOptions {
@@ -33,7 +49,7 @@ export class DashboardPanel implements vscode.Disposable {
   private constructor(
     readonly panel: vscode.WebviewPanel,
     private readonly context: vscode.ExtensionContext,
-    private readonly runs: RunIndex,
+    private readonly monitor: RunMonitor,
   ) {
     const webview = panel.webview;
     const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview', name)).toString();
@@ -46,24 +62,100 @@ export class DashboardPanel implements vscode.Disposable {
       styleUri: asset('webview.css'),
     });
     this.disposables.push(
-      webview.onDidReceiveMessage((raw) => this.onMessage(parseFromDashboard(raw))),
+      webview.onDidReceiveMessage((raw) => void this.onMessage(parseFromDashboard(raw))),
       panel.onDidDispose(() => this.dispose()),
-      runs.onDidChange(() => this.post({ t: 'runs', runs: runs.summaries() })),
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false; // hidden: messages would be dropped; `ready` comes again on reveal
+      }),
+      monitor.onDidChange((c) => this.onRunsChange(c)),
     );
   }
 
-  private onMessage(msg: FromDashboard | undefined): void {
+  private async onMessage(msg: FromDashboard | undefined): Promise<void> {
     if (!msg) return; // Unknown or malformed messages from the webview are ignored.
     switch (msg.t) {
-      case 'ready':
-        // The webview (re)loaded: send a complete snapshot, never a delta (hidden webviews drop messages).
+      case 'ready': {
         this.ready = true;
-        void this.post({ t: 'init', extensionVersion: String(this.context.extension.packageJSON.version), runs: this.runs.summaries() });
+        this.cursors.clear();
+        const runs = this.monitor.summaries();
+        if (!this.selected.length) {
+          const live = runs.find((r) => ['running', 'paused', 'starting'].includes(r.status)) ?? runs[runs.length - 1];
+          if (live) this.selected = [live.id];
+        }
+        this.selected = this.selected.filter((id) => runs.some((r) => r.id === id));
+        void this.post({ t: 'init', extensionVersion: String(this.context.extension.packageJSON.version), runs, selected: this.selected });
+        this.sendData(new Set(this.selected), true);
         break;
+      }
       case 'command':
-        if (msg.command === 'refresh') this.runs.refresh();
+        if (msg.command === 'refresh') void this.monitor.refresh();
+        else void vscode.commands.executeCommand('actfocus.newRun');
+        break;
+      case 'select':
+        this.select(msg.runIds);
+        break;
+      case 'control': {
+        const a = await sendControl(this.monitor, msg.runId, msg.action);
+        void this.post({ t: 'answer', runId: msg.runId, action: msg.action, type: a.type, message: a.message });
+        break;
+      }
+      case 'exportCsv':
+        await this.exportCsv(msg.runIds);
+        break;
+      case 'savePng':
+        await this.savePng(msg.name, msg.dataUrl);
         break;
     }
+  }
+
+  private select(runIds: string[]): void {
+    const added = runIds.filter((id) => !this.selected.includes(id));
+    this.selected = runIds;
+    for (const id of [...this.cursors.keys()]) if (!runIds.includes(id)) this.cursors.delete(id);
+    this.sendData(new Set(added), true);
+  }
+
+  private onRunsChange(c: RunsChange): void {
+    if (!this.ready) return;
+    void this.post({ t: 'runs', runs: this.monitor.summaries() });
+    for (const id of c.reset) this.cursors.delete(id);
+    this.sendData(new Set([...c.appended, ...c.reset].filter((id) => this.selected.includes(id))), false);
+  }
+
+  private sendData(ids: Set<string>, reset: boolean): void {
+    if (!this.ready) return;
+    for (const id of ids) {
+      const run = this.monitor.get(id);
+      if (!run) continue;
+      const fresh = reset || !this.cursors.has(id);
+      const { delta, cursor } = deltaSince(run.data, fresh ? emptyCursor() : this.cursors.get(id)!);
+      this.cursors.set(id, cursor);
+      void this.post({ t: 'data', runId: id, reset: fresh, delta });
+    }
+  }
+
+  private async exportCsv(runIds: string[]): Promise<void> {
+    const runs = runIds.flatMap((id) => {
+      const r = this.monitor.get(id);
+      return r ? [{ id, data: r.data }] : [];
+    });
+    if (!runs.length) return;
+    const root = this.monitor.runsRoot();
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: root ? vscode.Uri.file(`${root}/${runs.length === 1 ? runs[0]!.id : 'runs'}-metrics.csv`) : undefined,
+      filters: { CSV: ['csv'] },
+    });
+    if (!target) return;
+    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(toCsv(runs)));
+    void vscode.window.showInformationMessage(`Wrote ${target.fsPath}`);
+  }
+
+  private async savePng(name: string, dataUrl: string): Promise<void> {
+    const root = this.monitor.runsRoot();
+    const target = await vscode.window.showSaveDialog({ defaultUri: root ? vscode.Uri.file(`${root}/${name}.png`) : undefined, filters: { PNG: ['png'] } });
+    if (!target) return;
+    await vscode.workspace.fs.writeFile(target, Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64'));
+    void vscode.window.showInformationMessage(`Wrote ${target.fsPath}`);
   }
 
   private post(msg: ToDashboard): Thenable<boolean> | undefined {

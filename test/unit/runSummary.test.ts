@@ -1,21 +1,39 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isSafeRunId, runItemFields, summarizeRunJson } from '../../src/common/runSummary';
+import { isSafeRunId, runItemFields, summarizeRun } from '../../src/common/runSummary';
 
-test('a valid run.json is summarised', () => {
-  const s = summarizeRunJson('r1', JSON.stringify({ status: 'running', step: 12, config: { total_steps: 50 } }));
-  assert.deepEqual(s, { id: 'r1', status: 'running', step: 12, totalSteps: 50 });
-  assert.deepEqual(runItemFields(s), { label: 'r1', description: 'running · step 12/50', icon: 'sync~spin', tooltip: 'r1: running, step 12/50' });
+const hb = (t: number, phase = 'training') => ({ v: 1 as const, t, pid: 7, hostname: 'h', interval_s: 2, step: 12, phase: phase as 'training' });
+
+test('a valid run.json with a fresh heartbeat is summarised as running', () => {
+  const s = summarizeRun('r1', JSON.stringify({ status: 'running', step: 12, config: { steps: 50, env: 'sokoban', algo: 'grpo', weighting: 'actfocus' } }), hb(100), 101);
+  assert.deepEqual(s, { id: 'r1', status: 'running', step: 12, totalSteps: 50, env: 'sokoban', algo: 'grpo', weighting: 'actfocus' });
+  const f = runItemFields({ ...s, successRate: 0.25 });
+  assert.equal(f.description, 'running · step 12/50 · success 25%');
+  assert.equal(f.icon, 'sync~spin');
+  assert.equal(f.contextValue, 'run-live');
+  assert.match(f.tooltip, /sokoban · grpo · actfocus/);
+});
+
+test('a live status with a stale heartbeat is a dead host, shown as failed with the log tail', () => {
+  const s = summarizeRun('r2', JSON.stringify({ status: 'running', step: 3, config: { steps: 9 } }), hb(100), 200);
+  assert.equal(s.status, 'dead');
+  assert.match(s.problem!, /stopped responding: no heartbeat for 100 s/);
+  const f = runItemFields({ ...s, logTail: 'Traceback...\nRuntimeError: CUDA out of memory' });
+  assert.equal(f.description, 'failed (host died) · step 3/9');
+  assert.match(f.tooltip, /CUDA out of memory/);
+  assert.equal(f.contextValue, 'run-done');
+  assert.equal(summarizeRun('r3', JSON.stringify({ status: 'paused', step: 3, config: {} }), hb(100, 'paused'), 101).status, 'paused');
+  assert.equal(summarizeRun('r4', JSON.stringify({ status: 'completed', step: 3, config: {} }), undefined, 1e9).status, 'completed');
 });
 
 test('missing, truncated and wrong-shaped run.json become invalid runs with a reason', () => {
-  assert.equal(summarizeRunJson('a', undefined).problem, 'run.json is missing');
-  const truncated = summarizeRunJson('b', '{"status": "runn');
+  assert.match(summarizeRun('a', undefined, undefined, 0).problem!, /run.json is missing/);
+  const truncated = summarizeRun('b', '{"status": "runn', undefined, 0);
   assert.equal(truncated.status, 'invalid');
   assert.match(truncated.problem!, /not valid JSON/);
-  assert.equal(summarizeRunJson('c', '[1,2]').problem, 'run.json is not a JSON object');
-  const weird = summarizeRunJson('d', JSON.stringify({ status: 3, step: -4, config: null }));
-  assert.deepEqual(weird, { id: 'd', status: 'unknown', step: 0, totalSteps: 0 });
+  assert.equal(summarizeRun('c', '[1,2]', undefined, 0).problem, 'run.json is not a JSON object');
+  const weird = summarizeRun('d', JSON.stringify({ status: 3, step: -4, config: null }), undefined, 0);
+  assert.deepEqual(weird, { id: 'd', status: 'unknown', step: 0, totalSteps: 0, env: undefined, algo: undefined, weighting: undefined });
   assert.equal(runItemFields(truncated).icon, 'warning');
 });
 

@@ -1,14 +1,31 @@
+// The dashboard bundle in real Chromium, under the same CSP as in VS Code, fed the extension's messages.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser';
 import { posted, send, serveWebview } from '../support/webviewHarness';
 import type { ToDashboard } from '../../src/common/messages';
+import { applyEvents, deltaSince, emptyCursor, emptyRunData } from '../../src/common/runData';
+import type { RunEvent } from '../../src/protocol/types.generated';
 
 let browser: Browser;
 let server: Awaited<ReturnType<typeof serveWebview>>;
 let page: Page;
 const errors: string[] = [];
+const hostile = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+
+function metrics(step: number): RunEvent {
+  return { v: 1, t: 1000 + step * 6, step, type: 'metrics', success_rate: step / 20, reward_mean: step / 10 - 0.5, 'diag/share_action': 0.1, 'diag/rho_action': 0.5, 'diag/rho_reasoning': 0, 'diag/rho_full': 0.2 } as RunEvent;
+}
+
+/** The data message the extension would send for these events (same pure code as the extension). */
+function dataMessage(runId: string, events: RunEvent[], reset = true): ToDashboard {
+  const d = emptyRunData();
+  applyEvents(d, events);
+  return { t: 'data', runId, reset, delta: deltaSince(d, emptyCursor()).delta };
+}
+
+const pointsOf = (id: string) => page.$eval(`#chart-${id}`, (c) => Number((c as HTMLCanvasElement).dataset.points ?? -1));
 
 before(async () => {
   browser = await launchChromium();
@@ -29,26 +46,87 @@ test('the dashboard posts the ready handshake first', async () => {
 });
 
 test('init renders the connection status and runs; run names are text, never HTML', async () => {
-  const hostile = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
-  const msg: ToDashboard = { t: 'init', extensionVersion: '9.9.9', runs: [{ id: hostile, status: 'running', step: 3, totalSteps: 10 }] };
+  const msg: ToDashboard = { t: 'init', extensionVersion: '9.9.9', selected: ['run-a'], runs: [
+    { id: 'run-a', status: 'running', step: 3, totalSteps: 10, successRate: 0.5 },
+    { id: hostile, status: 'dead', step: 1, totalSteps: 10, problem: 'host died' },
+  ] };
   await send(page, msg);
   await page.waitForFunction(() => document.getElementById('status')!.textContent!.startsWith('Connected'));
-  assert.equal(await page.textContent('#status'), 'Connected to ActFocus 9.9.9 · 1 run(s)');
-  assert.equal(await page.textContent('#runs .run-name'), hostile);
+  assert.equal(await page.textContent('#status'), 'Connected to ActFocus 9.9.9 · 2 run(s)');
+  assert.deepEqual(await page.$$eval('#runs .run-name', (els) => els.map((e) => e.textContent)), ['run-a', hostile]);
+  assert.equal(await page.textContent(`#runs li:nth-child(2) .run-status`), 'failed (host died)');
   assert.equal(await page.locator('#runs img, #runs script').count(), 0);
   assert.equal(await page.evaluate(() => (window as any).__pwned), undefined);
+  assert.equal(await page.$eval('#runs li:nth-child(1) input', (i) => (i as HTMLInputElement).checked), true);
 });
 
-test('Refresh posts a typed command', async () => {
-  await page.click('#refresh');
-  assert.deepEqual((await posted(page)).at(-1), { t: 'command', command: 'refresh' });
+test('run data draws every chart; live appends add points; hyperparameter changes become markers', async () => {
+  const events = Array.from({ length: 20 }, (_, i) => metrics(i + 1));
+  await send(page, dataMessage('run-a', events));
+  await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) === 20);
+  assert.equal(await pointsOf('rho'), 60); // three scopes
+  assert.equal(await pointsOf('share'), 20);
+  // A live append (not a reset) with a hyperparameter change.
+  const d = emptyRunData();
+  applyEvents(d, events);
+  const cursor = deltaSince(d, emptyCursor()).cursor;
+  applyEvents(d, [{ v: 1, t: 2000, step: 20, type: 'hparams', source: 'request', values: { alpha: 0.3 }, previous: { alpha: 0.1 }, request: 'r1' }, metrics(21),
+    { v: 1, t: 2001, step: 21, type: 'log', level: 'warning', message: hostile }]);
+  await send(page, { t: 'data', runId: 'run-a', reset: false, delta: deltaSince(d, cursor).delta });
+  await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) === 21);
+  assert.equal(await page.$eval('#chart-success', (c) => (c as HTMLCanvasElement).dataset.markers), '1');
+  assert.match((await page.textContent('#log'))!, /warning/);
+  assert.ok((await page.textContent('#log'))!.includes(hostile));
+  assert.equal(await page.locator('#log img, #log script').count(), 0);
 });
 
-test('the chart renders under the strict CSP without errors', async () => {
-  const size = await page.evaluate(() => {
-    const c = document.getElementById('success-chart') as HTMLCanvasElement;
-    return [c.width, c.height];
+test('smoothing keeps every point (it is applied before decimation) and is remembered', async () => {
+  await page.$eval('#smoothing', (s) => {
+    (s as HTMLInputElement).value = '0.9';
+    s.dispatchEvent(new Event('input'));
   });
-  assert.ok(size[0]! > 0 && size[1]! > 0, `canvas size ${size}`);
+  await page.waitForFunction(() => document.getElementById('smoothing-value')!.textContent === '0.90');
+  await page.waitForTimeout(100);
+  assert.equal(await pointsOf('success'), 21);
+  assert.equal(await page.evaluate(() => (window as any).__state.smoothing), 0.9);
+});
+
+test('log filter by level and search', async () => {
+  await page.selectOption('#log-level', 'error');
+  assert.doesNotMatch((await page.textContent('#log'))!, /warning/);
+  await page.selectOption('#log-level', 'debug');
+  await page.fill('#log-search', 'onerror');
+  assert.equal(await page.locator('#log .log-line').count(), 1);
+  await page.fill('#log-search', '');
+});
+
+test('overlaying a second run posts the selection and draws both', async () => {
+  await send(page, { t: 'runs', runs: [{ id: 'run-a', status: 'running', step: 21, totalSteps: 30 }, { id: 'run-b', status: 'completed', step: 5, totalSteps: 5 }] });
+  await page.check('#runs li[data-run="run-b"] input');
+  assert.deepEqual((await posted(page)).at(-1), { t: 'select', runIds: ['run-a', 'run-b'] });
+  await send(page, dataMessage('run-b', Array.from({ length: 5 }, (_, i) => metrics(i + 1))));
+  await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) === 26);
+});
+
+test('controls, CSV export and PNG post typed messages', async () => {
+  await page.click('#ctl-pause');
+  assert.deepEqual((await posted(page)).at(-1), { t: 'control', runId: 'run-a', action: 'pause' });
+  await send(page, { t: 'answer', runId: 'run-a', action: 'pause', type: 'ack', message: 'Pause applied to run-a' });
+  await page.waitForFunction(() => document.getElementById('answer')!.textContent === 'Pause applied to run-a');
+  await page.click('#export-csv');
+  assert.deepEqual((await posted(page)).at(-1), { t: 'exportCsv', runIds: ['run-a', 'run-b'] });
+  await page.click('#png-reward');
+  const png = (await posted(page)).at(-1) as { t: string; name: string; dataUrl: string };
+  assert.equal(png.t, 'savePng');
+  assert.equal(png.name, 'reward');
+  assert.ok(png.dataUrl.startsWith('data:image/png;base64,') && png.dataUrl.length > 1000);
+});
+
+test('a reset replaces the run data (its files were rewritten)', async () => {
+  await send(page, dataMessage('run-b', [metrics(1)]));
+  await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) === 22);
+});
+
+test('no errors under the strict CSP', () => {
   assert.deepEqual(errors, []);
 });

@@ -1,12 +1,16 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import { Chart, LineController, LineElement, PointElement, LinearScale, Legend, Tooltip } from 'chart.js';
-import type { DashboardUiState, FromDashboard, RunSummary, ToDashboard } from '../../src/common/messages';
+import { Chart, LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, type Plugin } from 'chart.js';
+import type { DashboardUiState, FromDashboard, RunSummary, ToDashboard, ControlActionName } from '../../src/common/messages';
+import { applyDelta, emptyRunData, type RunData } from '../../src/common/runData';
+import { CHARTS, type ChartSpec } from '../../src/common/charts';
+import { debiasedEma, decimate } from '../../src/common/smoothing';
 import { connectHost } from '../shared/host';
-import { readPalette, onThemeChange } from '../shared/theme';
+import { readPalette, onThemeChange, type ChartPalette } from '../shared/theme';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
 
+const MAX_POINTS = 1500; // per line, after smoothing
 const app = document.getElementById('app')!;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
@@ -15,70 +19,320 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
   if (text !== undefined) node.textContent = text; // Text only: run names and logs are untrusted.
   return node;
 }
+function button(id: string, label: string, title = label): HTMLElement {
+  const b = document.createElement('vscode-button');
+  b.id = id;
+  b.textContent = label;
+  b.title = title;
+  return b;
+}
 
+// ---- state ----
+let runs: RunSummary[] = [];
+const data = new Map<string, RunData>();
+let ui: DashboardUiState = { selectedRunIds: [], smoothing: 0, xAxis: 'step', logFilter: '', logLevel: 'info' };
+
+// ---- layout ----
 const header = el('header', { class: 'toolbar' });
-const title = el('h1', {}, 'ActFocus Dashboard');
 const status = el('span', { id: 'status', role: 'status' }, 'Connecting…');
-const refresh = document.createElement('vscode-button');
-refresh.id = 'refresh';
-refresh.textContent = 'Refresh';
-header.append(title, status, refresh);
+const newRun = button('new-run', 'New Run…', 'Start a training run');
+const refresh = button('refresh', 'Refresh');
+header.append(el('h1', {}, 'ActFocus Dashboard'), status, newRun, refresh);
 
-const runList = el('ul', { id: 'runs', class: 'run-list' });
-const canvasBox = el('div', { class: 'chart-box' });
-const canvas = el('canvas', { id: 'success-chart', 'aria-label': 'Success rate' });
-canvasBox.append(canvas);
-app.append(header, runList, canvasBox);
+const controls = el('div', { class: 'toolbar controls', id: 'controls' });
+const controlButtons: Record<ControlActionName, HTMLElement> = {
+  pause: button('ctl-pause', 'Pause'),
+  resume: button('ctl-resume', 'Resume'),
+  stop: button('ctl-stop', 'Stop'),
+  checkpoint: button('ctl-checkpoint', 'Checkpoint'),
+  export_onnx: button('ctl-export_onnx', 'Export ONNX'),
+};
+const answer = el('span', { id: 'answer', role: 'status' });
+controls.append(el('span', { id: 'primary-run', class: 'muted' }), ...Object.values(controlButtons), answer);
 
-const palette = readPalette();
-const chart = new Chart(canvas, {
-  type: 'line',
-  data: { datasets: [{ label: 'success rate', data: [], borderColor: palette.series[0], pointRadius: 0 }] },
-  options: {
-    animation: false,
-    parsing: false,
-    responsive: true,
-    maintainAspectRatio: false,
-    scales: {
-      x: { type: 'linear', title: { display: true, text: 'step', color: palette.foreground }, ticks: { color: palette.foreground }, grid: { color: palette.grid } },
-      y: { type: 'linear', min: 0, max: 1, ticks: { color: palette.foreground }, grid: { color: palette.grid } },
-    },
-    plugins: { legend: { labels: { color: palette.foreground } } },
+const runList = el('ul', { id: 'runs', class: 'run-list', 'aria-label': 'Runs (check to overlay)' });
+
+const options = el('div', { class: 'toolbar options' });
+const smoothing = el('input', { id: 'smoothing', type: 'range', min: '0', max: '0.99', step: '0.01', value: '0', 'aria-label': 'Smoothing' });
+const smoothingValue = el('span', { id: 'smoothing-value' }, '0.00');
+const xAxis = el('select', { id: 'x-axis', 'aria-label': 'X axis' });
+xAxis.append(el('option', { value: 'step' }, 'step'), el('option', { value: 'time' }, 'time (min)'));
+const exportCsv = button('export-csv', 'Export CSV', 'All metrics of the checked runs at full resolution');
+options.append(el('label', {}, 'Smoothing'), smoothing, smoothingValue, el('label', {}, 'X axis'), xAxis, exportCsv);
+
+const grid = el('div', { class: 'chart-grid' });
+const logBox = el('section', { class: 'log-box' });
+const logLevel = el('select', { id: 'log-level', 'aria-label': 'Log level' });
+for (const l of ['debug', 'info', 'warning', 'error']) logLevel.append(el('option', { value: l }, `${l} and above`));
+const logSearch = el('input', { id: 'log-search', type: 'search', placeholder: 'Search the log', 'aria-label': 'Search the log' });
+const logList = el('div', { id: 'log', class: 'log', role: 'log' });
+logBox.append(el('div', { class: 'toolbar' }, ''), logList);
+logBox.firstElementChild!.append(el('h2', {}, 'Log'), logLevel, logSearch);
+app.append(header, controls, runList, options, grid, logBox);
+
+// ---- charts ----
+let palette: ChartPalette = readPalette();
+
+/** Vertical dashed lines where hyperparameters were changed during a run (from `hparams` events). */
+const markerPlugin: Plugin<'line'> = {
+  id: 'hparamMarkers',
+  afterDatasetsDraw(chart) {
+    const marks = (chart.options.plugins as unknown as { hparamMarkers?: { x: number; label: string }[] }).hparamMarkers ?? [];
+    const { ctx, chartArea, scales } = chart;
+    ctx.save();
+    ctx.strokeStyle = palette.foreground;
+    ctx.fillStyle = palette.foreground;
+    ctx.setLineDash([4, 3]);
+    ctx.font = '10px sans-serif';
+    for (const m of marks) {
+      const px = scales.x!.getPixelForValue(m.x);
+      if (px < chartArea.left || px > chartArea.right) continue;
+      ctx.beginPath();
+      ctx.moveTo(px, chartArea.top);
+      ctx.lineTo(px, chartArea.bottom);
+      ctx.stroke();
+      ctx.fillText(m.label, px + 3, chartArea.top + 10);
+    }
+    ctx.restore();
   },
-});
-onThemeChange(() => {
-  const p = readPalette();
-  chart.data.datasets[0]!.borderColor = p.series[0];
-  for (const axis of ['x', 'y'] as const) {
-    const s = chart.options.scales![axis]!;
-    s.ticks!.color = p.foreground;
-    s.grid!.color = p.grid;
+};
+
+const charts = new Map<string, Chart<'line'>>();
+for (const spec of CHARTS) {
+  const card = el('figure', { class: 'chart-card' });
+  const caption = el('figcaption', {}, spec.title);
+  const png = button(`png-${spec.id}`, 'PNG', `Save "${spec.title}" as PNG`);
+  png.classList.add('small');
+  caption.append(png);
+  const box = el('div', { class: 'chart-box' });
+  const canvas = el('canvas', { id: `chart-${spec.id}`, 'aria-label': spec.title });
+  box.append(canvas);
+  card.append(caption, box);
+  grid.append(card);
+  charts.set(spec.id, makeChart(canvas, spec));
+  png.addEventListener('click', () => host.post({ t: 'savePng', name: spec.id, dataUrl: canvas.toDataURL('image/png') }));
+}
+
+function makeChart(canvas: HTMLCanvasElement, spec: ChartSpec): Chart<'line'> {
+  return new Chart(canvas, {
+    type: 'line',
+    data: { datasets: [] },
+    plugins: [markerPlugin],
+    options: {
+      animation: false,
+      parsing: false,
+      normalized: true,
+      responsive: true,
+      maintainAspectRatio: false,
+      interaction: { mode: 'nearest', intersect: false },
+      scales: {
+        x: { type: 'linear', title: { display: true, text: 'step', color: palette.foreground }, ticks: { color: palette.foreground }, grid: { color: palette.grid } },
+        y: { type: 'linear', min: spec.yMin, max: spec.yMax, ticks: { color: palette.foreground }, grid: { color: palette.grid } },
+      },
+      plugins: { legend: { labels: { color: palette.foreground, boxWidth: 12 } } },
+    },
+  });
+}
+
+let pending = false;
+function scheduleDraw(): void {
+  if (pending) return;
+  pending = true;
+  requestAnimationFrame(() => {
+    pending = false;
+    draw();
+  });
+}
+
+function draw(): void {
+  const selected = ui.selectedRunIds.filter((id) => data.has(id));
+  const t0 = new Map(selected.map((id) => [id, firstTime(data.get(id)!)]));
+  for (const spec of CHARTS) {
+    const chart = charts.get(spec.id)!;
+    const datasets: Chart<'line'>['data']['datasets'] = [];
+    let points = 0;
+    selected.forEach((id, r) => {
+      const d = data.get(id)!;
+      spec.lines.forEach((line, k) => {
+        const s = d.series[line.key];
+        if (!s) return;
+        const x = ui.xAxis === 'step' ? s.x : s.t.map((t) => (t - t0.get(id)!) / 60);
+        const pts = decimate(x, debiasedEma(s.y, ui.smoothing), MAX_POINTS);
+        points += pts.length;
+        datasets.push({
+          label: selected.length > 1 ? `${id} · ${line.label}` : line.label,
+          data: pts,
+          borderColor: palette.series[(selected.length > 1 ? r : k) % palette.series.length],
+          borderDash: selected.length > 1 && k > 0 ? [5, 3] : k > 0 && line.key.startsWith('eval/') ? [5, 3] : undefined,
+          borderWidth: 1.5,
+          pointRadius: pts.length < 30 ? 2 : 0,
+        });
+      });
+    });
+    const markers = selected.flatMap((id) => data.get(id)!.markers.map((m) => ({
+      x: ui.xAxis === 'step' ? m.step : (m.t - t0.get(id)!) / 60,
+      label: Object.entries(m.values).map(([k, v]) => `${k}=${v}`).join(' '),
+    })));
+    chart.data.datasets = datasets;
+    (chart.options.plugins as unknown as { hparamMarkers: unknown }).hparamMarkers = markers;
+    chart.options.scales!.x!.title = { display: true, text: ui.xAxis === 'step' ? 'step' : 'minutes', color: palette.foreground };
+    chart.update('none');
+    // Read by tests and the latency benchmark: what the chart actually holds.
+    chart.canvas.dataset.points = String(points);
+    chart.canvas.dataset.markers = String(markers.length);
+    chart.canvas.dataset.drawn = String(performance.now());
   }
-  chart.update('none');
+  renderLog();
+}
+
+function firstTime(d: RunData): number {
+  let t = Infinity;
+  for (const s of Object.values(d.series)) if (s.t.length) t = Math.min(t, s.t[0]!);
+  return Number.isFinite(t) ? t : 0;
+}
+
+onThemeChange(() => {
+  palette = readPalette();
+  for (const chart of charts.values()) {
+    for (const axis of ['x', 'y'] as const) {
+      const s = chart.options.scales![axis]!;
+      s.ticks!.color = palette.foreground;
+      s.grid!.color = palette.grid;
+    }
+    chart.options.plugins!.legend!.labels!.color = palette.foreground;
+  }
+  draw();
 });
 
-function renderRuns(runs: RunSummary[]): void {
+// ---- runs, controls, log ----
+function primaryRun(): RunSummary | undefined {
+  return runs.find((r) => r.id === ui.selectedRunIds[0]);
+}
+
+function renderRuns(): void {
   runList.replaceChildren(
     ...runs.map((r) => {
       const li = el('li', { 'data-run': r.id });
-      li.append(el('span', { class: 'run-name' }, r.id), el('vscode-badge', {}, r.status));
+      const box = el('input', { type: 'checkbox', 'aria-label': `Show ${r.id}` });
+      box.checked = ui.selectedRunIds.includes(r.id);
+      box.addEventListener('change', () => {
+        const ids = ui.selectedRunIds.filter((x) => x !== r.id);
+        setSelection(box.checked ? [...ids, r.id] : ids);
+      });
+      const shown = r.status === 'dead' ? 'failed (host died)' : r.status;
+      const badge = el('vscode-badge', { class: 'run-status' }, shown);
+      const progress = el('span', { class: 'muted' }, `step ${r.step}${r.totalSteps ? `/${r.totalSteps}` : ''}${r.successRate !== undefined ? ` · success ${(r.successRate * 100).toFixed(0)}%` : ''}`);
+      li.append(box, el('span', { class: 'run-name' }, r.id), badge, progress);
+      if (r.problem) li.title = r.problem;
       return li;
     }),
   );
+  const p = primaryRun();
+  const primary = document.getElementById('primary-run')!;
+  primary.textContent = p ? `${p.id}:` : 'No run selected';
+  const live = p && ['running', 'starting', 'paused'].includes(p.status);
+  for (const [action, b] of Object.entries(controlButtons) as [ControlActionName, HTMLElement][]) {
+    const enabled = !!live && (action === 'pause' ? p!.status !== 'paused' : action === 'resume' ? p!.status === 'paused' : true);
+    b.toggleAttribute('disabled', !enabled);
+  }
 }
 
+function setSelection(ids: string[]): void {
+  ui = { ...ui, selectedRunIds: ids };
+  host.setState(ui);
+  host.post({ t: 'select', runIds: ids });
+  renderRuns();
+  scheduleDraw();
+}
+
+const LEVELS = ['debug', 'info', 'warning', 'error'];
+function renderLog(): void {
+  const min = LEVELS.indexOf(ui.logLevel);
+  const q = ui.logFilter.toLowerCase();
+  const lines = ui.selectedRunIds.flatMap((id) => (data.get(id)?.logs ?? []).map((l) => ({ ...l, run: id })))
+    .filter((l) => LEVELS.indexOf(l.level) >= min && (!q || l.message.toLowerCase().includes(q)))
+    .sort((a, b) => a.t - b.t)
+    .slice(-500);
+  const atBottom = logList.scrollTop + logList.clientHeight >= logList.scrollHeight - 4;
+  logList.replaceChildren(...lines.map((l) => {
+    const row = el('div', { class: `log-line level-${l.level}${l.source === 'host' ? ' from-host' : ''}` });
+    row.textContent = `${ui.selectedRunIds.length > 1 ? `[${l.run}] ` : ''}step ${l.step} ${l.level.padEnd(7)} ${l.message}`;
+    return row;
+  }));
+  if (atBottom) logList.scrollTop = logList.scrollHeight; // follow the tail unless the user scrolled up
+}
+
+// ---- wiring ----
 const host = connectHost<FromDashboard, ToDashboard, DashboardUiState>((msg) => {
   switch (msg.t) {
     case 'init':
+      runs = msg.runs;
+      if (!ui.selectedRunIds.length) ui = { ...ui, selectedRunIds: msg.selected };
       status.textContent = `Connected to ActFocus ${msg.extensionVersion} · ${msg.runs.length === 0 ? 'no runs yet' : `${msg.runs.length} run(s)`}`;
-      renderRuns(msg.runs);
+      if (ui.selectedRunIds.join() !== msg.selected.join()) host.post({ t: 'select', runIds: ui.selectedRunIds });
+      host.setState(ui);
+      renderRuns();
       break;
     case 'runs':
+      runs = msg.runs;
       status.textContent = `${msg.runs.length} run(s)`;
-      renderRuns(msg.runs);
+      renderRuns();
+      break;
+    case 'data': {
+      const d = msg.reset ? emptyRunData() : data.get(msg.runId) ?? emptyRunData();
+      applyDelta(d, msg.delta);
+      data.set(msg.runId, d);
+      if (ui.selectedRunIds.includes(msg.runId)) scheduleDraw();
+      break;
+    }
+    case 'answer':
+      answer.textContent = msg.message;
+      answer.className = msg.type === 'error' ? 'error' : '';
       break;
   }
 });
+
+const saved = host.getState();
+if (saved) {
+  ui = { ...ui, ...saved };
+  smoothing.value = String(ui.smoothing);
+  smoothingValue.textContent = ui.smoothing.toFixed(2);
+  xAxis.value = ui.xAxis;
+  logLevel.value = ui.logLevel;
+  logSearch.value = ui.logFilter;
+}
+smoothing.addEventListener('input', () => {
+  ui = { ...ui, smoothing: Number(smoothing.value) };
+  smoothingValue.textContent = ui.smoothing.toFixed(2);
+  host.setState(ui);
+  scheduleDraw();
+});
+xAxis.addEventListener('change', () => {
+  ui = { ...ui, xAxis: xAxis.value === 'time' ? 'time' : 'step' };
+  host.setState(ui);
+  scheduleDraw();
+});
+logLevel.addEventListener('change', () => {
+  ui = { ...ui, logLevel: logLevel.value };
+  host.setState(ui);
+  renderLog();
+});
+logSearch.addEventListener('input', () => {
+  ui = { ...ui, logFilter: logSearch.value };
+  host.setState(ui);
+  renderLog();
+});
 refresh.addEventListener('click', () => host.post({ t: 'command', command: 'refresh' }));
+newRun.addEventListener('click', () => host.post({ t: 'command', command: 'newRun' }));
+exportCsv.addEventListener('click', () => host.post({ t: 'exportCsv', runIds: ui.selectedRunIds }));
+for (const [action, b] of Object.entries(controlButtons) as [ControlActionName, HTMLElement][]) {
+  b.addEventListener('click', () => {
+    const p = primaryRun();
+    if (!p || b.hasAttribute('disabled')) return;
+    answer.textContent = `${action.replace('_', ' ')} sent to ${p.id}…`;
+    answer.className = '';
+    host.post({ t: 'control', runId: p.id, action });
+  });
+}
 // Ready handshake: the extension sends nothing until it hears this, so no message is lost.
 host.post({ t: 'ready' });

@@ -1,0 +1,23 @@
+// The dashboard's charts: which metrics each one draws (names as the host writes them, docs/protocol.md).
+export interface ChartSpec {
+  id: string;
+  title: string;
+  lines: { key: string; label: string }[];
+  yMin?: number;
+  yMax?: number;
+}
+
+export const CHARTS: readonly ChartSpec[] = [
+  { id: 'success', title: 'Success rate', yMin: 0, yMax: 1, lines: [{ key: 'success_rate', label: 'train' }, { key: 'eval/success_rate', label: 'eval' }] },
+  { id: 'reward', title: 'Reward', lines: [{ key: 'reward_mean', label: 'train' }, { key: 'eval/reward_mean', label: 'eval' }] },
+  { id: 'share', title: 'Action-token share', yMin: 0, lines: [{ key: 'diag/share_action', label: 'action' }] },
+  { id: 'rho', title: 'Spearman ρ (energy vs reward variance)', yMin: -1, yMax: 1, lines: [
+    { key: 'diag/rho_action', label: 'action' }, { key: 'diag/rho_reasoning', label: 'reasoning' }, { key: 'diag/rho_full', label: 'full' }] },
+  { id: 'energy', title: 'Mean energy by role', lines: [
+    { key: 'diag/energy_action', label: 'action' }, { key: 'diag/energy_reasoning', label: 'reasoning' }, { key: 'diag/energy_other', label: 'other' }] },
+  { id: 'weights', title: 'ActFocus weights', lines: [
+    { key: 'diag/weight_action_mean', label: 'action mean' }, { key: 'diag/weight_action_max', label: 'action max' }, { key: 'diag/weight_reasoning_mean', label: 'reasoning' }] },
+  { id: 'kl', title: 'KL to reference', lines: [{ key: 'kl_ref', label: 'KL' }] },
+  { id: 'entropy', title: 'Entropy', lines: [{ key: 'entropy', label: 'policy' }] },
+  { id: 'loss', title: 'Loss', lines: [{ key: 'loss', label: 'loss' }, { key: 'pg_loss', label: 'policy gradient' }] },
+];

@@ -1,0 +1,185 @@
+// Watches the runs folder: lists run directories, reads run.json and the heartbeat, and tails each
+// run's events.jsonl into RunData. Live runs are polled (files, not sockets: works over Remote-SSH and
+// after a window reload, when the host keeps running on its own); finished runs are read once.
+import * as vscode from 'vscode';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { RunSummary } from '../common/messages';
+import { applyEvents, emptyRunData, latest, pushLog, type RunData } from '../common/runData';
+import { isSafeRunId, summarizeRun } from '../common/runSummary';
+import { EventTail, JsonlTail } from '../protocol/jsonlTail';
+import { FILES } from '../protocol/schema';
+import type { Heartbeat } from '../protocol/types.generated';
+import { HOST_LOG } from '../host/hostProcess';
+
+export interface RunState {
+  id: string;
+  dir: string;
+  summary: RunSummary;
+  data: RunData;
+  tail: EventTail;
+  hostLog: JsonlTail;
+  malformed: number;
+  atEnd: boolean;
+}
+
+export interface RunsChange {
+  /** Runs whose data received events since the last change (for incremental dashboard updates). */
+  appended: Set<string>;
+  /** Runs whose event file was truncated or replaced: their data was rebuilt from scratch. */
+  reset: Set<string>;
+}
+
+const FINAL = new Set(['completed', 'stopped', 'failed', 'dead', 'invalid']);
+
+export class RunMonitor implements vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<RunsChange>();
+  readonly onDidChange = this.emitter.event;
+  private readonly runs = new Map<string, RunState>();
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  private readonly disposables: vscode.Disposable[] = [this.emitter];
+
+  constructor(private readonly intervalMs = 500) {
+    this.disposables.push(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('actfocus.runsDirectory') && this.refresh(true)));
+    void this.refresh();
+    this.timer = setInterval(() => void this.refresh(), intervalMs);
+  }
+
+  runsRoot(): string | undefined {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder || folder.uri.scheme !== 'file') return undefined;
+    return path.join(folder.uri.fsPath, vscode.workspace.getConfiguration('actfocus').get<string>('runsDirectory', 'runs'));
+  }
+
+  summaries(): RunSummary[] {
+    return [...this.runs.values()].map((r) => r.summary).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  get(id: string): RunState | undefined {
+    return this.runs.get(id);
+  }
+
+  /** One scan (coalesced with a scan in progress). clear: forget everything first (runs folder changed). */
+  refresh(clear = false): Promise<void> {
+    if (clear) this.runs.clear();
+    this.polling ??= this.scan().finally(() => (this.polling = undefined));
+    return this.polling;
+  }
+
+  private async scan(): Promise<void> {
+    const root = this.runsRoot();
+    const change: RunsChange = { appended: new Set(), reset: new Set() };
+    let changed = false;
+    let names: string[] = [];
+    if (root) {
+      try {
+        names = (await fs.readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && isSafeRunId(d.name)).map((d) => d.name);
+      } catch {
+        names = []; // no runs folder yet
+      }
+    }
+    for (const id of [...this.runs.keys()]) {
+      if (!names.includes(id)) {
+        this.runs.delete(id);
+        changed = true;
+      }
+    }
+    const now = Date.now() / 1000;
+    for (const id of names) {
+      const dir = path.join(root!, id);
+      let st = this.runs.get(id);
+      if (st && st.atEnd && FINAL.has(st.summary.status) && st.summary.status !== 'dead') continue; // finished and fully read
+      const [runText, hbText] = await Promise.all([readText(path.join(dir, FILES.run)), readText(path.join(dir, FILES.heartbeat))]);
+      if (!st) {
+        st = { id, dir, summary: summarizeRun(id, runText, undefined, now), data: emptyRunData(), tail: new EventTail(path.join(dir, FILES.events), { maxBytesPerPoll: 64 << 20 }),
+          hostLog: new JsonlTail(path.join(dir, HOST_LOG), { maxBytesPerPoll: 1 << 20, chunkSize: 64 << 10 }), malformed: 0, atEnd: false };
+        this.runs.set(id, st);
+        changed = true;
+      }
+      const batch = await st.tail.poll();
+      if (batch.reset) {
+        st.data = emptyRunData();
+        change.reset.add(id);
+      }
+      if (batch.events.length) {
+        applyEvents(st.data, batch.events);
+        change.appended.add(id);
+      }
+      // The host's own stdout/stderr (progress lines, tracebacks) joins the log pane.
+      const hostLines: string[] = [];
+      await st.hostLog.poll((line) => hostLines.push(line));
+      for (const line of hostLines) {
+        if (!line.trim()) continue;
+        pushLog(st.data, { step: st.data.lastStep, t: now, level: /Traceback|Error|error:/.test(line) ? 'error' : 'info', message: line, source: 'host' });
+      }
+      if (hostLines.length) change.appended.add(id);
+      st.malformed = st.tail.malformedTotal;
+      st.atEnd = batch.atEnd;
+      let hb: Heartbeat | undefined;
+      try {
+        hb = hbText ? (JSON.parse(hbText) as Heartbeat) : undefined;
+      } catch {
+        hb = undefined; // replaced atomically, so only a foreign writer could leave it broken
+      }
+      const summary = summarizeRun(id, runText, hb, now);
+      summary.successRate = latest(st.data, 'success_rate');
+      summary.malformedLines = st.malformed || undefined;
+      if (summary.status === 'dead' && !st.summary.logTail) summary.logTail = await tailText(path.join(dir, HOST_LOG), 2000);
+      else summary.logTail = st.summary.logTail;
+      if (JSON.stringify(summary) !== JSON.stringify(st.summary)) changed = true;
+      st.summary = summary;
+    }
+    if (changed || change.appended.size || change.reset.size) this.emitter.fire(change);
+  }
+
+  /** Resolves with the host's answer (ack or error event) to a control request. */
+  waitForAnswer(id: string, requestId: string, timeoutMs: number): Promise<{ type: 'ack' | 'error'; message: string } | undefined> {
+    return new Promise((resolve) => {
+      const check = () => this.runs.get(id)?.data.answers[requestId];
+      const found = check();
+      if (found) return resolve(found);
+      const sub = this.onDidChange(() => {
+        const a = check();
+        if (a) {
+          sub.dispose();
+          clearTimeout(timer);
+          resolve(a);
+        }
+      });
+      const timer = setTimeout(() => {
+        sub.dispose();
+        resolve(undefined);
+      }, timeoutMs);
+    });
+  }
+
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.disposables.forEach((d) => d.dispose());
+  }
+}
+
+async function readText(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The last `bytes` of a file as text (never the whole file). */
+export async function tailText(file: string, bytes: number): Promise<string | undefined> {
+  let h: fs.FileHandle | undefined;
+  try {
+    h = await fs.open(file, 'r');
+    const size = (await h.stat()).size;
+    const buf = Buffer.alloc(Math.min(bytes, size));
+    await h.read(buf, 0, buf.length, size - buf.length);
+    return buf.toString('utf8');
+  } catch {
+    return undefined;
+  } finally {
+    await h?.close();
+  }
+}

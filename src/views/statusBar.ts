@@ -1,0 +1,26 @@
+import * as vscode from 'vscode';
+import type { RunMonitor } from '../runs/runMonitor';
+
+/** Progress of the active (most recently started live) run in the status bar. */
+export class RunStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('actfocus.run', vscode.StatusBarAlignment.Left, 50);
+
+  constructor(monitor: RunMonitor) {
+    this.item.name = 'ActFocus run';
+    monitor.onDidChange(() => {
+      const live = monitor.summaries().filter((r) => ['running', 'paused', 'starting'].includes(r.status));
+      const r = live[live.length - 1];
+      if (!r) return void this.item.hide();
+      const pct = r.totalSteps ? Math.round((100 * r.step) / r.totalSteps) : 0;
+      const success = r.successRate !== undefined ? ` · ${(r.successRate * 100).toFixed(0)}% success` : '';
+      this.item.text = `$(${r.status === 'paused' ? 'debug-pause' : 'sync~spin'}) ${r.id} ${r.step}/${r.totalSteps} (${pct}%)${success}`;
+      this.item.tooltip = `ActFocus: ${r.id} is ${r.status}${live.length > 1 ? ` (+${live.length - 1} more live runs)` : ''}. Click to open the dashboard.`;
+      this.item.command = { command: 'actfocus.openRun', title: 'Open', arguments: [r] };
+      this.item.show();
+    });
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}

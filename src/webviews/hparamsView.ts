@@ -1,0 +1,73 @@
+import * as vscode from 'vscode';
+import { randomBytes } from 'node:crypto';
+import { buildWebviewHtml } from '../common/webviewHtml';
+import { HPARAMS, validateHParam } from '../common/hparams';
+import { parseFromHParams, type FromHParams, type ToHParams } from '../common/messages';
+import type { RunMonitor } from '../runs/runMonitor';
+import { sendControl } from '../control/controller';
+
+export const NEXT_RUN_KEY = 'actfocus.nextRunHParams';
+
+/** The Hyperparameters view: every knob with inline validation; apply live ones to a running run, or keep for the next run. */
+export class HParamsViewProvider implements vscode.WebviewViewProvider {
+  static readonly viewType = 'actfocus.hparams';
+  private view: vscode.WebviewView | undefined;
+  private ready = false;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly monitor: RunMonitor,
+  ) {
+    monitor.onDidChange(() => this.post({ t: 'runs', runs: this.liveRuns() }));
+  }
+
+  nextRunValues(): Record<string, number | string> {
+    return this.context.workspaceState.get<Record<string, number | string>>(NEXT_RUN_KEY, {});
+  }
+
+  private liveRuns(): { id: string; status: string }[] {
+    return this.monitor.summaries().filter((r) => ['running', 'paused', 'starting'].includes(r.status)).map((r) => ({ id: r.id, status: r.status }));
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    this.ready = false;
+    const root = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
+    view.webview.options = { enableScripts: true, localResourceRoots: [root] };
+    const asset = (name: string) => view.webview.asWebviewUri(vscode.Uri.joinPath(root, name)).toString();
+    view.webview.html = buildWebviewHtml({ title: 'Hyperparameters', cspSource: view.webview.cspSource, nonce: randomBytes(16).toString('hex'), scriptUri: asset('hparams.js'), styleUri: asset('webview.css') });
+    view.webview.onDidReceiveMessage((raw) => void this.onMessage(parseFromHParams(raw)));
+    view.onDidDispose(() => (this.view = undefined));
+  }
+
+  private async onMessage(msg: FromHParams | undefined): Promise<void> {
+    if (!msg) return;
+    if (msg.t === 'ready') {
+      this.ready = true;
+      const running = this.liveRuns();
+      const target = running[0]?.id;
+      const current = target ? this.monitor.get(target)?.data.hparams ?? {} : {};
+      const values = { ...Object.fromEntries(HPARAMS.map((h) => [h.name, h.default])), ...this.nextRunValues(), ...current };
+      void this.post({ t: 'init', values, runs: running, target });
+      return;
+    }
+    const problems = Object.entries(msg.values).map(([k, v]) => validateHParam(k, v)).filter(Boolean);
+    if (problems.length) return void this.post({ t: 'result', ok: false, message: problems.join('; ') });
+    if (msg.t === 'useForNext') {
+      await this.context.workspaceState.update(NEXT_RUN_KEY, msg.values);
+      void this.post({ t: 'result', ok: true, message: `Saved ${Object.keys(msg.values).length} settings for the next run` });
+      return;
+    }
+    const live = new Set(HPARAMS.filter((h) => h.live).map((h) => h.name));
+    const current = this.monitor.get(msg.runId)?.data.hparams ?? {};
+    const changes = Object.fromEntries(Object.entries(msg.values).filter(([k, v]) => live.has(k) && current[k] !== v));
+    if (!Object.keys(changes).length) return void this.post({ t: 'result', ok: true, message: 'No live setting differs from the run' });
+    void this.post({ t: 'result', ok: true, message: `Sent ${Object.entries(changes).map(([k, v]) => `${k}=${v}`).join(', ')} to ${msg.runId}…` });
+    const a = await sendControl(this.monitor, msg.runId, 'set_hparams', changes);
+    void this.post({ t: 'result', ok: a.type !== 'error', message: a.message });
+  }
+
+  private post(msg: ToHParams): void {
+    if (this.view && this.ready) void this.view.webview.postMessage(msg);
+  }
+}
