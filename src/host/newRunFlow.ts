@@ -2,6 +2,7 @@
 // Hyperparameters view's "Use for next run", then the host is spawned in the runs folder.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
 import { HPARAMS, hparamDefault } from '../common/hparams';
 import { ASKED, buildTrainArgs, choosePython, defaultRunName, type NewRunForm } from './launchArgs';
 import { HostError, launchHost, probeHost } from './hostProcess';
@@ -31,6 +32,28 @@ export async function resolvePython(): Promise<ReturnType<typeof choosePython>> 
   return choosePython(setting, setting ? undefined : await pythonExtensionInterpreter());
 }
 
+/** Model folders under the workspace's models/ folder (config.json present), offered directly. */
+async function workspaceModels(): Promise<{ label: string; description: string; path: string }[]> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder || folder.uri.scheme !== 'file') return [];
+  const root = path.join(folder.uri.fsPath, 'models');
+  try {
+    const dirs = (await fs.readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    const out = [];
+    for (const d of dirs) {
+      try {
+        const cfg = JSON.parse(await fs.readFile(path.join(root, d, 'config.json'), 'utf8')) as { type?: string; model_type?: string };
+        out.push({ label: `models/${d}`, description: cfg.type === 'actfocus-builtin' ? 'built-in model folder' : `Hugging Face model${cfg.model_type ? ` (${cfg.model_type})` : ''}`, path: path.join(root, d) });
+      } catch {
+        /* not a model folder */
+      }
+    }
+    return out;
+  } catch {
+    return [];
+  }
+}
+
 async function pick(name: string, title: string, current: number | string): Promise<string | undefined> {
   const spec = HPARAMS.find((h) => h.name === name)!;
   const items = spec.choices!.map((c) => ({ label: c, description: c === current ? 'default' : undefined }));
@@ -46,12 +69,14 @@ async function ask(defaults: Record<string, number | string>): Promise<NewRunFor
     if (v === undefined) return undefined;
     h[name] = v;
   }
+  const found = await workspaceModels();
   const model = await vscode.window.showQuickPick([
-    { label: 'Built-in small model', description: 'warm-started on expert demonstrations (CPU friendly)', id: 'builtin' },
+    { label: 'Built-in small model', description: 'warm-started on expert demonstrations first (CPU friendly, ~2 min)', id: 'builtin' },
+    ...found.map((m) => ({ label: m.label, description: m.description, id: m.path })),
     { label: 'Local model folder…', description: 'a built-in model from `actfocus pretrain`, or a Hugging Face model', id: 'path' },
   ], { title: 'New Training Run: Model', ignoreFocusOut: true });
   if (!model) return undefined;
-  let modelPath: string | undefined;
+  let modelPath: string | undefined = model.id !== 'builtin' && model.id !== 'path' ? model.id : undefined;
   if (model.id === 'path') {
     const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Model folder' });
     if (!folder?.[0]) return undefined;

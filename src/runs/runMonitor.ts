@@ -30,7 +30,10 @@ export interface RunsChange {
   reset: Set<string>;
 }
 
-const FINAL = new Set(['completed', 'stopped', 'failed', 'dead', 'invalid']);
+/** Statuses after which a run's files no longer change. */
+const FINAL = new Set(['completed', 'stopped', 'failed']);
+/** A host that has not written run.json this long after starting is taken for dead. */
+const STARTUP_GRACE_S = 180;
 
 export class RunMonitor implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<RunsChange>();
@@ -89,7 +92,7 @@ export class RunMonitor implements vscode.Disposable {
     for (const id of names) {
       const dir = path.join(root!, id);
       let st = this.runs.get(id);
-      if (st && st.atEnd && FINAL.has(st.summary.status) && st.summary.status !== 'dead') continue; // finished and fully read
+      if (st && st.atEnd && FINAL.has(st.summary.status)) continue; // finished and fully read
       const [runText, hbText] = await Promise.all([readText(path.join(dir, FILES.run)), readText(path.join(dir, FILES.heartbeat))]);
       if (!st) {
         st = { id, dir, summary: summarizeRun(id, runText, undefined, now), data: emptyRunData(), tail: new EventTail(path.join(dir, FILES.events), { maxBytesPerPoll: 64 << 20 }),
@@ -123,6 +126,14 @@ export class RunMonitor implements vscode.Disposable {
         hb = undefined; // replaced atomically, so only a foreign writer could leave it broken
       }
       const summary = summarizeRun(id, runText, hb, now);
+      if (runText === undefined) {
+        // Launched by us, the host has not written run.json yet (it is importing PyTorch): starting, unless that lasts.
+        const logAge = await ageOf(path.join(dir, HOST_LOG), now);
+        if (logAge !== undefined) {
+          summary.status = logAge < STARTUP_GRACE_S ? 'starting' : 'dead';
+          summary.problem = logAge < STARTUP_GRACE_S ? 'The training host is starting' : 'The training host exited before creating the run';
+        }
+      }
       summary.successRate = latest(st.data, 'success_rate');
       summary.malformedLines = st.malformed || undefined;
       if (summary.status === 'dead' && !st.summary.logTail) summary.logTail = await tailText(path.join(dir, HOST_LOG), 2000);
@@ -157,6 +168,14 @@ export class RunMonitor implements vscode.Disposable {
   dispose(): void {
     if (this.timer) clearInterval(this.timer);
     this.disposables.forEach((d) => d.dispose());
+  }
+}
+
+async function ageOf(file: string, nowS: number): Promise<number | undefined> {
+  try {
+    return nowS - (await fs.stat(file)).mtimeMs / 1000;
+  } catch {
+    return undefined;
   }
 }
 

@@ -75,6 +75,7 @@ export class DashboardPanel implements vscode.Disposable {
     if (!msg) return; // Unknown or malformed messages from the webview are ignored.
     switch (msg.t) {
       case 'ready': {
+        await this.monitor.refresh(); // a complete first snapshot, not whatever the first scan has reached
         this.ready = true;
         this.cursors.clear();
         const runs = this.monitor.summaries();

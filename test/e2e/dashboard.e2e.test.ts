@@ -9,7 +9,7 @@ let vs: VsCodeSession;
 before(async () => {
   vs = await startVsCode();
   // A run directory with a corrupt run.json next to a good one: the view must show both.
-  for (const [id, text] of [['good-run', JSON.stringify({ status: 'completed', step: 5, config: { total_steps: 5 } })], ['broken-run', '{"status": "runn']]) {
+  for (const [id, text] of [['good-run', JSON.stringify({ status: 'completed', step: 5, config: { steps: 5 } })], ['broken-run', '{"status": "runn']]) {
     mkdirSync(join(vs.workspace, 'runs', id!), { recursive: true });
     writeFileSync(join(vs.workspace, 'runs', id!, 'run.json'), text!);
   }
