@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Main job on the embedded default: build and package the extension, install it into code-server
-# (a real VS Code, on localhost), open a demo workspace with the ActFocus dashboard, print the URL.
-# Ctrl+C stops it. PORT (default 8080) and ACTFOCUS_WORKSPACE (default ./playground) can be set.
+# (a real VS Code, on localhost), start a real short ActFocus run on CPU (FrozenLake, GRPO+ActFocus,
+# the built-in model warm-started first), and open the dashboard on it, live. Prints the URL.
+# Ctrl+C stops code-server (the run goes on in the background until done; stop it from the dashboard).
+# PORT (default 8080), ACTFOCUS_WORKSPACE (default ./playground) and DEMO_STEPS (default 40) can be set.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -12,14 +14,22 @@ PORT=${PORT:-8080}
 WS=${ACTFOCUS_WORKSPACE:-$ROOT/playground}
 STATE=${ACTFOCUS_CACHE:-$HOME/.cache/actfocus-vscode}/demo
 mkdir -p "$WS/.vscode" "$STATE/user/User" "$STATE/extensions"
-[ -f "$WS/.vscode/settings.json" ] || cat > "$WS/.vscode/settings.json" <<JSON
-{ "actfocus.dashboard.openOnStartup": true }
+cat > "$WS/.vscode/settings.json" <<JSON
+{ "actfocus.dashboard.openOnStartup": true, "actfocus.pythonPath": "$ROOT/.venv/bin/python" }
 JSON
 [ -f "$STATE/user/User/settings.json" ] || echo '{ "workbench.startupEditor": "none", "security.workspace.trust.enabled": false, "telemetry.telemetryLevel": "off" }' > "$STATE/user/User/settings.json"
 export PATH="$(dirname "$CODE_SERVER_NODE"):$PATH"
 "$CODE_SERVER_BIN" --extensions-dir "$STATE/extensions" --user-data-dir "$STATE/user" --force --install-extension dist/actfocus.vsix >/dev/null
+# The demo run: the same command line the extension's New Training Run builds, in its own session so
+# it outlives this script; its stdout/stderr go to host.log, which the dashboard's log pane shows.
+RUN="$WS/runs/demo-$(date +%Y%m%d-%H%M%S)"
+mkdir -p "$RUN"
+setsid "$ROOT/.venv/bin/python" -m actfocus train --run-dir "$RUN" --env frozenlake --env-config '{"is_slippery": false}' \
+  --algo grpo --weighting actfocus --steps "${DEMO_STEPS:-40}" --prompts-per-step 4 --group-size 4 --max-new-tokens 48 \
+  --max-context 768 --eval-every 10 --eval-prompts 16 --pretrain-steps 400 >>"$RUN/host.log" 2>&1 < /dev/null &
+echo "Started the demo run $RUN (warm start ~2 min, then ${DEMO_STEPS:-40} steps)."
 echo
 echo "ActFocus is running in VS Code (code-server): http://127.0.0.1:$PORT/?folder=$WS"
-echo "Open that URL in a browser; the ActFocus dashboard opens by itself. Ctrl+C to stop."
+echo "Open that URL in a browser; the ActFocus dashboard opens on the live run by itself. Ctrl+C to stop."
 exec "$CODE_SERVER_BIN" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
   --disable-workspace-trust --extensions-dir "$STATE/extensions" --user-data-dir "$STATE/user" "$WS"

@@ -2,7 +2,7 @@
 // run's events.jsonl into RunData. Live runs are polled (files, not sockets: works over Remote-SSH and
 // after a window reload, when the host keeps running on its own); finished runs are read once.
 import * as vscode from 'vscode';
-import { promises as fs } from 'node:fs';
+import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import type { RunSummary } from '../common/messages';
 import { applyEvents, emptyRunData, latest, pushLog, type RunData } from '../common/runData';
@@ -41,7 +41,11 @@ export class RunMonitor implements vscode.Disposable {
   private readonly runs = new Map<string, RunState>();
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
+  private again = false;
   private readonly disposables: vscode.Disposable[] = [this.emitter];
+  /** Live runs' folders are watched (inotify etc.) so appends show at once; polling is the fallback. */
+  private readonly watchers = new Map<string, FSWatcher>();
+  private soon: NodeJS.Timeout | undefined;
 
   constructor(private readonly intervalMs = 500) {
     this.disposables.push(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('actfocus.runsDirectory') && this.refresh(true)));
@@ -63,10 +67,42 @@ export class RunMonitor implements vscode.Disposable {
     return this.runs.get(id);
   }
 
+  private watchRun(id: string, dir: string, live: boolean): void {
+    const w = this.watchers.get(id);
+    if (live && !w) {
+      try {
+        const watcher = watch(dir, () => {
+          this.soon ??= setTimeout(() => {
+            this.soon = undefined;
+            void this.refresh();
+          }, 15);
+        });
+        watcher.on('error', () => this.unwatch(id));
+        this.watchers.set(id, watcher);
+      } catch {
+        /* no watching here (some network file systems): polling covers it */
+      }
+    } else if (!live && w) this.unwatch(id);
+  }
+
+  private unwatch(id: string): void {
+    this.watchers.get(id)?.close();
+    this.watchers.delete(id);
+  }
+
   /** One scan (coalesced with a scan in progress). clear: forget everything first (runs folder changed). */
   refresh(clear = false): Promise<void> {
     if (clear) this.runs.clear();
-    this.polling ??= this.scan().finally(() => (this.polling = undefined));
+    if (this.polling) {
+      this.again = true; // a change may have landed after the running scan read that file
+      return this.polling;
+    }
+    this.polling = (async () => {
+      do {
+        this.again = false;
+        await this.scan();
+      } while (this.again);
+    })().finally(() => (this.polling = undefined));
     return this.polling;
   }
 
@@ -85,6 +121,7 @@ export class RunMonitor implements vscode.Disposable {
     for (const id of [...this.runs.keys()]) {
       if (!names.includes(id)) {
         this.runs.delete(id);
+        this.unwatch(id);
         changed = true;
       }
     }
@@ -138,6 +175,7 @@ export class RunMonitor implements vscode.Disposable {
       summary.malformedLines = st.malformed || undefined;
       if (summary.status === 'dead' && !st.summary.logTail) summary.logTail = await tailText(path.join(dir, HOST_LOG), 2000);
       else summary.logTail = st.summary.logTail;
+      this.watchRun(id, dir, !FINAL.has(summary.status) && summary.status !== 'dead');
       if (JSON.stringify(summary) !== JSON.stringify(st.summary)) changed = true;
       st.summary = summary;
     }
@@ -167,6 +205,8 @@ export class RunMonitor implements vscode.Disposable {
 
   dispose(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.soon) clearTimeout(this.soon);
+    for (const id of [...this.watchers.keys()]) this.unwatch(id);
     this.disposables.forEach((d) => d.dispose());
   }
 }

@@ -180,7 +180,9 @@ function draw(): void {
     // Read by tests and the latency benchmark: what the chart actually holds.
     chart.canvas.dataset.points = String(points);
     chart.canvas.dataset.markers = String(markers.length);
-    chart.canvas.dataset.drawn = String(performance.now());
+    chart.canvas.dataset.datasets = String(datasets.length);
+    chart.canvas.dataset.drawn = String(Date.now());
+    chart.canvas.dataset.lastX = String(Math.max(-1, ...datasets.map((ds) => ((ds.data as { x: number }[]).at(-1)?.x ?? -1))));
   }
   renderLog();
 }
@@ -282,6 +284,7 @@ const host = connectHost<FromDashboard, ToDashboard, DashboardUiState>((msg) => 
       const d = msg.reset ? emptyRunData() : data.get(msg.runId) ?? emptyRunData();
       applyDelta(d, msg.delta);
       data.set(msg.runId, d);
+      document.body.dataset.dataAt = String(Date.now()); // read by bench/dashboard_latency.ts
       if (ui.selectedRunIds.includes(msg.runId)) scheduleDraw();
       break;
     }
