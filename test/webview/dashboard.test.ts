@@ -91,6 +91,24 @@ test('smoothing keeps every point (it is applied before decimation) and is remem
   assert.equal(await page.evaluate(() => (window as any).__state.smoothing), 0.9);
 });
 
+test('drag to zoom; live appends keep the zoom; reset shows everything', async () => {
+  const box = (await page.locator('#chart-reward').boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction(() => (document.getElementById('chart-success') as HTMLCanvasElement).dataset.xRange !== '');
+  const range = (await page.$eval('#chart-success', (c) => (c as HTMLCanvasElement).dataset.xRange))!.split(',').map(Number);
+  assert.ok(range[0]! > 1 && range[1]! < 21 && range[0]! < range[1]!, `zoomed to ${range}`);
+  const d = emptyRunData();
+  applyEvents(d, [metrics(22)]);
+  await send(page, { t: 'data', runId: 'run-a', reset: false, delta: deltaSince(d, emptyCursor()).delta });
+  await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) === 22);
+  assert.equal(await page.$eval('#chart-success', (c) => (c as HTMLCanvasElement).dataset.xRange), range.map((v) => v.toFixed(2)).join(','));
+  await page.click('#reset-zoom');
+  await page.waitForFunction(() => (document.getElementById('chart-success') as HTMLCanvasElement).dataset.xRange === '');
+});
+
 test('log filter by level and search', async () => {
   await page.selectOption('#log-level', 'error');
   assert.doesNotMatch((await page.textContent('#log'))!, /warning/);
@@ -105,7 +123,7 @@ test('overlaying a second run posts the selection and draws both', async () => {
   await page.check('#runs li[data-run="run-b"] input');
   assert.deepEqual((await posted(page)).at(-1), { t: 'select', runIds: ['run-a', 'run-b'] });
   await send(page, dataMessage('run-b', Array.from({ length: 5 }, (_, i) => metrics(i + 1))));
-  await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) === 26);
+  await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) === 27);
 });
 
 test('controls, CSV export and PNG post typed messages', async () => {
@@ -124,7 +142,7 @@ test('controls, CSV export and PNG post typed messages', async () => {
 
 test('a reset replaces the run data (its files were rewritten)', async () => {
   await send(page, dataMessage('run-b', [metrics(1)]));
-  await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) === 22);
+  await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) === 23);
 });
 
 test('no errors under the strict CSP', () => {

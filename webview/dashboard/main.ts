@@ -31,6 +31,8 @@ function button(id: string, label: string, title = label): HTMLElement {
 let runs: RunSummary[] = [];
 const data = new Map<string, RunData>();
 let ui: DashboardUiState = { selectedRunIds: [], smoothing: 0, xAxis: 'step', logFilter: '', logLevel: 'info' };
+/** Zoom (shared by all charts): drag across a chart to zoom in on x; double-click or Reset zoom to undo. */
+let xRange: [number, number] | undefined;
 
 // ---- layout ----
 const header = el('header', { class: 'toolbar' });
@@ -58,7 +60,8 @@ const smoothingValue = el('span', { id: 'smoothing-value' }, '0.00');
 const xAxis = el('select', { id: 'x-axis', 'aria-label': 'X axis' });
 xAxis.append(el('option', { value: 'step' }, 'step'), el('option', { value: 'time' }, 'time (min)'));
 const exportCsv = button('export-csv', 'Export CSV', 'All metrics of the checked runs at full resolution');
-options.append(el('label', {}, 'Smoothing'), smoothing, smoothingValue, el('label', {}, 'X axis'), xAxis, exportCsv);
+const resetZoom = button('reset-zoom', 'Reset zoom', 'Drag across a chart to zoom; this shows everything again');
+options.append(el('label', {}, 'Smoothing'), smoothing, smoothingValue, el('label', {}, 'X axis'), xAxis, resetZoom, exportCsv);
 
 const grid = el('div', { class: 'chart-grid' });
 const logBox = el('section', { class: 'log-box' });
@@ -109,7 +112,9 @@ for (const spec of CHARTS) {
   box.append(canvas);
   card.append(caption, box);
   grid.append(card);
-  charts.set(spec.id, makeChart(canvas, spec));
+  const chart = makeChart(canvas, spec);
+  charts.set(spec.id, chart);
+  enableZoom(canvas, chart);
   png.addEventListener('click', () => host.post({ t: 'savePng', name: spec.id, dataUrl: canvas.toDataURL('image/png') }));
 }
 
@@ -131,6 +136,25 @@ function makeChart(canvas: HTMLCanvasElement, spec: ChartSpec): Chart<'line'> {
       },
       plugins: { legend: { labels: { color: palette.foreground, boxWidth: 12 } } },
     },
+  });
+}
+
+function enableZoom(canvas: HTMLCanvasElement, chart: Chart<'line'>): void {
+  let from: number | undefined;
+  canvas.addEventListener('mousedown', (e) => (from = e.offsetX));
+  canvas.addEventListener('mouseup', (e) => {
+    if (from === undefined) return;
+    const a = Math.min(from, e.offsetX);
+    const b = Math.max(from, e.offsetX);
+    from = undefined;
+    if (b - a < 6) return; // a click, not a drag
+    const x = chart.scales.x!;
+    xRange = [x.getValueForPixel(a)!, x.getValueForPixel(b)!];
+    scheduleDraw();
+  });
+  canvas.addEventListener('dblclick', () => {
+    xRange = undefined;
+    scheduleDraw();
   });
 }
 
@@ -176,6 +200,10 @@ function draw(): void {
     chart.data.datasets = datasets;
     (chart.options.plugins as unknown as { hparamMarkers: unknown }).hparamMarkers = markers;
     chart.options.scales!.x!.title = { display: true, text: ui.xAxis === 'step' ? 'step' : 'minutes', color: palette.foreground };
+    // Live appends redraw with the same zoom: the range is state, not derived from the data.
+    chart.options.scales!.x!.min = xRange?.[0];
+    chart.options.scales!.x!.max = xRange?.[1];
+    chart.canvas.dataset.xRange = xRange ? xRange.map((v) => v.toFixed(2)).join(',') : '';
     chart.update('none');
     // Read by tests and the latency benchmark: what the chart actually holds.
     chart.canvas.dataset.points = String(points);
@@ -310,7 +338,12 @@ smoothing.addEventListener('input', () => {
   host.setState(ui);
   scheduleDraw();
 });
+resetZoom.addEventListener('click', () => {
+  xRange = undefined;
+  scheduleDraw();
+});
 xAxis.addEventListener('change', () => {
+  xRange = undefined; // a step range means nothing on a time axis
   ui = { ...ui, xAxis: xAxis.value === 'time' ? 'time' : 'step' };
   host.setState(ui);
   scheduleDraw();
