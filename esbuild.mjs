@@ -21,7 +21,7 @@ const extension = {
 
 const webviews = {
   ...common,
-  entryPoints: { dashboard: 'webview/dashboard/main.ts', hparams: 'webview/hparams/main.ts' },
+  entryPoints: { dashboard: 'webview/dashboard/main.ts', hparams: 'webview/hparams/main.ts', trajectory: 'webview/trajectory/main.ts' },
   outdir: 'dist/webview',
   platform: 'browser',
   format: 'iife',

@@ -13,6 +13,7 @@ import type { RunSummary } from './common/messages';
 import type { ControlAction } from './protocol/types.generated';
 import { TrajectoryFile } from './protocol/trajectories';
 import { trajectoryText } from './views/trajectoryText';
+import { TrajectoryPanel } from './webviews/trajectoryPanel';
 import { isSafeRunId } from './common/runSummary';
 
 const CONTROL_COMMANDS: [string, ControlAction, string[]][] = [
@@ -65,7 +66,14 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('actfocus.sortTrajectoriesByReward', () => trajectories.setSort('reward')),
     vscode.commands.registerCommand('actfocus.sortTrajectoriesByIndex', () => trajectories.setSort('index')),
-    vscode.commands.registerCommand('actfocus.showTrajectory', async (runId: string, position: number) => {
+    vscode.commands.registerCommand('actfocus.showTrajectory', (runId: string, position: number) => {
+      if (!isSafeRunId(runId) || !Number.isInteger(position)) return;
+      TrajectoryPanel.show(context, monitor, runId, position, (values) => void hparams.showValues(values));
+    }),
+    vscode.commands.registerCommand('actfocus.showTrajectoryText', async (arg: string | { position?: number }, pos?: number) => {
+      // From the tree's context menu the argument is the tree node; from code, (runId, position).
+      const runId = typeof arg === 'string' ? arg : trajectories.runId ?? '';
+      const position = typeof arg === 'string' ? pos : arg?.position;
       if (!isSafeRunId(runId) || !Number.isInteger(position)) return;
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: TrajectoryDocuments.scheme, path: `/${runId}/trajectory-${position}.md` }));
       await vscode.window.showTextDocument(doc, { preview: true });

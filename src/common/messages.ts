@@ -81,7 +81,9 @@ export function parseFromDashboard(value: unknown): FromDashboard | undefined {
 export type ToHParams =
   | { t: 'init'; values: Record<string, number | string>; runs: { id: string; status: string }[]; target?: string }
   | { t: 'runs'; runs: { id: string; status: string }[] }
-  | { t: 'result'; ok: boolean; message: string };
+  | { t: 'result'; ok: boolean; message: string }
+  /** Values proposed by the trajectory viewer's what-if: filled in, not applied. */
+  | { t: 'propose'; values: Record<string, number | string> };
 
 export type FromHParams =
   | { t: 'ready' }
@@ -96,5 +98,44 @@ export function parseFromHParams(value: unknown): FromHParams | undefined {
   if (v.t === 'ready') return { t: 'ready' };
   if (v.t === 'apply' && isRunId(v.runId) && isValues(v.values)) return { t: 'apply', runId: v.runId, values: v.values };
   if (v.t === 'useForNext' && isValues(v.values)) return { t: 'useForNext', values: v.values };
+  return undefined;
+}
+
+/** A stored trajectory as sent to the viewer (columns as plain arrays). */
+export interface TrajectoryPayload {
+  runId: string;
+  position: number;
+  header: import('../protocol/types.generated').TrajectoryHeader;
+  columns: Record<string, number[] | string[]>;
+}
+
+/** Trajectory viewer ↔ extension. */
+export type ToViewer =
+  | {
+      t: 'open';
+      primary: TrajectoryPayload;
+      /** Other stored trajectories of the same group (for side by side). */
+      siblings: { position: number; index: number; reward: number; success: boolean }[];
+      /** The run's hyperparameters at that step, and the batch statistics of the ActFocus signal then. */
+      hparams: Record<string, number | string>;
+      signalStats?: { mu: number; sigma: number };
+    }
+  | { t: 'compare'; trajectory: TrajectoryPayload | undefined }
+  | { t: 'error'; message: string };
+
+export type FromViewer =
+  | { t: 'ready' }
+  | { t: 'compare'; position: number | null }
+  | { t: 'sendToHParams'; values: Record<string, number | string> };
+
+export function parseFromViewer(value: unknown): FromViewer | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (v.t === 'ready') return { t: 'ready' };
+  if (v.t === 'compare' && (v.position === null || (Number.isInteger(v.position) && (v.position as number) >= 0))) return { t: 'compare', position: v.position as number | null };
+  if (v.t === 'sendToHParams' && typeof v.values === 'object' && v.values !== null && !Array.isArray(v.values) &&
+      Object.entries(v.values).every(([k, y]) => /^[a-z_]{1,40}$/.test(k) && (typeof y === 'number' || typeof y === 'string'))) {
+    return { t: 'sendToHParams', values: v.values as Record<string, number | string> };
+  }
   return undefined;
 }

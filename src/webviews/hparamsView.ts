@@ -40,6 +40,13 @@ export class HParamsViewProvider implements vscode.WebviewViewProvider {
     view.onDidDispose(() => (this.view = undefined));
   }
 
+  /** Values proposed elsewhere (the viewer's what-if): shown in the view for the user to apply or keep. */
+  async showValues(values: Record<string, number | string>): Promise<void> {
+    await vscode.commands.executeCommand('actfocus.hparams.focus');
+    this.post({ t: 'propose', values });
+    void vscode.window.showInformationMessage(`What-if values sent to the Hyperparameters view: ${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  }
+
   private async onMessage(msg: FromHParams | undefined): Promise<void> {
     if (!msg) return;
     if (msg.t === 'ready') {

@@ -1,7 +1,7 @@
 // The whole loop in a real VS Code: settings for the next run from the Hyperparameters view, a real
 // host started from the command palette, the Runs view and the dashboard charts updating live, a live
-// change of the reasoning-token weight (alpha) acknowledged by the host and marked on the charts, and
-// Stop. Screenshots go to test-output/e2e/.
+// change of the reasoning-token weight (alpha) acknowledged by the host and marked on the charts, a
+// window reload that the host outlives, and Stop. Screenshots go to test-output/e2e/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -101,7 +101,19 @@ async function scenario(page: Page): Promise<void> {
   assert.ok(events.some((e) => e.type === 'ack' && e.action === 'set_hparams'));
   await screenshot(page, 'training-alpha-marker');
 
-  // 5. Stop from the command palette: the run ends as stopped.
+  // 5. Reload the window: the host keeps training on its own; the extension picks it up again and the
+  //    restored dashboard keeps receiving points.
+  const before = Number(await dash.$eval('#chart-success', (c) => (c as HTMLCanvasElement).dataset.points));
+  await runCommand(page, 'Developer: Reload Window');
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  await page.locator('.activitybar [aria-label^="ActFocus"]').first().waitFor({ timeout: 60_000 });
+  const restored = await findWebviewFrame(page, '#chart-success', 90_000);
+  await restored.waitForFunction((n) => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) > n, before, { timeout: 120_000 });
+  await page.locator('.activitybar [aria-label^="ActFocus"]').first().click();
+  await runRow(page).filter({ hasText: 'running' }).waitFor({ timeout: 60_000 });
+  await screenshot(page, 'training-after-reload');
+
+  // 6. Stop from the command palette: the run ends as stopped.
   await runCommand(page, 'ActFocus: Stop Run');
   await runRow(page).filter({ hasText: 'stopped' }).waitFor({ timeout: 120_000 });
   const run = JSON.parse(readFileSync(join(vs.workspace, 'runs', RUN, 'run.json'), 'utf8'));

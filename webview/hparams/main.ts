@@ -94,6 +94,17 @@ const host = connectHost<FromHParams, ToHParams, unknown>((msg) => {
     }
     setRuns(msg.runs, msg.target);
   } else if (msg.t === 'runs') setRuns(msg.runs);
+  else if (msg.t === 'propose') {
+    for (const [k, v] of Object.entries(msg.values)) {
+      const input = inputs.get(k);
+      if (input) {
+        input.value = String(v);
+        check(k);
+      }
+    }
+    result.textContent = `From the what-if: ${Object.entries(msg.values).map(([k, v]) => `${k}=${v}`).join(', ')}. Apply or keep for the next run.`;
+    result.className = '';
+  }
   else {
     result.textContent = msg.message;
     result.className = msg.ok ? '' : 'error';

@@ -1,0 +1,164 @@
+// The trajectory viewer bundle in real Chromium under the extension's CSP: overlays and tooltips match
+// the record, what-if weights equal the shared vectors, hostile text stays text, keyboard/find/filter,
+// side by side, and lazy rendering of a 50,000-token trajectory.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser';
+import { posted, send, serveWebview } from '../support/webviewHarness';
+import type { ToViewer, TrajectoryPayload } from '../../src/common/messages';
+import { intensity, scaleRange } from '../../src/common/tokenOverlay';
+
+let browser: Browser;
+let server: Awaited<ReturnType<typeof serveWebview>>;
+let page: Page;
+const errors: string[] = [];
+const HOSTILE = ['<img src=x onerror="window.__pwned=1">', '<script>window.__pwned=2</script>', '\u0000\u0007\u001b[31m', ' Down', '</answer>', 'é🙂'];
+
+/** A trajectory record with deterministic numbers: two turns, roles cycling, hostile texts. */
+export function makePayload(n: number, opts: { roles?: number[]; energy?: number[]; position?: number } = {}): TrajectoryPayload {
+  const roles = opts.roles ?? Array.from({ length: n }, (_, i) => (i % 5 === 3 ? 1 : i % 7 === 6 ? 2 : 0));
+  const f = (k: number) => Array.from({ length: n }, (_, i) => Math.sin(i * k + k) * (k + 1));
+  const half = Math.floor(n / 2);
+  return {
+    runId: 'run-a', position: opts.position ?? 0,
+    header: { v: 1, step: 3, index: opts.position ?? 0, group: 1, seed: 7, env: 'sokoban', reward: 0.5, success: true, advantage: 1.2, system: 'sys',
+      turns: [
+        { observation: 'Turn 1: <b>board</b><img src=x onerror="window.__pwned=3">', text: '', start: 0, n_tokens: half, valid: true, reward: 0 },
+        { observation: 'Turn 2:\n#####\n#@ $#', text: '', start: half, n_tokens: n - half, valid: false, reward: 0.5 },
+      ], n_tokens: n, columns: [] },
+    columns: {
+      token_id: Array.from({ length: n }, (_, i) => 1000 + i), role: roles, text: Array.from({ length: n }, (_, i) => HOSTILE[i % HOSTILE.length]!),
+      logprob: f(1), ref_logprob: f(2), entropy: f(3).map(Math.abs), ref_entropy: f(4).map(Math.abs), energy: opts.energy ?? f(5), weight: f(6).map(Math.abs), advantage: f(7),
+    },
+  };
+}
+
+const open = (p: TrajectoryPayload, extra: Partial<Extract<ToViewer, { t: 'open' }>> = {}): ToViewer => ({
+  t: 'open', primary: p, siblings: [{ position: 9, index: 4, reward: -1, success: false }], hparams: { alpha: 0.1, beta: 0.5, signal: 'energy', weighting: 'actfocus', sigma_eps: 1e-6, other_weight: 1 }, ...extra,
+});
+
+async function tooltipFor(i: number): Promise<Record<string, string>> {
+  await page.hover(`.pane[data-index="0"] .tok[data-i="${i}"]`);
+  await page.waitForFunction((k) => document.getElementById('tooltip')!.dataset.token === String(k), i);
+  const lines = await page.$$eval('#tooltip div', (ds) => ds.map((d) => d.textContent!));
+  return Object.fromEntries(lines.slice(2).map((l) => [l.slice(0, l.lastIndexOf(' ')), l.slice(l.lastIndexOf(' ') + 1)]));
+}
+
+before(async () => {
+  browser = await launchChromium();
+  server = await serveWebview('trajectory');
+  page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(server.url);
+  await page.waitForFunction(() => (window as any).__posted.length > 0);
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('hostile token and observation text renders as text and runs nothing', async () => {
+  assert.deepEqual((await posted(page))[0], { t: 'ready' });
+  await send(page, open(makePayload(60)));
+  await page.waitForSelector('.pane .tok[data-i="59"]');
+  assert.equal(await page.locator('#panes img, #panes script, #panes b').count(), 0);
+  assert.equal(await page.evaluate(() => (window as any).__pwned), undefined);
+  assert.equal(await page.textContent('.tok[data-i="0"]'), HOSTILE[0]);
+  assert.equal(await page.textContent('.tok[data-i="1"]'), HOSTILE[1]);
+  assert.match((await page.textContent('.obs'))!, /<img src=x onerror/);
+});
+
+test('role overlay and tooltips show the record', async () => {
+  const p = makePayload(60);
+  const roles = await page.$$eval('.pane[data-index="0"] .tok', (s) => s.map((x) => /role-(\w+)/.exec(x.className)![1]));
+  assert.deepEqual(roles, (p.columns.role as number[]).map((r) => ['reasoning', 'action', 'other'][r]));
+  const tip = await tooltipFor(13);
+  for (const k of ['logprob', 'ref_logprob', 'entropy', 'ref_entropy', 'energy', 'weight', 'advantage']) {
+    assert.equal(tip[k], (p.columns[k] as number[])[13]!.toFixed(4), k);
+  }
+});
+
+test('numeric overlays colour each token by its value on the legend scale', async () => {
+  const p = makePayload(60);
+  for (const overlay of ['energy', 'advantage']) {
+    await page.selectOption('#overlay', overlay);
+    const values = p.columns[overlay] as number[];
+    const r = scaleRange(values);
+    const got = await page.$$eval('.pane[data-index="0"] .tok', (s) => s.map((x) => Number(/heat-(\d+)/.exec(x.className)![1])));
+    assert.deepEqual(got, values.map((v) => Math.round(intensity(v, r) * 10)));
+    assert.equal(await page.textContent('#legend-lo'), r.lo.toPrecision(3));
+    assert.equal(await page.textContent('#legend-hi'), r.hi.toPrecision(3));
+  }
+});
+
+test('what-if weights equal the shared vectors (test/vectors/weights.json)', async () => {
+  const cases = JSON.parse(readFileSync(join(__dirname, '..', 'vectors', 'weights.json'), 'utf8')).cases as any[];
+  for (const [k, c] of cases.entries()) {
+    const n = c.roles.length;
+    await send(page, open(makePayload(n, { roles: c.roles, energy: c.signal }), { hparams: { alpha: c.alpha, beta: c.beta, signal: 'energy', weighting: 'actfocus', sigma_eps: c.eps, other_weight: c.other_weight } }));
+    await page.waitForSelector(`.pane .tok[data-i="${n - 1}"]`);
+    for (const i of [0, 1, Math.floor(n / 2), n - 1]) {
+      const tip = await tooltipFor(i);
+      assert.ok(Math.abs(Number(tip['what-if weight']) - c.expected[i]) <= 5e-5, `case ${k} token ${i}: ${tip['what-if weight']} vs ${c.expected[i]}`);
+    }
+  }
+});
+
+test('moving the what-if sliders recomputes the weights and the mass readout at once', async () => {
+  await send(page, open(makePayload(60)));
+  await page.waitForSelector('.pane .tok[data-i="59"]');
+  const before = Number(await page.getAttribute('#mass-readout', 'data-action'));
+  await page.$eval('#wi-alpha', (s) => { (s as HTMLInputElement).value = '0.02'; s.dispatchEvent(new Event('input')); });
+  const after = Number(await page.getAttribute('#mass-readout', 'data-action'));
+  assert.ok(after > before, `action mass ${before} → ${after}`);
+  assert.equal(await page.inputValue('#overlay'), 'whatif');
+  const tip = await tooltipFor(0); // token 0 is reasoning: its weight is alpha
+  assert.equal(tip['what-if weight'], '0.0200');
+  await page.click('#send-hparams');
+  assert.deepEqual((await posted(page)).at(-1), { t: 'sendToHParams', values: { weighting: 'actfocus', alpha: 0.02, beta: 0.5, signal: 'energy' } });
+});
+
+test('keyboard navigation, find and role filter', async () => {
+  await page.focus('#panes');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => document.getElementById('tooltip')!.dataset.token === '0');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => document.getElementById('tooltip')!.dataset.token === '1');
+  await page.keyboard.press('End');
+  await page.waitForFunction(() => document.getElementById('tooltip')!.dataset.token === '59');
+  await page.fill('#find', 'down');
+  assert.equal(await page.textContent('#find-count'), '10 tokens'); // " Down" is every 6th token
+  await page.press('#find', 'Enter');
+  await page.waitForFunction(() => document.querySelector('.tok.cursor')?.getAttribute('data-i') === '3');
+  assert.equal(await page.locator('.tok.match').count(), 10);
+  await page.fill('#find', '');
+  await page.uncheck('#filter-reasoning');
+  const dimmed = await page.$$eval('.tok.dim', (s) => s.map((x) => /role-(\w+)|heat/.exec(x.className) && x.getAttribute('data-i')));
+  const p = makePayload(60);
+  assert.equal(dimmed.length, (p.columns.role as number[]).filter((r) => r === 0).length);
+  await page.check('#filter-reasoning');
+});
+
+test('side by side with another rollout of the group', async () => {
+  await page.selectOption('#compare', '9');
+  assert.deepEqual((await posted(page)).at(-1), { t: 'compare', position: 9 });
+  await send(page, { t: 'compare', trajectory: makePayload(30, { position: 9 }) });
+  await page.waitForSelector('.pane[data-index="1"] .tok[data-i="29"]');
+  assert.equal(await page.locator('#panes.two .pane').count(), 2);
+});
+
+test('a 50,000-token trajectory renders lazily and scrolls to its end', async () => {
+  await send(page, open(makePayload(50_000)));
+  await page.waitForSelector('.pane .tok[data-i="0"]');
+  const inDom = await page.locator('.tok').count();
+  assert.ok(inDom < 6000, `${inDom} token spans in the DOM`);
+  await page.focus('#panes');
+  await page.keyboard.press('End');
+  await page.waitForSelector('.tok[data-i="49999"]');
+  assert.ok((await page.locator('.tok').count()) < 12_000);
+  assert.deepEqual(errors, []);
+});
