@@ -19,6 +19,9 @@ const extension = {
   external: ['vscode', 'onnxruntime-node'],
 };
 
+// The scoring process: a separate bundle, forked by the extension (src/scoring/scorer.ts).
+const scoreWorker = { ...extension, entryPoints: ['src/scoring/worker.ts'], outfile: 'dist/scoreWorker.js' };
+
 const webviews = {
   ...common,
   entryPoints: { dashboard: 'webview/dashboard/main.ts', hparams: 'webview/hparams/main.ts', trajectory: 'webview/trajectory/main.ts' },
@@ -34,7 +37,7 @@ mkdirSync('dist/webview', { recursive: true });
 cpSync('media/webview.css', 'dist/webview/webview.css');
 
 if (watch) {
-  for (const opts of [extension, webviews]) await (await esbuild.context(opts)).watch();
+  for (const opts of [extension, scoreWorker, webviews]) await (await esbuild.context(opts)).watch();
 } else {
-  await Promise.all([esbuild.build(extension), esbuild.build(webviews)]);
+  await Promise.all([esbuild.build(extension), esbuild.build(scoreWorker), esbuild.build(webviews)]);
 }

@@ -1,0 +1,52 @@
+// The token sequences a stored trajectory's turns were scored on at training time (pure): the
+// conversation so far rendered as the prompt (oldest turns dropped to fit the context budget, as
+// rollout/multiturn.py fit_context does), followed by the turn's sampled tokens.
+import type { TrajectoryHeader } from '../protocol/types.generated';
+import type { BuiltinTokenizer } from './builtinTokenizer';
+
+export interface TurnSequence {
+  ids: number[];
+  /** Index in ids of the first response token. */
+  start: number;
+  /** Position of the turn's first token in the trajectory's token columns. */
+  tokenStart: number;
+}
+
+export function fitContext(tok: BuiltinTokenizer, messages: [string, string][], budget: number): number[] {
+  const msgs = [...messages];
+  let ids = tok.promptIds(msgs);
+  while (ids.length > budget && msgs.length > 3) {
+    msgs.splice(1, 2);
+    ids = tok.promptIds(msgs);
+  }
+  return ids.length > budget ? ids.slice(ids.length - budget) : ids;
+}
+
+export function turnSequences(tok: BuiltinTokenizer, header: TrajectoryHeader, tokenIds: ArrayLike<number>, ctx: { maxContext: number; maxNewTokens: number }): TurnSequence[] {
+  const budget = ctx.maxContext - ctx.maxNewTokens - 1;
+  const messages: [string, string][] = [['system', header.system]];
+  return header.turns.map((turn) => {
+    messages.push(['user', turn.observation]);
+    const prompt = fitContext(tok, messages, budget);
+    const response = Array.from({ length: turn.n_tokens }, (_, i) => tokenIds[turn.start + i]!);
+    messages.push(['assistant', turn.text]);
+    return { ids: [...prompt, ...response], start: prompt.length, tokenStart: turn.start };
+  });
+}
+
+/** Refuse a model whose vocabulary does not produce the trajectory's tokens (another tokenizer). */
+export function vocabularyMismatch(vocab: readonly string[], tokenIds: ArrayLike<number>, texts: readonly string[], eos: number): string | undefined {
+  let bad = 0;
+  let first = -1;
+  for (let i = 0; i < tokenIds.length; i++) {
+    const id = tokenIds[i]!;
+    const ok = id < vocab.length && (id === eos ? texts[i] === '' : vocab[id] === texts[i]);
+    if (!ok) {
+      bad++;
+      if (first < 0) first = i;
+    }
+  }
+  if (!bad) return undefined;
+  const id = tokenIds[first]!;
+  return `The model's vocabulary does not match this trajectory's tokenizer: ${bad} of ${tokenIds.length} tokens differ (token ${first}: id ${id} is ${id < vocab.length ? JSON.stringify(vocab[id]) : 'outside the vocabulary'} in the model, ${JSON.stringify(texts[first])} in the trajectory).`;
+}
