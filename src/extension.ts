@@ -70,6 +70,11 @@ export function activate(context: vscode.ExtensionContext): void {
       if (!isSafeRunId(runId) || !Number.isInteger(position)) return;
       TrajectoryPanel.show(context, monitor, runId, position, (values) => void hparams.showValues(values));
     }),
+    vscode.commands.registerCommand('actfocus.scoreTrajectory', async () => {
+      const p = TrajectoryPanel.active();
+      if (!p) return void vscode.window.showInformationMessage('Open a trajectory in the Trajectory Viewer first (Trajectories view).');
+      await p.score();
+    }),
     vscode.commands.registerCommand('actfocus.showTrajectoryText', async (arg: string | { position?: number }, pos?: number) => {
       // From the tree's context menu the argument is the tree node; from code, (runId, position).
       const runId = typeof arg === 'string' ? arg : trajectories.runId ?? '';

@@ -121,17 +121,21 @@ export type ToViewer =
       signalStats?: { mu: number; sigma: number };
     }
   | { t: 'compare'; trajectory: TrajectoryPayload | undefined }
+  /** Per-token values from an exported model (NaN where not scored), for the primary pane. */
+  | { t: 'scores'; model: string; model_logprob: number[]; model_entropy: number[]; model_energy: number[]; tokensPerSecond: number }
   | { t: 'error'; message: string };
 
 export type FromViewer =
   | { t: 'ready' }
   | { t: 'compare'; position: number | null }
-  | { t: 'sendToHParams'; values: Record<string, number | string> };
+  | { t: 'sendToHParams'; values: Record<string, number | string> }
+  | { t: 'score' };
 
 export function parseFromViewer(value: unknown): FromViewer | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
   if (v.t === 'ready') return { t: 'ready' };
+  if (v.t === 'score') return { t: 'score' };
   if (v.t === 'compare' && (v.position === null || (Number.isInteger(v.position) && (v.position as number) >= 0))) return { t: 'compare', position: v.position as number | null };
   if (v.t === 'sendToHParams' && typeof v.values === 'object' && v.values !== null && !Array.isArray(v.values) &&
       Object.entries(v.values).every(([k, y]) => /^[a-z_]{1,40}$/.test(k) && (typeof y === 'number' || typeof y === 'string'))) {

@@ -3,7 +3,9 @@
 import { actfocusWeights, actionSignalStats, weightMassByRole } from '../core/actfocus';
 import type { TrajectoryHeader } from '../protocol/types.generated';
 
-export const OVERLAYS = ['role', 'energy', 'entropy', 'logprob', 'advantage', 'weight', 'whatif', 'signal'] as const;
+export const OVERLAYS = ['role', 'energy', 'entropy', 'logprob', 'advantage', 'weight', 'whatif', 'signal', 'model_energy', 'model_logprob', 'model_entropy', 'energy_diff'] as const;
+/** Overlays that exist once the trajectory was scored with an exported model. */
+export const MODEL_OVERLAYS: readonly Overlay[] = ['model_energy', 'model_logprob', 'model_entropy', 'energy_diff'];
 export type Overlay = (typeof OVERLAYS)[number];
 export type Columns = Record<string, ArrayLike<number> | string[]>;
 
@@ -47,6 +49,12 @@ export function overlayValues(cols: Columns, overlay: Overlay, whatIf: ArrayLike
     case 'role': return undefined;
     case 'whatif': return whatIf;
     case 'signal': return signalColumn(cols, signal);
+    case 'energy_diff': {
+      // The scoring model's energy minus the energy logged at training time (the reference's).
+      const m = cols.model_energy as ArrayLike<number> | undefined;
+      const e = cols.energy as ArrayLike<number>;
+      return m ? Array.from(e, (x, i) => m[i]! - x) : undefined;
+    }
     default: return cols[overlay] as ArrayLike<number>;
   }
 }

@@ -4,6 +4,9 @@ import { buildWebviewHtml } from '../common/webviewHtml';
 import { parseFromViewer, type FromViewer, type ToViewer, type TrajectoryPayload } from '../common/messages';
 import { TrajectoryFile, type Trajectory } from '../protocol/trajectories';
 import type { RunMonitor } from '../runs/runMonitor';
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { scoreTrajectory, ScoringError } from '../scoring/scorer';
 
 export function toPayload(runId: string, position: number, tr: Trajectory): TrajectoryPayload {
   return { runId, position, header: tr.header, columns: Object.fromEntries(Object.entries(tr.columns).map(([k, v]) => [k, Array.from(v as ArrayLike<number | string>)])) as TrajectoryPayload['columns'] };
@@ -30,6 +33,7 @@ export class TrajectoryPanel {
     private readonly runId: string,
     private readonly position: number,
     private readonly onSendToHParams: (v: Record<string, number | string>) => void,
+    private readonly extensionPath = context.extensionPath,
   ) {
     const root = vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview');
     const asset = (name: string) => panel.webview.asWebviewUri(vscode.Uri.joinPath(root, name)).toString();
@@ -75,12 +79,60 @@ export class TrajectoryPanel {
         const pos = msg.position;
         const trajectory = pos === null ? undefined : toPayload(this.runId, pos, await this.read((f) => f.read(pos)));
         this.post({ t: 'compare', trajectory });
+      } else if (msg.t === 'score') {
+        await this.score();
       } else {
         this.onSendToHParams(msg.values);
       }
     } catch (e) {
       this.post({ t: 'error', message: `Could not read the trajectory: ${(e as Error).message}` });
     }
+  }
+
+  /** The active viewer, for "ActFocus: Score Trajectory with Model…". */
+  static active(): TrajectoryPanel | undefined {
+    return [...TrajectoryPanel.open.values()].find((p) => p.panel.active);
+  }
+
+  async score(modelDir?: string): Promise<void> {
+    const run = this.monitor.get(this.runId);
+    if (!run) return;
+    const dir = modelDir ?? (await this.pickModel(run.dir));
+    if (!dir) return;
+    const h = run.data.hparams;
+    const cfg = { maxContext: Number(h.max_context ?? 1536), maxNewTokens: Number(h.max_new_tokens ?? 64) };
+    try {
+      const tr = await this.read((f) => f.read(this.position));
+      const s = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Scoring trajectory ${this.position} with ${path.basename(dir)}`, cancellable: true }, (progress, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        return scoreTrajectory(dir, tr.header, { token_id: tr.columns.token_id as Uint32Array, text: tr.columns.text as string[] }, {
+          workerPath: path.join(this.extensionPath, 'dist', 'scoreWorker.js'), ...cfg, signal: ac.signal,
+          onProgress: (done, total) => progress.report({ message: `turn ${done}/${total}`, increment: 100 / total }),
+        });
+      });
+      this.post({ t: 'scores', model: path.basename(dir), model_logprob: Array.from(s.logprob), model_entropy: Array.from(s.entropy), model_energy: Array.from(s.energy), tokensPerSecond: s.tokensPerSecond });
+    } catch (e) {
+      const msg = e instanceof ScoringError ? e.message : `Scoring failed: ${(e as Error).message}`;
+      void vscode.window.showErrorMessage(msg);
+      this.post({ t: 'error', message: msg });
+    }
+  }
+
+  private async pickModel(runDir: string): Promise<string | undefined> {
+    const exports = path.join(runDir, 'exports');
+    let found: string[] = [];
+    try {
+      found = (await fs.readdir(exports)).filter((d) => !d.endsWith('.tmp')).sort().reverse();
+    } catch {
+      found = [];
+    }
+    const items = [...found.map((d) => ({ label: `exports/${d}`, description: 'exported by this run', dir: path.join(exports, d) })), { label: 'Browse…', description: 'a folder with model.onnx and tokenizer.json', dir: '' }];
+    const pick = await vscode.window.showQuickPick(items, { title: 'Score with which exported model?' });
+    if (!pick) return undefined;
+    if (pick.dir) return pick.dir;
+    const chosen = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Exported model folder' });
+    return chosen?.[0]?.fsPath;
   }
 
   private post(msg: ToViewer): void {

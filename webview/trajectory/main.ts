@@ -1,7 +1,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { FromViewer, ToViewer, TrajectoryPayload } from '../../src/common/messages';
 import { TOKEN_ROLES, HPARAMS } from '../../src/common/hparams';
-import { OVERLAYS, findTokens, intensity, layoutBlocks, massByRole, overlayValues, scaleRange, whatIfWeights, type Block, type Overlay, type WhatIf } from '../../src/common/tokenOverlay';
+import { MODEL_OVERLAYS, OVERLAYS, findTokens, intensity, layoutBlocks, massByRole, overlayValues, scaleRange, whatIfWeights, type Block, type Overlay, type WhatIf } from '../../src/common/tokenOverlay';
 import { connectHost } from '../shared/host';
 
 // The trajectory viewer: observations as blocks, agent tokens as inline spans coloured by an overlay.
@@ -41,7 +41,17 @@ let matchAt = -1;
 const bar = el('div', { class: 'toolbar viewer-bar' });
 const title = el('span', { id: 'title', class: 'viewer-title' });
 const overlaySel = el('select', { id: 'overlay', 'aria-label': 'Overlay' });
-for (const o of OVERLAYS) overlaySel.append(el('option', { value: o }, o === 'whatif' ? 'what-if weight' : o));
+const OVERLAY_LABEL: Partial<Record<Overlay, string>> = { whatif: 'what-if weight', model_energy: 'model energy', model_logprob: 'model logprob', model_entropy: 'model entropy', energy_diff: 'model − logged energy' };
+for (const o of OVERLAYS) {
+  const opt = el('option', { value: o }, OVERLAY_LABEL[o] ?? o);
+  opt.disabled = MODEL_OVERLAYS.includes(o); // until scored with a model
+  overlaySel.append(opt);
+}
+const scoreBtn = document.createElement('vscode-button');
+scoreBtn.id = 'score';
+scoreBtn.textContent = 'Score with model…';
+scoreBtn.title = 'Compute logprob, entropy and energy of every token with a model exported by `actfocus export-onnx`';
+const scoreInfo = el('span', { id: 'score-info', class: 'muted' });
 const find = el('input', { id: 'find', type: 'search', placeholder: 'Find (Enter: next)', 'aria-label': 'Find' });
 const findCount = el('span', { id: 'find-count', class: 'muted' });
 const filters = el('span', { class: 'role-filters' });
@@ -58,7 +68,8 @@ TOKEN_ROLES.forEach((r, code) => {
   filters.lastElementChild!.previousElementSibling!.textContent = r;
 });
 const compare = el('select', { id: 'compare', 'aria-label': 'Compare with' });
-bar.append(title, el('label', {}, 'Overlay'), overlaySel, find, findCount, filters, el('label', {}, 'Side by side'), compare);
+bar.append(title, el('label', {}, 'Overlay'), overlaySel, find, findCount, filters, el('label', {}, 'Side by side'), compare, scoreBtn, scoreInfo);
+scoreBtn.addEventListener('click', () => host.post({ t: 'score' }));
 
 // ---- what-if ----
 const whatIfBox = el('div', { class: 'toolbar whatif', id: 'whatif' });
@@ -204,7 +215,8 @@ function renderReadout(): void {
 function showTooltip(p: Pane, i: number, x: number, y: number): void {
   const c = p.payload.columns;
   const lines = [`token ${i}: ${JSON.stringify((c.text as string[])[i])}`, `role ${TOKEN_ROLES[(c.role as number[])[i]!]} · id ${(c.token_id as number[])[i]}`,
-    ...NUMBERS.map((k) => `${k} ${Number((c[k] as number[])[i]).toFixed(4)}`), `what-if weight ${p.whatIf[i]!.toFixed(4)}`];
+    ...NUMBERS.map((k) => `${k} ${Number((c[k] as number[])[i]).toFixed(4)}`), `what-if weight ${p.whatIf[i]!.toFixed(4)}`,
+    ...(c.model_energy ? ['model_logprob', 'model_entropy', 'model_energy'].map((k) => `${k.replace('_', ' ')} ${Number((c[k] as number[])[i]).toFixed(4)}`) : [])];
   tooltip.replaceChildren(...lines.map((l) => el('div', {}, l)));
   tooltip.hidden = false;
   tooltip.style.left = `${Math.min(x + 12, window.innerWidth - 260)}px`;
@@ -318,6 +330,17 @@ const host = connectHost<FromViewer, ToViewer, unknown>((msg) => {
     compare.replaceChildren(el('option', { value: '' }, '(none)'), ...msg.siblings.map((s) => el('option', { value: String(s.position) }, `#${s.index} reward ${s.reward.toFixed(2)}${s.success ? ' ✓' : ''}`)));
     setPane(0, msg.primary);
     repaint();
+  } else if (msg.t === 'scores') {
+    const p = panes[0];
+    if (p) {
+      Object.assign(p.payload.columns, { model_logprob: msg.model_logprob, model_entropy: msg.model_entropy, model_energy: msg.model_energy });
+      for (const o of overlaySel.options) if (MODEL_OVERLAYS.includes(o.value as Overlay)) o.disabled = false;
+      overlay = 'energy_diff';
+      overlaySel.value = overlay;
+      const diffs = msg.model_energy.map((x, i) => Math.abs(x - (p.payload.columns.energy as number[])[i]!)).filter(Number.isFinite);
+      scoreInfo.textContent = `scored with ${msg.model}: ${Math.round(msg.tokensPerSecond)} tokens/s; max |model − logged energy| ${Math.max(0, ...diffs).toFixed(4)}`;
+      repaint();
+    }
   } else if (msg.t === 'compare') {
     setPane(1, msg.trajectory);
     repaint();
