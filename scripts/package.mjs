@@ -20,6 +20,7 @@ const ignore = `${readFileSync('.vscodeignore', 'utf8').trimEnd()}
 !${binDir}/**
 !node_modules/onnxruntime-common/package.json
 !node_modules/onnxruntime-common/dist/cjs/**/*.js
+!node_modules/onnxruntime-common/dist/cjs/package.json
 `;
 mkdirSync('dist', { recursive: true });
 writeFileSync('dist/.vscodeignore', ignore);

@@ -14,6 +14,8 @@ import type { ControlAction } from './protocol/types.generated';
 import { TrajectoryFile } from './protocol/trajectories';
 import { trajectoryText } from './views/trajectoryText';
 import { TrajectoryPanel } from './webviews/trajectoryPanel';
+import { TrajectoryEditorSupport } from './inline/trajectoryEditor';
+import { FILE_SUFFIX, formatLine } from './inline/trajectoryJsonl';
 import { isSafeRunId } from './common/runSummary';
 
 const CONTROL_COMMANDS: [string, ControlAction, string[]][] = [
@@ -48,7 +50,29 @@ export function activate(context: vscode.ExtensionContext): void {
     DashboardPanel.show(context, monitor, runId);
   };
 
+  const inline = new TrajectoryEditorSupport();
+  const jsonlSelector: vscode.DocumentSelector = { pattern: `**/*${FILE_SUFFIX}` };
   context.subscriptions.push(
+    inline,
+    vscode.languages.registerHoverProvider(jsonlSelector, inline),
+    vscode.languages.registerCodeLensProvider(jsonlSelector, inline),
+    vscode.commands.registerCommand('actfocus.exportTrajectories', async (arg?: RunSummary | string) => {
+      const runId = await pickRun(arg ?? trajectories.runId, ['running', 'paused', 'starting', 'completed', 'stopped', 'failed', 'dead'], 'export');
+      const run = runId ? monitor.get(runId) : undefined;
+      if (!run) return;
+      const file = await TrajectoryFile.open(run.dir);
+      if (!file) return void vscode.window.showInformationMessage(`${runId} has stored no trajectories.`);
+      const target = vscode.Uri.file(path.join(run.dir, `trajectories${FILE_SUFFIX}`));
+      try {
+        const n = await file.count();
+        const lines: string[] = [];
+        for (let i = 0; i < n; i++) lines.push(formatLine(run.id, i, await file.read(i)));
+        await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(lines.join('\n') + '\n'));
+      } finally {
+        await file.close();
+      }
+      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(target), { preview: false });
+    }),
     monitor,
     new RunStatusBar(monitor),
     vscode.window.registerTreeDataProvider('actfocus.runs', new RunsTreeProvider(monitor)),

@@ -338,12 +338,17 @@ const host = connectHost<FromViewer, ToViewer, unknown>((msg) => {
       overlay = 'energy_diff';
       overlaySel.value = overlay;
       const diffs = msg.model_energy.map((x, i) => Math.abs(x - (p.payload.columns.energy as number[])[i]!)).filter(Number.isFinite);
+      scoreInfo.className = 'muted';
       scoreInfo.textContent = `scored with ${msg.model}: ${Math.round(msg.tokensPerSecond)} tokens/s; max |model − logged energy| ${Math.max(0, ...diffs).toFixed(4)}`;
       repaint();
     }
   } else if (msg.t === 'compare') {
     setPane(1, msg.trajectory);
     repaint();
+  } else if (panes.length) {
+    // A failed action (scoring, comparing) must not hide the trajectory that is open.
+    scoreInfo.textContent = msg.message;
+    scoreInfo.className = 'error';
   } else {
     panesBox.replaceChildren(el('div', { class: 'error', id: 'viewer-error' }, msg.message));
   }

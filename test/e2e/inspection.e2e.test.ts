@@ -1,0 +1,85 @@
+// Inline inspection and scoring in a real VS Code: a real run's trajectories exported as JSON Lines
+// open with role/energy decorations and hovers; the CodeLens opens the Trajectory Viewer; scoring with
+// the run's exported reference model (onnxruntime-node, in its own process) reproduces the logged
+// energies; a file that is not a trajectories file gets one clear message.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { findWebviewFrame, runCommand, screenshot, startVsCode, type VsCodeSession } from '../support/codeServer';
+import { PYTHON } from '../support/python';
+
+let vs: VsCodeSession;
+
+before(async () => {
+  vs = await startVsCode({ settings: { 'actfocus.pythonPath': PYTHON } });
+  const ws = vs.workspace;
+  const model = join(ws, 'models', 'tiny');
+  const py = (args: string[]) => execFileSync(PYTHON, args, { stdio: 'pipe' });
+  py(['-m', 'actfocus', 'pretrain', '--env', 'sokoban', '--out', model, '--steps', '60', '--episodes', '30', '--d-model', '32', '--n-layer', '1', '--max-context', '384']);
+  py(['-m', 'actfocus', 'train', '--run-dir', join(ws, 'runs', 'insp'), '--model', model, '--env', 'sokoban', '--steps', '1', '--prompts-per-step', '2',
+    '--group-size', '2', '--max-new-tokens', '24', '--max-context', '384', '--eval-every', '0', '--traj-sampling', 'all']);
+  // The run's reference model (its initial model), exported for scoring.
+  py(['-c', 'import sys; from actfocus.policy.lm import load_policy; from actfocus.export.onnx import export_onnx; export_onnx(load_policy(sys.argv[1]), sys.argv[2])',
+    model, join(ws, 'runs', 'insp', 'exports', 'reference')]);
+  writeFileSync(join(ws, 'bad.trajectories.jsonl'), '{"this is": "not a trajectory"}\nrandom words\n');
+});
+after(async () => vs?.close());
+
+async function scenario(page: Page): Promise<void> {
+  await page.locator('.activitybar [aria-label^="ActFocus"]').first().click();
+  await page.locator('.pane-body .monaco-list-row', { hasText: 'insp' }).filter({ hasText: 'completed' }).waitFor({ timeout: 60_000 });
+
+  // Export and open: decorations on the token text, a hover with the numbers.
+  await runCommand(page, 'ActFocus: Export Trajectories as JSON Lines');
+  await page.locator('.tab', { hasText: 'trajectories.trajectories.jsonl' }).waitFor({ timeout: 30_000 });
+  // Range decorations are drawn in the editor's overlay layer (backgrounds) and on the text (underlines).
+  const decorated = page.locator('.view-overlays div[class*="ced-"], .view-lines span[class*="ced-"]');
+  await decorated.first().waitFor({ timeout: 30_000 });
+  assert.ok((await decorated.count()) > 10, 'token text is decorated');
+  const box = (await decorated.nth(3).boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  const hover = page.locator('.monaco-hover-content');
+  await hover.filter({ hasText: 'energy' }).first().waitFor({ timeout: 20_000 });
+  assert.match((await hover.first().textContent())!, /token.*energy.*weight.*logprob/s);
+  await screenshot(page, 'inspection-decorations');
+
+  // CodeLens → Trajectory Viewer.
+  await page.keyboard.press('Escape');
+  await page.locator('.codelens-decoration a', { hasText: 'Open in Trajectory Viewer' }).first().click();
+  const viewer = await findWebviewFrame(page, '#overlay', 60_000);
+  await viewer.waitForSelector('.tok', { timeout: 30_000 });
+
+  // Score with the exported reference model: the energies it computes are the ones logged in training.
+  await runCommand(page, 'ActFocus: Score Trajectory with Model…');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 20_000 });
+  await input.fill('exports/reference');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'exports/reference' }).first().waitFor({ timeout: 10_000 });
+  await input.press('Enter');
+  await viewer.waitForFunction(() => document.getElementById('score-info')?.textContent?.startsWith('scored with reference'), null, { timeout: 120_000 });
+  const info = (await viewer.textContent('#score-info'))!;
+  const maxDiff = Number(/max \|model − logged energy\| ([\d.]+)/.exec(info)![1]);
+  assert.ok(maxDiff <= 0.01, `scored energies differ from the logged (float16) ones by up to ${maxDiff}`);
+  assert.equal(await viewer.inputValue('#overlay'), 'energy_diff');
+  await screenshot(page, 'inspection-scored');
+
+  // Not a trajectories file: one clear message.
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget input').fill('bad.trajectories.jsonl');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'bad.trajectories.jsonl' }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.notifications-toasts', { hasText: 'is not an ActFocus trajectories file' }).waitFor({ timeout: 30_000 });
+  await screenshot(page, 'inspection-bad-file');
+}
+
+test('trajectories file: decorations, hover, CodeLens to the viewer, ONNX scoring, bad file message', async () => {
+  try {
+    await scenario(vs.page);
+  } catch (e) {
+    await screenshot(vs.page, 'inspection-failure');
+    throw e;
+  }
+});
