@@ -50,12 +50,29 @@ export function activate(context: vscode.ExtensionContext): void {
     DashboardPanel.show(context, monitor, runId);
   };
 
+  const EXTRA_KEY = 'actfocus.attachedRunFolders';
+  monitor.extraDirs = new Set(context.workspaceState.get<string[]>(EXTRA_KEY, []));
   const inline = new TrajectoryEditorSupport();
   const jsonlSelector: vscode.DocumentSelector = { pattern: `**/*${FILE_SUFFIX}` };
   context.subscriptions.push(
     inline,
     vscode.languages.registerHoverProvider(jsonlSelector, inline),
     vscode.languages.registerCodeLensProvider(jsonlSelector, inline),
+    vscode.commands.registerCommand('actfocus.openRunFolder', async (folder?: vscode.Uri) => {
+      const picked = folder ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Open Run Folder', openLabel: 'Open Run' }))?.[0];
+      if (!picked) return;
+      const dir = picked.fsPath;
+      try {
+        await vscode.workspace.fs.stat(vscode.Uri.file(path.join(dir, 'run.json')));
+      } catch {
+        return void vscode.window.showErrorMessage(`${dir} is not a run folder: it has no run.json (docs/protocol.md describes the layout).`);
+      }
+      monitor.extraDirs.add(dir);
+      await context.workspaceState.update(EXTRA_KEY, [...monitor.extraDirs]);
+      await monitor.refresh();
+      const run = monitor.summaries().find((r) => monitor.get(r.id)?.dir === dir);
+      if (run) openRun(run.id);
+    }),
     vscode.commands.registerCommand('actfocus.exportTrajectories', async (arg?: RunSummary | string) => {
       const runId = await pickRun(arg ?? trajectories.runId, ['running', 'paused', 'starting', 'completed', 'stopped', 'failed', 'dead'], 'export');
       const run = runId ? monitor.get(runId) : undefined;

@@ -47,6 +47,9 @@ export class RunMonitor implements vscode.Disposable {
   private readonly watchers = new Map<string, FSWatcher>();
   private soon: NodeJS.Timeout | undefined;
 
+  /** Run folders outside the runs folder, attached by the user (persisted by the caller). */
+  extraDirs = new Set<string>();
+
   constructor(private readonly intervalMs = 500) {
     this.disposables.push(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('actfocus.runsDirectory') && this.refresh(true)));
     void this.refresh();
@@ -118,6 +121,15 @@ export class RunMonitor implements vscode.Disposable {
         names = []; // no runs folder yet
       }
     }
+    // Run folders attached with "Open Run Folder…" (anywhere: another trainer's output, a mounted share).
+    const dirs = new Map(names.map((n) => [n, path.join(root!, n)]));
+    for (const extra of this.extraDirs) {
+      let id = path.basename(extra);
+      if (!isSafeRunId(id)) id = 'run';
+      while (dirs.has(id) && dirs.get(id) !== extra) id = `${id}~`;
+      dirs.set(id, extra);
+    }
+    names = [...dirs.keys()];
     for (const id of [...this.runs.keys()]) {
       if (!names.includes(id)) {
         this.runs.delete(id);
@@ -127,7 +139,7 @@ export class RunMonitor implements vscode.Disposable {
     }
     const now = Date.now() / 1000;
     for (const id of names) {
-      const dir = path.join(root!, id);
+      const dir = dirs.get(id)!;
       let st = this.runs.get(id);
       if (st && st.atEnd && FINAL.has(st.summary.status)) continue; // finished and fully read
       const [runText, hbText] = await Promise.all([readText(path.join(dir, FILES.run)), readText(path.join(dir, FILES.heartbeat))]);

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from actfocus.algos import dist as D
 from actfocus.algos import scoring
 from actfocus.algos.actfocus import action_signal, actfocus_weights, batch_signal_stats, uniform_weights
 from actfocus.algos.advantages import gae, grpo_advantages
@@ -53,7 +54,10 @@ class Trainer:
         self.emit = emit or (lambda event: None)
         self.opt = torch.optim.AdamW(self.policy.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
         self.critic_opt = torch.optim.AdamW(self.critic.parameters(), lr=cfg["critic_lr"]) if self.critic else None
-        self.gen = torch.Generator().manual_seed(cfg["seed"])
+        self.world = D.current()
+        # Sampling differs per rank; everything that must agree across ranks (group filtering, signal
+        # statistics, the mini-batch shuffle) is computed from gathered, global values.
+        self.gen = torch.Generator().manual_seed(cfg["seed"] + 7919 * self.world.rank)
         self.shuffle = random.Random(cfg["seed"])
 
     def set_hparams(self, changes: dict) -> None:
@@ -125,7 +129,12 @@ class Trainer:
                             old_logprob=tok["old_logprob"], ref_logprob=tok["ref_logprob"])
         # Batch statistics over the action tokens that take part in the update.
         roles_kept = torch.where(keep, tok["roles"], torch.full_like(tok["roles"], -1))
-        stats = batch_signal_stats(sig, roles_kept, c["sigma_eps"])
+        if self.world.size == 1:
+            stats = batch_signal_stats(sig, roles_kept, c["sigma_eps"])
+        else:  # over the action tokens of every rank
+            a = sig[roles_kept == ACTION].double()
+            n, s1, s2 = D.all_sum([float(a.numel()), float(a.sum()), float((a * a).sum())], self.world)
+            stats = None if n == 0 else (s1 / n, math.sqrt(max(0.0, s2 / n - (s1 / n) ** 2) + c["sigma_eps"]))
         w = actfocus_weights(tok["roles"], sig, c["alpha"], c["beta"], c["sigma_eps"], c["other_weight"], stats=stats)
         return w, stats
 
@@ -133,16 +142,21 @@ class Trainer:
         by_group: dict[int, list[float]] = {}
         for tr in trajs:
             by_group.setdefault(tr.group, []).append(tr.total_reward)
-        var = {g: float(np.var(r)) for g, r in by_group.items()}
+        var: dict[int, float] = {}
+        for part in D.gather_objects({g: float(np.var(r)) for g, r in by_group.items()}, self.world):
+            var.update(part)
         k = max(1, math.ceil(self.cfg["keep_top_groups"] * len(var)))
         return set(sorted(var, key=lambda g: (-var[g], g))[:k])
 
     # ---- the step ----
     def step(self, step: int) -> dict:
         c, t0 = self.cfg, time.perf_counter()
-        trajs = rollout(self.policy, c["env"], self.env_config, self.train_seeds(step), c["group_size"],
+        w = self.world
+        seeds = self.train_seeds(step)[w.rank :: w.size]  # whole groups per rank: prompt p goes to rank p % size
+        trajs = rollout(self.policy, c["env"], self.env_config, seeds, c["group_size"],
                         temperature=c["temperature"], max_new_tokens=c["max_new_tokens"], max_context=c["max_context"],
                         generator=self.gen, malformed_role=c["malformed_role"], device=self.device)
+        localize_groups(trajs, w)
         t_roll = time.perf_counter() - t0
         n_gen = sum(len(t.response_ids) for tr in trajs for t in tr.turns)
         metrics = self.train_on(trajs)
@@ -164,29 +178,46 @@ class Trainer:
         group_rewards: dict[int, list[float]] = {}
         for tr in trajs:
             group_rewards.setdefault(tr.group, []).append(tr.total_reward)
-        diag = diagnose(group_rewards, tok["group"], tok["traj"], tok["roles"], tok["energy"], tok["ref_entropy"], w)
+        diag = self.diagnosis(group_rewards, tok, w)
         upd = self.update(batch, [i for i, s in enumerate(batch.samples) if s.group in kept_groups])
         dt = time.perf_counter() - t0
-        n_tok = len(tok["roles"])
         self.last_batch = batch
+        r_sum, succ, n_traj, valid, n_samp, n_tok, kl, ent = D.all_sum([
+            float(sum(t.total_reward for t in trajs)), float(sum(t.success for t in trajs)), float(len(trajs)),
+            float(sum(s.valid for s in batch.samples)), float(len(batch.samples)), float(len(tok["roles"])),
+            float((tok["old_logprob"] - tok["ref_logprob"]).double().sum()), float(tok["entropy"].double().sum())], self.world)
         return {
-            "reward_mean": float(np.mean([t.total_reward for t in trajs])),
-            "success_rate": float(np.mean([t.success for t in trajs])),
-            "valid_turn_rate": float(np.mean([s.valid for s in batch.samples])),
-            "response_tokens_mean": n_tok / len(batch.samples),
-            "turns_mean": len(batch.samples) / len(trajs),
-            "kl_ref": float((tok["old_logprob"] - tok["ref_logprob"]).mean()),
-            "entropy": float(tok["entropy"].mean()),
+            "reward_mean": r_sum / n_traj,
+            "success_rate": succ / n_traj,
+            "valid_turn_rate": valid / n_samp,
+            "response_tokens_mean": n_tok / n_samp,
+            "turns_mean": n_samp / n_traj,
+            "kl_ref": kl / n_tok,
+            "entropy": ent / n_tok,
             "groups_kept": len(kept_groups),
             "signal_mu": stats[0] if stats else None,
             "signal_sigma": stats[1] if stats else None,
             "time_train_s": dt,
-            "train_tokens_per_s": n_tok / max(1e-9, dt),
+            "train_tokens_per_s": len(tok["roles"]) / max(1e-9, dt),
             **upd,
             **{f"diag/{k}": v for k, v in diag.items()},
         }
 
+    def diagnosis(self, group_rewards: dict, tok: dict, w: torch.Tensor) -> dict:
+        if self.world.size == 1:
+            return diagnose(group_rewards, tok["group"], tok["traj"], tok["roles"], tok["energy"], tok["ref_entropy"], w)
+        # Groups live on one rank each; the correlation is over all of them: gather the per-token data.
+        parts = D.gather_objects({"rewards": group_rewards, "group": tok["group"], "traj": tok["traj"] * self.world.size + self.world.rank,
+                                  "roles": tok["roles"], "energy": tok["energy"], "ref_entropy": tok["ref_entropy"], "w": w}, self.world)
+        rewards: dict = {}
+        for p in parts:
+            rewards.update(p["rewards"])
+        cat = {k: torch.cat([p[k] for p in parts]) for k in ("group", "traj", "roles", "energy", "ref_entropy", "w")}
+        return diagnose(rewards, cat["group"], cat["traj"], cat["roles"], cat["energy"], cat["ref_entropy"], cat["w"])
+
     def update(self, batch: StepBatch, idx: list[int]) -> dict:
+        if self.world.size > 1:
+            return self.update_distributed(batch, idx)
         c, tok = self.cfg, batch.tok
         stats = {"loss": [], "pg_loss": [], "clipfrac": [], "grad_norm": [], "value_loss": []}
         skipped = 0
@@ -245,6 +276,73 @@ class Trainer:
             out.pop("value_loss")
         return out
 
+    def update_distributed(self, batch: StepBatch, idx: list[int]) -> dict:
+        """The single-process update over the global batch: the same shuffle of all ranks' kept
+        samples (in single-process order), the same mini-batches; each rank computes the part it holds,
+        normalised by the mini-batch's global weight sum and token count; gradients are summed."""
+        c, tok, world = self.cfg, batch.tok, self.world
+        key = lambda s: (s.group, s.rank_in_group, s.turn)  # noqa: E731 - single-process sample order
+        mine = {key(batch.samples[i]): i for i in idx}
+        everyone = sorted(k for part in D.gather_objects(list(mine), world) for k in part)
+        stats = {"loss": 0.0, "pg_loss": 0.0, "clipfrac": 0.0, "value_loss": 0.0}
+        out = {"loss": [], "pg_loss": [], "clipfrac": [], "grad_norm": [], "value_loss": []}
+        skipped = 0
+        self.policy.train()
+        for _ in range(c["ppo_epochs"]):
+            order = everyone[:]
+            self.shuffle.shuffle(order)  # same RNG on every rank: the same global order
+            for m in range(0, len(order), c["mini_batch_size"]):
+                mb = [mine[k] for k in order[m : m + c["mini_batch_size"]] if k in mine]
+                flat = _flat_index(batch, mb) if mb else torch.zeros(0, dtype=torch.long)
+                w_sum, n_tokens = D.all_sum([float(tok["weight"][flat].double().sum()), float(flat.numel())], world)
+                if w_sum <= 0.0:
+                    skipped += 1
+                    continue
+                self.opt.zero_grad(set_to_none=True)
+                if self.critic_opt:
+                    self.critic_opt.zero_grad(set_to_none=True)
+                for key_ in stats:
+                    stats[key_] = 0.0
+                for u in range(0, len(mb), c["micro_batch_size"]):
+                    part = mb[u : u + c["micro_batch_size"]]
+                    fi = _flat_index(batch, part)
+                    st = scoring.policy_stats(self.policy, [batch.samples[i] for i in part], self.device)
+                    lp = st["logprob"]
+                    dev = lp.device
+                    pg, clip = clipped_surrogate(lp, tok["old_logprob"][fi].to(dev), tok["adv"][fi].to(dev), c["clip_low"], c["clip_high"])
+                    loss_pg = weighted_token_mean(pg, tok["weight"][fi].to(dev), torch.tensor(w_sum, dtype=pg.dtype, device=dev))
+                    loss = loss_pg - c["entropy_coef"] * st["entropy"].sum() / n_tokens
+                    if c["kl_coef"] > 0:
+                        loss = loss + c["kl_coef"] * kl_penalty(lp, tok["ref_logprob"][fi].to(dev), c["kl_type"]).sum() / n_tokens
+                    loss.backward()
+                    stats["loss"] += float(loss.detach())
+                    stats["pg_loss"] += float(loss_pg.detach())
+                    stats["clipfrac"] += float(clip.float().sum())
+                    if self.critic is not None:
+                        v = scoring.critic_values(self.critic, [batch.samples[i] for i in part], self.device).float()
+                        vl = 0.5 * ((v - tok["returns"][fi].to(v.device)) ** 2).sum() / n_tokens
+                        vl.backward()
+                        stats["value_loss"] += float(vl.detach())
+                D.all_reduce_grads(list(self.policy.parameters()), world)
+                gn = torch.nn.utils.clip_grad_norm_(self.policy.parameters(), c["grad_clip"] if c["grad_clip"] > 0 else float("inf"))
+                self.opt.step()
+                if self.critic_opt:
+                    D.all_reduce_grads(list(self.critic.parameters()), world)
+                    torch.nn.utils.clip_grad_norm_(self.critic.parameters(), c["grad_clip"] if c["grad_clip"] > 0 else float("inf"))
+                    self.critic_opt.step()
+                loss_, pg_, clip_, vl_ = D.all_sum([stats["loss"], stats["pg_loss"], stats["clipfrac"], stats["value_loss"]], world)
+                out["loss"].append(loss_)
+                out["pg_loss"].append(pg_)
+                out["clipfrac"].append(clip_ / n_tokens)
+                out["grad_norm"].append(float(gn))
+                out["value_loss"].append(vl_)
+        self.policy.eval()
+        res = {k: (float(np.mean(v)) if v else None) for k, v in out.items()}
+        res["skipped_minibatches"] = skipped
+        if self.critic is None:
+            res.pop("value_loss")
+        return res
+
     @torch.no_grad()
     def evaluate(self, prompts: int | None = None) -> dict:
         c = self.cfg
@@ -257,4 +355,17 @@ class Trainer:
                 "eval/valid_turn_rate": float(np.mean([s.valid for t in trajs for s in t.turns]))}
 
 
-__all__ = ["Trainer", "ACTION", "token_stats"]
+def localize_groups(trajs, world: D.World) -> None:
+    """Rank r holds prompts r, r + size, …: give its groups their global ids, and number each rollout
+    within its group, so samples can be ordered as a single process would order them."""
+    seen: dict[int, int] = {}
+    for tr in trajs:
+        tr.group = world.rank + world.size * tr.group
+        k = seen.get(tr.group, 0)
+        seen[tr.group] = k + 1
+        for s in tr.turns:
+            s.group = tr.group
+            s.rank_in_group = k
+
+
+__all__ = ["Trainer", "ACTION", "token_stats", "localize_groups"]

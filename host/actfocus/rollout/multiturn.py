@@ -29,6 +29,7 @@ class TurnSample:
     text: str
     valid: bool
     reward: float
+    rank_in_group: int = 0  # which rollout of its group (orders samples the same way on any number of ranks)
 
 
 @dataclass

@@ -199,9 +199,13 @@ def run_train(args) -> int:
         return resume_run(args.resume)
     import torch
 
+    from actfocus.algos import dist as D
     from actfocus.run.session import Session
-    from actfocus.run.writer import RunWriter, check_writable
+    from actfocus.run.writer import NullWriter, RunWriter, check_writable
 
+    # Under torchrun every rank runs this; all check the same arguments, rank 0 writes the run directory.
+    world = D.init_from_env()
+    error, writer = None, None
     try:
         if not args.run_dir:
             raise ConfigError("--run-dir: required (the folder to write the run to), or --resume RUN_DIR")
@@ -218,14 +222,22 @@ def run_train(args) -> int:
             raise ConfigError(f"--model: {model!r} is not a model folder (a built-in model from `actfocus pretrain` or a Hugging Face folder)")
         model = os.path.abspath(model) if model else None
         device = _device(cfg["device"])
-        check_writable(args.run_dir)
-        run_id = os.path.basename(os.path.abspath(args.run_dir))
-        writer = RunWriter.create(args.run_dir, run_id, {**cfg, "env_config": env_cfg, "model": model, "pretrain_steps": args.pretrain_steps},
-                                  {"actfocus": __version__, "torch": torch.__version__, "protocol": str(P.PROTOCOL_VERSION)})
+        if world.is_main:
+            check_writable(args.run_dir)
+            run_id = os.path.basename(os.path.abspath(args.run_dir))
+            writer = RunWriter.create(args.run_dir, run_id, {**cfg, "env_config": env_cfg, "model": model, "pretrain_steps": args.pretrain_steps,
+                                                             "world_size": world.size},
+                                      {"actfocus": __version__, "torch": torch.__version__, "protocol": str(P.PROTOCOL_VERSION)})
     except (ConfigError, PermissionError, FileExistsError, OSError) as e:
-        print(f"actfocus train: {e}", file=sys.stderr)
+        error = str(e)
+    error = D.broadcast_object(error, world)  # rank 0's verdict, so no rank starts alone
+    if error:
+        if world.is_main:
+            print(f"actfocus train: {error}", file=sys.stderr)
         return 2
-    session = Session(writer, cfg, env_cfg, device, log=lambda s: print(s, flush=True))
+    if writer is None:
+        writer = NullWriter(args.run_dir, {"step": 0, "config": {**cfg, "model": model}})
+    session = Session(writer, cfg, env_cfg, device, log=(lambda s: print(s, flush=True)) if world.is_main else (lambda s: None))
     return _drive(session, writer, lambda: session.build(model, args.pretrain_steps, None), start_step=0, source="start")
 
 
@@ -253,13 +265,22 @@ def resume_run(run_dir: str) -> int:
     except (ConfigError, OSError, json.JSONDecodeError, KeyError) as e:
         print(f"actfocus resume: {e}", file=sys.stderr)
         return 2
+    from actfocus.algos import dist as D
+    from actfocus.run.writer import NullWriter
+
+    world = D.init_from_env()
     from_step = ckpt["step"] if ckpt else 0
     marks = ckpt["marks"] if ckpt else {}
-    writer, moved = RunWriter.reopen(run_dir, marks, from_step)
-    writer.emit({"type": "resume", "from_step": from_step, "superseded": moved}, step=from_step)
-    session = Session(writer, cfg, env_cfg, device, log=lambda s: print(s, flush=True))
+    if world.is_main:
+        writer, moved = RunWriter.reopen(run_dir, marks, from_step)
+        writer.emit({"type": "resume", "from_step": from_step, "superseded": moved}, step=from_step)
+    else:
+        writer, moved = NullWriter(run_dir, {**run, "step": from_step}), []
+    D.broadcast_object(None, world)  # the files are cut back before any rank goes on
+    session = Session(writer, cfg, env_cfg, device, log=(lambda s: print(s, flush=True)) if world.is_main else (lambda s: None))
     session.paused = bool(ckpt and ckpt.get("paused"))
-    print(f"resuming {run_dir} from step {from_step}" + (f" (moved later records to {', '.join(moved)})" if moved else ""), flush=True)
+    if world.is_main:
+        print(f"resuming {run_dir} from step {from_step}" + (f" (moved later records to {', '.join(moved)})" if moved else ""), flush=True)
     # No checkpoint yet (killed during start-up): start over from step 0 in the same directory.
     return _drive(session, writer, lambda: session.build(run["config"].get("model"), int(run["config"].get("pretrain_steps", 600)), ckpt), start_step=from_step,
                   source="resume" if ckpt else "start")

@@ -12,6 +12,7 @@ import time
 
 import torch
 
+from actfocus.algos import dist as D
 from actfocus.config import PARAMS
 from actfocus.run import protocol as P
 from actfocus.run.control import take_pending
@@ -38,6 +39,7 @@ class Session:
         self.w, self.cfg, self.env_cfg, self.device, self.log = writer, cfg, env_cfg, device, log
         self.paused = False
         self.stop_reason: str | None = None
+        self.world = D.current()  # under torchrun: rank 0 writes and reads control requests, all ranks act
         self.trainer = None
         self.lm = None
         self.step = 0
@@ -70,10 +72,11 @@ class Session:
                           model_config=ModelConfig(d_model=64, n_layer=2, n_head=2, max_seq_len=self.cfg["max_context"]),
                           log=lambda s, loss: s % 50 == 0 and self.w.emit(
                               {"type": "log", "level": "info", "message": f"warm start {s}/{pretrain_steps}: loss {loss:.3f}"}))
-            tmp = path + ".tmp"
-            shutil.rmtree(tmp, ignore_errors=True)
-            lm.save(tmp)
-            os.replace(tmp, path)  # a half-written init model is never mistaken for a whole one
+            if self.world.is_main:  # every rank warm-starts identically (same seed); rank 0 keeps it
+                tmp = path + ".tmp"
+                shutil.rmtree(tmp, ignore_errors=True)
+                lm.save(tmp)
+                os.replace(tmp, path)  # a half-written init model is never mistaken for a whole one
         self.lm = lm
         self.trainer = Trainer(self.cfg, lm, self.env_cfg, emit=self.w.emit, device=self.device)
         if checkpoint and checkpoint.get("state"):
@@ -84,6 +87,8 @@ class Session:
     # ---- checkpoints ----
     def save_checkpoint(self, light: bool = False) -> str:
         """light: step 0, whose state is the initial model plus fresh optimisers (nothing to save)."""
+        if not self.world.is_main:  # parameters and optimiser states are identical on every rank
+            return ""
         self.w.heartbeat.set(phase="checkpointing")
         self.w.sync()
         root = os.path.join(self.w.dir, P.CHECKPOINTS)
@@ -105,7 +110,8 @@ class Session:
 
     # ---- control ----
     def handle_control(self) -> None:
-        for req in take_pending(self.w.dir):
+        reqs = D.broadcast_object(take_pending(self.w.dir) if self.world.is_main else None, self.world)
+        for req in reqs:
             base = {"request": req.id}
             if req.error:
                 self.w.emit({"type": "error", "message": req.error, **base, "action": req.action,
@@ -147,6 +153,8 @@ class Session:
         if a == "export_onnx":
             from actfocus.export.onnx import export_onnx
 
+            if not self.world.is_main:
+                return None
             self.w.heartbeat.set(phase="exporting")
             rel = os.path.join("exports", f"step-{self.step:06d}")
             export_onnx(self.lm, os.path.join(self.w.dir, rel))
@@ -156,10 +164,13 @@ class Session:
         raise ValueError(f"unhandled action {a}")
 
     def boundary(self) -> None:
-        """Apply control requests; while paused, keep answering them until resume or stop."""
+        """Apply control requests; while paused, keep answering them until resume or stop. Ranks follow
+        rank 0 (its requests, its signals) so they all stop at the same boundary."""
+        self.stop_reason = D.broadcast_object(self.stop_reason, self.world)
         self.handle_control()
         while self.paused and self.stop_reason is None:
             time.sleep(0.2)
+            self.stop_reason = D.broadcast_object(self.stop_reason, self.world)
             self.handle_control()
 
     # ---- the loop ----
@@ -193,7 +204,7 @@ class Session:
                 self.save_checkpoint()
             self.w.close("stopped", reason=self.stop_reason)
             return 0
-        if hasattr(self.lm, "tokenizer"):
+        if hasattr(self.lm, "tokenizer") and self.world.is_main:
             self.lm.save(self.w.path("final_model"))
         self.w.close("completed")
         return 0

@@ -187,3 +187,57 @@ def supersede_tails(run_dir: str, marks: dict[str, int], generation: int) -> lis
             os.fsync(f.fileno())
         moved.append(rel)
     return moved
+
+
+class _NullHeartbeat:
+    def set(self, step: int | None = None, phase: str | None = None) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+class _NullStore:
+    def append(self, header: dict, cols: dict) -> None:
+        pass
+
+    def sync(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class NullWriter:
+    """The writer of ranks other than 0 under torchrun: the same interface, and nothing is written
+    (rank 0 writes the run directory for everyone)."""
+
+    def __init__(self, run_dir: str, run: dict | None = None):
+        self.dir = run_dir
+        self.run = dict(run or {"step": 0, "config": {}})
+        self.heartbeat = _NullHeartbeat()
+        self.trajectories = _NullStore()
+
+    def path(self, name: str) -> str:
+        return os.path.join(self.dir, name)
+
+    def emit(self, event: dict, step: int | None = None) -> None:
+        pass
+
+    def update(self, **fields) -> None:
+        self.run.update(fields)
+
+    def sync(self) -> None:
+        pass
+
+    def marks(self) -> dict[str, int]:
+        return {}
+
+    def end_step(self, step: int) -> None:
+        self.run["step"] = step
+
+    def set_status(self, status: str, reason: str | None = None) -> None:
+        self.run["status"] = status
+
+    def close(self, status: str, reason: str | None = None) -> None:
+        self.run["status"] = status
