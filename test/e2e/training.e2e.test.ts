@@ -109,7 +109,8 @@ async function scenario(page: Page): Promise<void> {
   await page.locator('.activitybar [aria-label^="ActFocus"]').first().waitFor({ timeout: 60_000 });
   const restored = await findWebviewFrame(page, '#chart-success', 90_000);
   await restored.waitForFunction((n) => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) > n, before, { timeout: 120_000 });
-  await page.locator('.activitybar [aria-label^="ActFocus"]').first().click();
+  // The window restores the ActFocus side bar; clicking its icon again would close it.
+  if (!(await page.locator('.pane-header', { hasText: 'Runs' }).first().isVisible())) await page.locator('.activitybar [aria-label^="ActFocus"]').first().click();
   await runRow(page).filter({ hasText: 'running' }).waitFor({ timeout: 60_000 });
   await screenshot(page, 'training-after-reload');
 
