@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findWebviewFrame, runCommand, screenshot, startVsCode, type VsCodeSession } from '../support/codeServer';
 
@@ -36,4 +37,21 @@ test('the ActFocus activity-bar container shows the Runs view with both runs', a
   assert.match((await tree.filter({ hasText: 'good-run' }).textContent()) ?? '', /completed · step 5\/5/);
   assert.match((await tree.filter({ hasText: 'broken-run' }).textContent()) ?? '', /invalid/);
   await screenshot(vs.page, 'runs-view');
+});
+
+test('"ActFocus: Open Run Folder…" attaches a run folder from outside the workspace', async () => {
+  const outside = join(mkdtempSync(join(tmpdir(), 'actfocus-outside-')), 'foreign-run');
+  mkdirSync(outside, { recursive: true });
+  writeFileSync(join(outside, 'run.json'), JSON.stringify({ schema_version: 1, id: 'foreign-run', status: 'completed', step: 7, config: { steps: 7, env: 'shop' } }));
+  await runCommand(vs.page, 'ActFocus: Open Run Folder…');
+  // code-server's file dialog is a quick input: type the folder, then accept it.
+  const input = vs.page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 20_000 });
+  await input.fill(outside);
+  await vs.page.waitForTimeout(500);
+  await vs.page.locator('.quick-input-widget .monaco-button', { hasText: 'Open Run' }).first().click();
+  const row = vs.page.locator('.pane-body .monaco-list-row', { hasText: 'foreign-run' });
+  await row.waitFor({ timeout: 30_000 });
+  assert.match((await row.textContent()) ?? '', /completed · step 7\/7/);
+  await screenshot(vs.page, 'open-run-folder');
 });
