@@ -219,7 +219,7 @@ class Trainer:
         if self.world.size > 1:
             return self.update_distributed(batch, idx)
         c, tok = self.cfg, batch.tok
-        stats = {"loss": [], "pg_loss": [], "clipfrac": [], "grad_norm": [], "value_loss": []}
+        out = {"loss": [], "pg_loss": [], "clipfrac": [], "grad_norm": [], "value_loss": []}
         skipped = 0
         self.policy.train()
         for _ in range(c["ppo_epochs"]):
@@ -231,50 +231,13 @@ class Trainer:
                 w_sum = tok["weight"][flat].sum()
                 if float(w_sum) <= 0.0:
                     skipped += 1
-                    self.emit({"type": "log", "level": "warning",
-                               "message": "skipped a mini-batch whose token weights sum to 0 (alpha = 0 and no action tokens?)"})
+                    self._warn_zero_weights()
                     continue
                 n_tokens = flat.numel()
-                self.opt.zero_grad(set_to_none=True)
-                if self.critic_opt:
-                    self.critic_opt.zero_grad(set_to_none=True)
-                tot, tot_pg, clipped, vloss = 0.0, 0.0, 0.0, 0.0
-                for u in range(0, len(mb), c["micro_batch_size"]):
-                    part = mb[u : u + c["micro_batch_size"]]
-                    fi = _flat_index(batch, part)
-                    st = scoring.policy_stats(self.policy, [batch.samples[i] for i in part], self.device)
-                    lp = st["logprob"].cpu() if self.device == "cpu" else st["logprob"]
-                    dev = lp.device
-                    pg, clip = clipped_surrogate(lp, tok["old_logprob"][fi].to(dev), tok["adv"][fi].to(dev), c["clip_low"], c["clip_high"])
-                    loss_pg = weighted_token_mean(pg, tok["weight"][fi].to(dev), w_sum.to(dev))
-                    loss = loss_pg - c["entropy_coef"] * st["entropy"].sum() / n_tokens
-                    if c["kl_coef"] > 0:
-                        loss = loss + c["kl_coef"] * kl_penalty(lp, tok["ref_logprob"][fi].to(dev), c["kl_type"]).sum() / n_tokens
-                    loss.backward()
-                    tot += float(loss.detach())
-                    tot_pg += float(loss_pg.detach())
-                    clipped += float(clip.float().sum())
-                    if self.critic is not None:
-                        v = scoring.critic_values(self.critic, [batch.samples[i] for i in part], self.device).float()
-                        vl = 0.5 * ((v - tok["returns"][fi].to(v.device)) ** 2).sum() / n_tokens
-                        vl.backward()
-                        vloss += float(vl.detach())
-                gn = torch.nn.utils.clip_grad_norm_(self.policy.parameters(), c["grad_clip"] if c["grad_clip"] > 0 else float("inf"))
-                self.opt.step()
-                if self.critic_opt:
-                    torch.nn.utils.clip_grad_norm_(self.critic.parameters(), c["grad_clip"] if c["grad_clip"] > 0 else float("inf"))
-                    self.critic_opt.step()
-                stats["loss"].append(tot)
-                stats["pg_loss"].append(tot_pg)
-                stats["clipfrac"].append(clipped / n_tokens)
-                stats["grad_norm"].append(float(gn))
-                stats["value_loss"].append(vloss)
-        self.policy.eval()
-        out = {k: (float(np.mean(v)) if v else None) for k, v in stats.items()}
-        out["skipped_minibatches"] = skipped
-        if self.critic is None:
-            out.pop("value_loss")
-        return out
+                loss, pg_loss, clipped, vloss, gn = self._minibatch(batch, mb, w_sum, n_tokens)
+                for k, v in zip(out, (loss, pg_loss, clipped / n_tokens, gn, vloss)):
+                    out[k].append(v)
+        return self._update_summary(out, skipped)
 
     def update_distributed(self, batch: StepBatch, idx: list[int]) -> dict:
         """The single-process update over the global batch: the same shuffle of all ranks' kept
@@ -284,7 +247,6 @@ class Trainer:
         key = lambda s: (s.group, s.rank_in_group, s.turn)  # noqa: E731 - single-process sample order
         mine = {key(batch.samples[i]): i for i in idx}
         everyone = sorted(k for part in D.gather_objects(list(mine), world) for k in part)
-        stats = {"loss": 0.0, "pg_loss": 0.0, "clipfrac": 0.0, "value_loss": 0.0}
         out = {"loss": [], "pg_loss": [], "clipfrac": [], "grad_norm": [], "value_loss": []}
         skipped = 0
         self.policy.train()
@@ -297,45 +259,58 @@ class Trainer:
                 w_sum, n_tokens = D.all_sum([float(tok["weight"][flat].double().sum()), float(flat.numel())], world)
                 if w_sum <= 0.0:
                     skipped += 1
+                    self._warn_zero_weights()
                     continue
-                self.opt.zero_grad(set_to_none=True)
-                if self.critic_opt:
-                    self.critic_opt.zero_grad(set_to_none=True)
-                for key_ in stats:
-                    stats[key_] = 0.0
-                for u in range(0, len(mb), c["micro_batch_size"]):
-                    part = mb[u : u + c["micro_batch_size"]]
-                    fi = _flat_index(batch, part)
-                    st = scoring.policy_stats(self.policy, [batch.samples[i] for i in part], self.device)
-                    lp = st["logprob"]
-                    dev = lp.device
-                    pg, clip = clipped_surrogate(lp, tok["old_logprob"][fi].to(dev), tok["adv"][fi].to(dev), c["clip_low"], c["clip_high"])
-                    loss_pg = weighted_token_mean(pg, tok["weight"][fi].to(dev), torch.tensor(w_sum, dtype=pg.dtype, device=dev))
-                    loss = loss_pg - c["entropy_coef"] * st["entropy"].sum() / n_tokens
-                    if c["kl_coef"] > 0:
-                        loss = loss + c["kl_coef"] * kl_penalty(lp, tok["ref_logprob"][fi].to(dev), c["kl_type"]).sum() / n_tokens
-                    loss.backward()
-                    stats["loss"] += float(loss.detach())
-                    stats["pg_loss"] += float(loss_pg.detach())
-                    stats["clipfrac"] += float(clip.float().sum())
-                    if self.critic is not None:
-                        v = scoring.critic_values(self.critic, [batch.samples[i] for i in part], self.device).float()
-                        vl = 0.5 * ((v - tok["returns"][fi].to(v.device)) ** 2).sum() / n_tokens
-                        vl.backward()
-                        stats["value_loss"] += float(vl.detach())
-                D.all_reduce_grads(list(self.policy.parameters()), world)
-                gn = torch.nn.utils.clip_grad_norm_(self.policy.parameters(), c["grad_clip"] if c["grad_clip"] > 0 else float("inf"))
-                self.opt.step()
-                if self.critic_opt:
-                    D.all_reduce_grads(list(self.critic.parameters()), world)
-                    torch.nn.utils.clip_grad_norm_(self.critic.parameters(), c["grad_clip"] if c["grad_clip"] > 0 else float("inf"))
-                    self.critic_opt.step()
-                loss_, pg_, clip_, vl_ = D.all_sum([stats["loss"], stats["pg_loss"], stats["clipfrac"], stats["value_loss"]], world)
-                out["loss"].append(loss_)
-                out["pg_loss"].append(pg_)
-                out["clipfrac"].append(clip_ / n_tokens)
-                out["grad_norm"].append(float(gn))
-                out["value_loss"].append(vl_)
+                loss, pg_loss, clipped, vloss, gn = self._minibatch(batch, mb, torch.tensor(w_sum, dtype=torch.float32), n_tokens)
+                loss, pg_loss, clipped, vloss = D.all_sum([loss, pg_loss, clipped, vloss], world)
+                for k, v in zip(out, (loss, pg_loss, clipped / n_tokens, gn, vloss)):
+                    out[k].append(v)
+        return self._update_summary(out, skipped)
+
+    def _warn_zero_weights(self) -> None:
+        self.emit({"type": "log", "level": "warning",
+                   "message": "skipped a mini-batch whose token weights sum to 0 (alpha = 0 and no action tokens?)"})
+
+    def _minibatch(self, batch: StepBatch, mb: list[int], w_sum: torch.Tensor, n_tokens: float) -> tuple[float, float, float, float, float]:
+        """One optimiser step over the samples `mb` (this rank's part of the mini-batch), accumulated
+        over micro-batches; the loss is normalised by the whole mini-batch's weight sum and token
+        count. Returns this rank's loss, pg loss, clipped-token count, value loss, and the grad norm."""
+        c, tok = self.cfg, batch.tok
+        self.opt.zero_grad(set_to_none=True)
+        if self.critic_opt:
+            self.critic_opt.zero_grad(set_to_none=True)
+        tot, tot_pg, clipped, vloss = 0.0, 0.0, 0.0, 0.0
+        for u in range(0, len(mb), c["micro_batch_size"]):
+            part = mb[u : u + c["micro_batch_size"]]
+            fi = _flat_index(batch, part)
+            st = scoring.policy_stats(self.policy, [batch.samples[i] for i in part], self.device)
+            lp = st["logprob"].cpu() if self.device == "cpu" else st["logprob"]
+            dev = lp.device
+            pg, clip = clipped_surrogate(lp, tok["old_logprob"][fi].to(dev), tok["adv"][fi].to(dev), c["clip_low"], c["clip_high"])
+            loss_pg = weighted_token_mean(pg, tok["weight"][fi].to(dev), w_sum.to(dev))
+            loss = loss_pg - c["entropy_coef"] * st["entropy"].sum() / n_tokens
+            if c["kl_coef"] > 0:
+                loss = loss + c["kl_coef"] * kl_penalty(lp, tok["ref_logprob"][fi].to(dev), c["kl_type"]).sum() / n_tokens
+            loss.backward()
+            tot += float(loss.detach())
+            tot_pg += float(loss_pg.detach())
+            clipped += float(clip.float().sum())
+            if self.critic is not None:
+                v = scoring.critic_values(self.critic, [batch.samples[i] for i in part], self.device).float()
+                vl = 0.5 * ((v - tok["returns"][fi].to(v.device)) ** 2).sum() / n_tokens
+                vl.backward()
+                vloss += float(vl.detach())
+        clip_to = c["grad_clip"] if c["grad_clip"] > 0 else float("inf")
+        D.all_reduce_grads(list(self.policy.parameters()), self.world)  # identity in one process
+        gn = torch.nn.utils.clip_grad_norm_(self.policy.parameters(), clip_to)
+        self.opt.step()
+        if self.critic_opt:
+            D.all_reduce_grads(list(self.critic.parameters()), self.world)
+            torch.nn.utils.clip_grad_norm_(self.critic.parameters(), clip_to)
+            self.critic_opt.step()
+        return tot, tot_pg, clipped, vloss, float(gn)
+
+    def _update_summary(self, out: dict, skipped: int) -> dict:
         self.policy.eval()
         res = {k: (float(np.mean(v)) if v else None) for k, v in out.items()}
         res["skipped_minibatches"] = skipped

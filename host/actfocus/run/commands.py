@@ -201,7 +201,7 @@ def run_train(args) -> int:
 
     from actfocus.algos import dist as D
     from actfocus.run.session import Session
-    from actfocus.run.writer import NullWriter, RunWriter, check_writable
+    from actfocus.run.writer import NullWriter, RunWriter
 
     # Under torchrun every rank runs this; all check the same arguments, rank 0 writes the run directory.
     world = D.init_from_env()
@@ -223,7 +223,6 @@ def run_train(args) -> int:
         model = os.path.abspath(model) if model else None
         device = _device(cfg["device"])
         if world.is_main:
-            check_writable(args.run_dir)
             run_id = os.path.basename(os.path.abspath(args.run_dir))
             writer = RunWriter.create(args.run_dir, run_id, {**cfg, "env_config": env_cfg, "model": model, "pretrain_steps": args.pretrain_steps,
                                                              "world_size": world.size},
@@ -237,7 +236,7 @@ def run_train(args) -> int:
         return 2
     if writer is None:
         writer = NullWriter(args.run_dir, {"step": 0, "config": {**cfg, "model": model}})
-    session = Session(writer, cfg, env_cfg, device, log=(lambda s: print(s, flush=True)) if world.is_main else (lambda s: None))
+    session = Session(writer, cfg, env_cfg, device, log=lambda s: print(s, flush=True))
     return _drive(session, writer, lambda: session.build(model, args.pretrain_steps, None), start_step=0, source="start")
 
 
@@ -277,7 +276,7 @@ def resume_run(run_dir: str) -> int:
     else:
         writer, moved = NullWriter(run_dir, {**run, "step": from_step}), []
     D.broadcast_object(None, world)  # the files are cut back before any rank goes on
-    session = Session(writer, cfg, env_cfg, device, log=(lambda s: print(s, flush=True)) if world.is_main else (lambda s: None))
+    session = Session(writer, cfg, env_cfg, device, log=lambda s: print(s, flush=True))
     session.paused = bool(ckpt and ckpt.get("paused"))
     if world.is_main:
         print(f"resuming {run_dir} from step {from_step}" + (f" (moved later records to {', '.join(moved)})" if moved else ""), flush=True)

@@ -36,10 +36,11 @@ def latest_checkpoint(run_dir: str) -> dict | None:
 
 class Session:
     def __init__(self, writer: RunWriter, cfg: dict, env_cfg: dict, device: str, log=print):
-        self.w, self.cfg, self.env_cfg, self.device, self.log = writer, cfg, env_cfg, device, log
+        self.w, self.cfg, self.env_cfg, self.device = writer, cfg, env_cfg, device
         self.paused = False
         self.stop_reason: str | None = None
         self.world = D.current()  # under torchrun: rank 0 writes and reads control requests, all ranks act
+        self.log = log if self.world.is_main else (lambda line: None)  # one progress line per step, not one per rank
         self.trainer = None
         self.lm = None
         self.step = 0
@@ -105,8 +106,11 @@ class Session:
         for name in sorted(n for n in os.listdir(root) if n.startswith("step-") and n.endswith(".pt"))[:-KEEP_CHECKPOINTS]:
             os.remove(os.path.join(root, name))
         self.w.emit({"type": "checkpoint", "path": rel_state or os.path.join(P.CHECKPOINTS, "latest.json")}, step=self.step)
-        self.w.heartbeat.set(phase="paused" if self.paused else "training")
+        self.w.heartbeat.set(phase=self.phase())
         return rel_state or ""
+
+    def phase(self) -> str:
+        return "paused" if self.paused else "training"
 
     # ---- control ----
     def handle_control(self) -> None:
@@ -131,19 +135,13 @@ class Session:
             self.trainer.set_hparams(req.values)
             self.w.emit({"type": "hparams", "values": req.values, "previous": prev, "source": "request", "request": req.id})
             return ", ".join(f"{k}={v}" for k, v in req.values.items())
-        if a == "pause":
-            if self.paused:
-                return "already paused"
-            self.paused = True
-            self.w.heartbeat.set(phase="paused")
-            self.w.set_status("paused", reason=f"request {req.id}")
-            return None
-        if a == "resume":
-            if not self.paused:
-                return "not paused"
-            self.paused = False
-            self.w.heartbeat.set(phase="training")
-            self.w.set_status("running", reason=f"request {req.id}")
+        if a in ("pause", "resume"):
+            pause = a == "pause"
+            if self.paused == pause:
+                return "already paused" if pause else "not paused"
+            self.paused = pause
+            self.w.heartbeat.set(phase=self.phase())
+            self.w.set_status("paused" if pause else "running", reason=f"request {req.id}")
             return None
         if a == "stop":
             self.stop_reason = f"request {req.id}"
@@ -158,7 +156,7 @@ class Session:
             self.w.heartbeat.set(phase="exporting")
             rel = os.path.join("exports", f"step-{self.step:06d}")
             export_onnx(self.lm, os.path.join(self.w.dir, rel))
-            self.w.heartbeat.set(phase="paused" if self.paused else "training")
+            self.w.heartbeat.set(phase=self.phase())
             self.w.emit({"type": "export", "path": rel, "format": "onnx"})
             return rel
         raise ValueError(f"unhandled action {a}")
@@ -178,7 +176,7 @@ class Session:
         """fresh: no checkpoint exists yet (a new run, or a resume of one killed during start-up)."""
         c = self.cfg
         self.step = start_step
-        self.w.heartbeat.set(step=start_step, phase="paused" if self.paused else "training")
+        self.w.heartbeat.set(step=start_step, phase=self.phase())
         if fresh:
             if c["eval_every"]:
                 self.w.emit({"type": "metrics", **self.trainer.evaluate()}, step=0)
@@ -200,7 +198,8 @@ class Session:
                      f"action share {m['diag/share_action']:.3f} rho_action {m['diag/rho_action']}")
             self.boundary()
         if self.stop_reason is not None:
-            if latest_checkpoint(self.w.dir) is None or latest_checkpoint(self.w.dir)["step"] != self.step:
+            last = latest_checkpoint(self.w.dir)
+            if last is None or last["step"] != self.step:
                 self.save_checkpoint()
             self.w.close("stopped", reason=self.stop_reason)
             return 0

@@ -97,7 +97,7 @@ class RunWriter:
 
     @classmethod
     def create(cls, run_dir: str, run_id: str, config: dict, versions: dict, **kw) -> "RunWriter":
-        check_writable(run_dir)
+        # (the constructor checks that run_dir is writable before writing anything)
         if os.path.exists(os.path.join(run_dir, P.RUN_JSON)):
             raise FileExistsError(f"--run-dir: {run_dir!r} already holds a run; use `actfocus resume {run_dir}` or a new directory")
         now = time.time()
