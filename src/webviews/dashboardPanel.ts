@@ -141,21 +141,19 @@ export class DashboardPanel implements vscode.Disposable {
       return r ? [{ id, data: r.data }] : [];
     });
     if (!runs.length) return;
-    const root = this.monitor.runsRoot();
-    const target = await vscode.window.showSaveDialog({
-      defaultUri: root ? vscode.Uri.file(`${root}/${runs.length === 1 ? runs[0]!.id : 'runs'}-metrics.csv`) : undefined,
-      filters: { CSV: ['csv'] },
-    });
-    if (!target) return;
-    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(toCsv(runs)));
-    void vscode.window.showInformationMessage(`Wrote ${target.fsPath}`);
+    await this.saveAs(`${runs.length === 1 ? runs[0]!.id : 'runs'}-metrics.csv`, { CSV: ['csv'] }, new TextEncoder().encode(toCsv(runs)));
   }
 
   private async savePng(name: string, dataUrl: string): Promise<void> {
+    await this.saveAs(`${name}.png`, { PNG: ['png'] }, Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64'));
+  }
+
+  /** Ask where (defaulting to the runs folder), write, and say where it went. */
+  private async saveAs(name: string, filters: Record<string, string[]>, bytes: Uint8Array): Promise<void> {
     const root = this.monitor.runsRoot();
-    const target = await vscode.window.showSaveDialog({ defaultUri: root ? vscode.Uri.file(`${root}/${name}.png`) : undefined, filters: { PNG: ['png'] } });
+    const target = await vscode.window.showSaveDialog({ defaultUri: root ? vscode.Uri.file(`${root}/${name}`) : undefined, filters });
     if (!target) return;
-    await vscode.workspace.fs.writeFile(target, Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64'));
+    await vscode.workspace.fs.writeFile(target, bytes);
     void vscode.window.showInformationMessage(`Wrote ${target.fsPath}`);
   }
 

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { findWebviewFrame, runCommand, screenshot, startVsCode, type VsCodeSession } from '../support/codeServer';
+import { findWebviewFrame, quickPickAccept, runCommand, screenshot, startVsCode, type VsCodeSession } from '../support/codeServer';
 import { PYTHON } from '../support/python';
 
 let vs: VsCodeSession;
@@ -54,11 +54,7 @@ async function scenario(page: Page): Promise<void> {
 
   // Score with the exported reference model: the energies it computes are the ones logged in training.
   await runCommand(page, 'ActFocus: Score Trajectory with Model…');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 20_000 });
-  await input.fill('exports/reference');
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'exports/reference' }).first().waitFor({ timeout: 10_000 });
-  await input.press('Enter');
+  await quickPickAccept(page, 'exports/reference');
   await viewer.waitForFunction(() => document.getElementById('score-info')?.textContent?.startsWith('scored with reference'), null, { timeout: 120_000 });
   const info = (await viewer.textContent('#score-info'))!;
   const maxDiff = Number(/max \|model − logged energy\| ([\d.]+)/.exec(info)![1]);

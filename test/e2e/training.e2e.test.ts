@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
-import { findWebviewFrame, runCommand, screenshot, startVsCode, type VsCodeSession } from '../support/codeServer';
+import { findWebviewFrame, inputBox, quickPickAccept, runCommand, screenshot, startVsCode, type VsCodeSession } from '../support/codeServer';
 import { PYTHON } from '../support/python';
 
 let vs: VsCodeSession;
@@ -28,27 +28,6 @@ after(async () => {
   } catch { /* no run, or already gone */ }
   await vs?.close();
 });
-
-async function quickPickAccept(page: Page, select?: string): Promise<void> {
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 30_000 });
-  if (select) {
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: select }).first().waitFor({ timeout: 10_000 });
-    await input.fill(select);
-  }
-  await page.waitForTimeout(200);
-  await input.press('Enter');
-  await page.waitForTimeout(300);
-}
-
-async function inputBox(page: Page, value: string): Promise<void> {
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 30_000 });
-  await input.fill(value);
-  await page.waitForTimeout(200);
-  await input.press('Enter');
-  await page.waitForTimeout(300);
-}
 
 const runRow = (page: Page) => page.locator('.pane-body .monaco-list-row', { hasText: RUN });
 

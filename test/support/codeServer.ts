@@ -116,6 +116,29 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   }
 }
 
+/** Accept the open quick pick: its first item, or the one whose text is `select`. */
+export async function quickPickAccept(page: Page, select?: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  if (select) {
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: select }).first().waitFor({ timeout: 10_000 });
+    await input.fill(select);
+  }
+  await page.waitForTimeout(200);
+  await input.press('Enter');
+  await page.waitForTimeout(300);
+}
+
+/** Type into the open input box and accept. */
+export async function inputBox(page: Page, value: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 30_000 });
+  await input.fill(value);
+  await page.waitForTimeout(200);
+  await input.press('Enter');
+  await page.waitForTimeout(300);
+}
+
 /** Webview content lives two iframes deep; find the frame that has `selector`. */
 export async function findWebviewFrame(page: Page, selector: string, timeoutMs = 60_000): Promise<Frame> {
   const deadline = Date.now() + timeoutMs;

@@ -25,6 +25,9 @@ interface Pane {
   payload: TrajectoryPayload;
   root: HTMLElement;
   whatIf: Float64Array;
+  /** The overlay's values and colour range, computed once per repaint (not per block as it scrolls in). */
+  values: ArrayLike<number> | undefined;
+  range: { lo: number; hi: number } | undefined;
   blocks: Block[];
   matches: number[];
 }
@@ -107,9 +110,11 @@ function tokenStyle(p: Pane, i: number, range: { lo: number; hi: number } | unde
   return `heat-${k}`;
 }
 
-function paneValues(p: Pane) {
-  const values = overlayValues(p.payload.columns as never, overlay, p.whatIf, wi.signal);
-  return { values, range: values ? scaleRange(values) : undefined };
+/** Recompute what the colours depend on: the what-if weights, the overlay values and their scale. */
+function recolour(p: Pane): void {
+  p.whatIf = whatIfWeights(p.payload.columns as never, wi, statsFor());
+  p.values = overlayValues(p.payload.columns as never, overlay, p.whatIf, wi.signal);
+  p.range = p.values ? scaleRange(p.values) : undefined;
 }
 
 function fillBlock(p: Pane, div: HTMLElement, b: Block): void {
@@ -120,7 +125,7 @@ function fillBlock(p: Pane, div: HTMLElement, b: Block): void {
     div.textContent = b.text;
     return;
   }
-  const { values, range } = paneValues(p);
+  const { values, range } = p;
   const texts = p.payload.columns.text as string[];
   const roles = p.payload.columns.role as number[];
   const match = new Set(p.matches);
@@ -175,7 +180,7 @@ function buildPane(p: Pane, index: number): void {
 /** Re-colour what is on screen (and reset the rest to placeholders), keeping the scroll position. */
 function repaint(): void {
   for (const p of panes) {
-    p.whatIf = whatIfWeights(p.payload.columns as never, wi, statsFor());
+    recolour(p);
     p.root.querySelectorAll<HTMLElement>('.tokens[data-filled="1"]').forEach((div) => {
       div.dataset.filled = '0';
       fillBlock(p, div, p.blocks[Number(div.dataset.block)]!);
@@ -194,10 +199,11 @@ function renderLegend(): void {
   }
   const p = panes[0];
   if (!p) return;
-  const { range } = paneValues(p);
-  legend.append(el('span', { id: 'legend-lo' }, range!.lo.toPrecision(3)));
+  const range = p.range;
+  if (!range) return;
+  legend.append(el('span', { id: 'legend-lo' }, range.lo.toPrecision(3)));
   for (let k = 0; k <= 10; k++) legend.append(el('span', { class: `swatch heat-${k}` }, ''));
-  legend.append(el('span', { id: 'legend-hi' }, range!.hi.toPrecision(3)), el('span', { class: 'muted' }, ` ${overlay === 'whatif' ? 'what-if weight' : overlay}`));
+  legend.append(el('span', { id: 'legend-hi' }, range.hi.toPrecision(3)), el('span', { class: 'muted' }, ` ${overlay === 'whatif' ? 'what-if weight' : overlay}`));
 }
 
 function renderReadout(): void {
@@ -307,8 +313,9 @@ function setPane(index: number, payload: TrajectoryPayload | undefined): void {
   }
   const root = el('section', { class: 'pane', 'data-index': String(index) });
   panesBox.append(root);
-  const p: Pane = { payload, root, whatIf: new Float64Array(0), blocks: layoutBlocks(payload.header, CHUNK), matches: find.value ? findTokens(payload.columns.text as string[], find.value) : [] };
-  p.whatIf = whatIfWeights(payload.columns as never, wi, statsFor());
+  const p: Pane = { payload, root, whatIf: new Float64Array(0), values: undefined, range: undefined, blocks: layoutBlocks(payload.header, CHUNK),
+    matches: find.value ? findTokens(payload.columns.text as string[], find.value) : [] };
+  recolour(p);
   panes[index] = p;
   panesBox.classList.toggle('two', panes.length > 1);
   buildPane(p, index);
