@@ -30,10 +30,24 @@ def init_from_env() -> World:
     import os
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not tdist.is_initialized():
+        import atexit
+
         tdist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        # Leave the group together and in order at exit: a rank whose group is torn down by interpreter
+        # shutdown while its peer is still closing connections can abort (SIGABRT) after its work is done.
+        atexit.register(_leave)
         if torch.cuda.is_available():
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     return current()
+
+
+def _leave() -> None:
+    if not tdist.is_initialized():
+        return
+    try:
+        tdist.barrier()
+    finally:
+        tdist.destroy_process_group()
 
 
 def all_sum(values: list[float], world: World) -> list[float]:
