@@ -42,7 +42,7 @@ class Block(nn.Module):
         if past is not None:
             k = torch.cat([past[0], k], dim=2)
             v = torch.cat([past[1], v], dim=2)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None)
         x = x + self.proj(y.transpose(1, 2).reshape(B, T, D))
         x = x + self.mlp(self.ln2(x))
         return x, (k, v)
@@ -76,11 +76,19 @@ class TinyLM(nn.Module):
         if int(pos.max()) >= self.config.max_seq_len:
             raise ValueError(f"sequence of {int(pos.max()) + 1} tokens exceeds max_seq_len {self.config.max_seq_len}")
         x = self.tok(ids) + self.pos(pos)
+        if past is None and not (torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()) and bool(attention_mask[:, 0].all()):
+            # No left padding (training and scoring batches are right-padded): causal attention alone keeps
+            # every real token from seeing the pads, which all lie to its right, so the fused kernel runs
+            # without an explicit mask (several times faster on CPU than the masked path).
+            return self._blocks(x, None, None)
         causal = torch.ones(T, P + T, dtype=torch.bool, device=ids.device).tril(P)
         mask = causal[None, None] & attention_mask[:, None, None, :].bool()
         # A left-padding query row with no visible key would give NaN; let it see itself.
         cols = torch.arange(P + T, device=ids.device)
         mask = mask | (cols[None, :] == torch.arange(T, device=ids.device)[:, None] + P)[None, None]
+        return self._blocks(x, mask, past)
+
+    def _blocks(self, x, mask, past):
         new_past = []
         for i, block in enumerate(self.blocks):
             x, kv = block(x, mask, None if past is None else past[i])
