@@ -158,11 +158,11 @@ class Suite:
         path = os.path.join(self.out, "models", env)
         if os.path.isdir(path):
             return path
-        ws = self.profile["warm_start"]
+        ws = {**self.profile["warm_start"], **self.profile["warm_start"].get("per_env", {}).get(env, {})}
         tmp = path + ".tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         args = [sys.executable, "-m", "actfocus", "pretrain", "--env", env, "--out", tmp, "--env-config", json.dumps(self.profile["envs"][env]),
-                "--steps", str(ws["steps"]), "--episodes", str(ws["episodes"]), "--noise", str(ws["noise"]),
+                "--steps", str(ws["steps"]), "--episodes", str(ws["episodes"]), "--noise", str(ws["noise"]), "--lr", str(ws.get("lr", 1e-3)),
                 "--d-model", str(ws["d_model"]), "--n-layer", str(ws["n_layer"]), "--n-head", str(ws["n_head"]),
                 "--max-context", str(ws["max_context"])]
         self.log(f"warm start {env}")

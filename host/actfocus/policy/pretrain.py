@@ -17,6 +17,7 @@ from actfocus.envs import make_env
 from actfocus.policy.lm import BuiltinLM
 from actfocus.policy.model import ModelConfig
 from actfocus.policy.tokenizer import Tokenizer
+from actfocus.rollout.multiturn import fit_context
 
 TEMPLATES = (
     "I look at the state and plan the next moves: {acts}.",
@@ -65,10 +66,10 @@ def pretrain(env_name: str, env_config: dict | None = None, *, steps: int = 300,
     lm = BuiltinLM(tok, cfg)
     samples = []
     for messages, response in demos:
-        prompt = lm.prompt_ids(messages)
         resp = tok.encode(response) + [tok.eos_id]
-        if len(prompt) + len(resp) > max_context:
-            prompt = prompt[-(max_context - len(resp)):]
+        # Fit the context exactly as rollouts do (drop the oldest turns, keep the system prompt), so the
+        # warm-started model sees the prompts it will be sampled from.
+        prompt = fit_context(lm, messages, max_context - len(resp))
         samples.append((prompt, resp))
     opt = torch.optim.AdamW(lm.parameters(), lr=lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 20) * max(0.1, 1 - s / steps))
