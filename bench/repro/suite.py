@@ -177,7 +177,9 @@ class Suite:
     def execute(self, runs: list[Run]) -> list[str]:
         """Run what is not finished yet, `jobs` at a time. Returns the names of failed runs."""
         t0 = time.time()
-        envs = sorted({r.env for r in runs})
+        ws = self.profile.get("warm_start", {})
+        # longest warm starts first, so the workers finish together
+        envs = sorted({r.env for r in runs}, key=lambda e: -ws.get("per_env", {}).get(e, {}).get("steps", ws.get("steps", 0)))
         with ThreadPoolExecutor(self.jobs) as pool:
             models = dict(zip(envs, pool.map(self.model_for, envs)))
         self.save()
