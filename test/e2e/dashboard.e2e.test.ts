@@ -2,8 +2,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { findWebviewFrame, runCommand, screenshot, startVsCode, type VsCodeSession } from '../support/codeServer';
+import { PYTHON, ROOT } from '../support/python';
 
 let vs: VsCodeSession;
 
@@ -39,19 +41,63 @@ test('the ActFocus activity-bar container shows the Runs view with both runs', a
   await screenshot(vs.page, 'runs-view');
 });
 
+async function openRunFolder(folder: string): Promise<void> {
+  await runCommand(vs.page, 'ActFocus: Open Run Folder…');
+  // code-server's file dialog is a quick input: type the folder, let the dialog resolve it, accept it.
+  const widget = vs.page.locator('.quick-input-widget');
+  const input = widget.locator('input');
+  await input.waitFor({ state: 'visible', timeout: 20_000 });
+  await input.fill(folder);
+  // The dialog lists the typed folder's parent once it has resolved the path (slow on a loaded machine).
+  await widget.locator('.monaco-list-row', { hasText: basename(folder) }).first().waitFor({ timeout: 20_000 }).catch(() => undefined);
+  // On a loaded machine the dialog may still be resolving the typed path when the button is pressed,
+  // and then stays open: press it again until it closes.
+  for (let attempt = 0; ; attempt++) {
+    await vs.page.waitForTimeout(500);
+    await widget.locator('.monaco-button', { hasText: 'Open Run' }).first().click();
+    const closed = await widget.waitFor({ state: 'hidden', timeout: 10_000 }).then(() => true, () => false);
+    if (closed) return;
+    if (attempt === 3) {
+      await screenshot(vs.page, 'open-run-folder-stuck');
+      throw new Error(`the Open Run Folder dialog did not accept ${folder}`);
+    }
+  }
+}
+
 test('"ActFocus: Open Run Folder…" attaches a run folder from outside the workspace', async () => {
   const outside = join(mkdtempSync(join(tmpdir(), 'actfocus-outside-')), 'foreign-run');
   mkdirSync(outside, { recursive: true });
   writeFileSync(join(outside, 'run.json'), JSON.stringify({ schema_version: 1, id: 'foreign-run', status: 'completed', step: 7, config: { steps: 7, env: 'shop' } }));
-  await runCommand(vs.page, 'ActFocus: Open Run Folder…');
-  // code-server's file dialog is a quick input: type the folder, then accept it.
-  const input = vs.page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 20_000 });
-  await input.fill(outside);
-  await vs.page.waitForTimeout(500);
-  await vs.page.locator('.quick-input-widget .monaco-button', { hasText: 'Open Run' }).first().click();
+  await openRunFolder(outside);
   const row = vs.page.locator('.pane-body .monaco-list-row', { hasText: 'foreign-run' });
   await row.waitFor({ timeout: 30_000 });
   assert.match((await row.textContent()) ?? '', /completed · step 7\/7/);
   await screenshot(vs.page, 'open-run-folder');
+});
+
+test('a run directory written by the verl logger opens like our own: charts, trajectories, token roles', async () => {
+  // The plugin's logger (actfocus.integrations.verl.logger) fed verl-shaped batches: masked multi-turn
+  // responses, verl metric names, hostile environment text.
+  const dir = join(mkdtempSync(join(tmpdir(), 'actfocus-verl-')), 'verl-run');
+  execFileSync(PYTHON, [join(ROOT, 'host', 'tests', 'verl_fixture.py'), dir, '3'], { stdio: 'pipe' });
+  await openRunFolder(dir);
+  const row = vs.page.locator('.pane-body .monaco-list-row', { hasText: 'verl-run' });
+  await row.waitFor({ timeout: 30_000 });
+  assert.match((await row.textContent()) ?? '', /completed · step 3\/3/);
+  await row.click();
+  const dash = await findWebviewFrame(vs.page, '#chart-reward', 60_000);
+  // the Runs view opened it in the dashboard that was already showing another run: it is selected there now
+  await dash.waitForFunction(() => (document.querySelector('#runs li[data-run="verl-run"] input') as HTMLInputElement | null)?.checked === true, null, { timeout: 30_000 });
+  await dash.waitForFunction(() => Number((document.getElementById('chart-reward') as HTMLCanvasElement).dataset.points) >= 3, null, { timeout: 60_000 });
+  // Trajectories of the newest step: open a group, then a trajectory, in the Trajectory Viewer.
+  const trajRows = vs.page.locator('.pane-body .monaco-list-row');
+  await trajRows.filter({ hasText: 'group 0' }).first().click();
+  await trajRows.filter({ hasText: /#\d+ .* reward/ }).first().click();
+  const viewer = await findWebviewFrame(vs.page, '#overlay', 60_000);
+  await viewer.waitForSelector('.tok', { timeout: 30_000 });
+  assert.ok((await viewer.$$('.tok')).length > 20, 'the viewer shows the response tokens');
+  const body = (await viewer.textContent('body')) ?? '';
+  assert.ok(body.includes('<think>'), 'token text is shown as text');
+  assert.equal(await viewer.$$eval('img', (els) => els.length), 0, 'hostile environment text is not rendered as HTML');
+  await screenshot(vs.page, 'verl-run');
 });

@@ -1,0 +1,1 @@
+"""Integrations with existing RL engines (optional extras): see docs/verl.md."""
