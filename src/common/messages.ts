@@ -7,6 +7,8 @@ import type { RunDelta } from './runData';
 export type ToDashboard =
   | { t: 'init'; extensionVersion: string; runs: RunSummary[]; selected: string[] }
   | { t: 'runs'; runs: RunSummary[] }
+  /** The extension changed the selection (a run opened from the Runs view while the dashboard is open). */
+  | { t: 'selected'; runIds: string[] }
   /** Data of a run: reset = replace what the webview has (first send, or the run's files were rewritten). */
   | { t: 'data'; runId: string; reset: boolean; delta: RunDelta }
   | { t: 'answer'; runId: string; action: string; type: 'ack' | 'error' | 'timeout'; message: string };

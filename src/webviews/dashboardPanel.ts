@@ -24,7 +24,10 @@ export class DashboardPanel implements vscode.Disposable {
     const p = DashboardPanel.current;
     if (p) {
       p.panel.reveal();
-      if (runId && !p.selected.includes(runId)) p.select([runId, ...p.selected].slice(0, 8));
+      if (runId && !p.selected.includes(runId)) {
+        p.select([runId, ...p.selected].slice(0, 8));
+        void p.post({ t: 'selected', runIds: p.selected }); // the webview draws only what it has selected
+      }
       return p;
     }
     const panel = vscode.window.createWebviewPanel(DashboardPanel.viewType, 'ActFocus Dashboard', vscode.ViewColumn.Active, DashboardPanel.options(context));

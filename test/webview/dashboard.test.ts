@@ -145,6 +145,13 @@ test('a reset replaces the run data (its files were rewritten)', async () => {
   await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) === 23);
 });
 
+test('a selection made by the extension (a run opened from the Runs view) is shown and drawn', async () => {
+  await send(page, { t: 'selected', runIds: ['run-b'] });
+  await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) === 1);
+  assert.equal(await page.isChecked('#runs li[data-run="run-b"] input'), true);
+  assert.equal(await page.isChecked('#runs li[data-run="run-a"] input'), false);
+});
+
 test('no errors under the strict CSP', () => {
   assert.deepEqual(errors, []);
 });

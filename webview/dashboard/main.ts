@@ -303,6 +303,12 @@ const host = connectHost<FromDashboard, ToDashboard, DashboardUiState>((msg) => 
       host.setState(ui);
       renderRuns();
       break;
+    case 'selected':
+      ui = { ...ui, selectedRunIds: msg.runIds };
+      host.setState(ui);
+      renderRuns();
+      scheduleDraw();
+      break;
     case 'runs':
       runs = msg.runs;
       status.textContent = `${msg.runs.length} run(s)`;
