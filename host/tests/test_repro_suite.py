@@ -93,3 +93,15 @@ def test_quick_profile_runs_the_whole_pipeline(tmp_path):
 def test_unknown_profile_is_refused():
     with pytest.raises(SystemExit, match="unknown profile 'nope'"):
         S.load_profile("nope")
+
+
+def test_gpu_profiles_throughput_script_runs_on_a_toy_config(tmp_path):
+    """The GPU profile's throughput part (real-size configs on CUDA) exercised on CPU with a toy config."""
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "repro", "suite.py"), "throughput", "--profile", "quick", "--out", str(tmp_path)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert "not GPU throughput" in p.stdout  # said plainly when there is no CUDA device
+    r = json.loads((tmp_path / "throughput.json").read_text())["results"][0]
+    assert r["config"] == "toy" and r["params"] > 0 and r["rollout_tokens_per_s"] > 0 and r["train_tokens_per_s"] > 0
+    gpu = S.load_profile("gpu")["throughput"]["configs"]
+    assert {"qwen2.5-0.5b", "qwen2.5-1.5b", "qwen2.5-3b"} <= set(gpu)
