@@ -31,7 +31,7 @@ def load_runs(out: str) -> list[dict]:
         by_step = step_metrics(read_events(d))
         runs.append({"name": name, "dir": d, **{k: info[k] for k in ("env", "method", "seed", "overrides")},
                      "status": read_run(d).get("status"), "wall_s": info.get("wall_s"),
-                     "curve": A.eval_curve(by_step), "train_curve": A.eval_curve(by_step, "success_rate"),
+                     "curve": A.eval_curve(by_step), "reward_curve": A.eval_curve(by_step, "eval/reward_mean"), "train_curve": A.eval_curve(by_step, "success_rate"),
                      "diag": [{"step": s, **{k: m.get(f"diag/{k}") for k in DIAG_KEYS}} for s, m in sorted(by_step.items()) if "diag/tokens" in m],
                      "time_step_s": [m["time_step_s"] for m in by_step.values() if A.finite(m.get("time_step_s"))],
                      "tokens_per_s": [m["rollout_tokens_per_s"] for m in by_step.values() if A.finite(m.get("rollout_tokens_per_s"))]})
@@ -105,6 +105,13 @@ def write_report(out: str) -> str:
             cell = f"{A.fmt_ms(*c['final'])} (peak {A.fmt_ms(*c['peak'])})"
             row.append(f"**{cell}**" if c["final"][0] == best else cell)
         md.append(f"| {e} | " + " | ".join(row) + " |")
+    rcells = A.summarise_runs([{**r, "curve": r["reward_curve"]} for r in plain])
+    summary["comparison_reward"] = {f"{e}/{m}": rcells[(e, m)] for (e, m) in rcells}
+    md += ["", "Held-out mean episode reward at the final step (peak), the finer signal where success stays at 0:", "",
+           "| Environment | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+    for e in envs:
+        md.append(f"| {e} | " + " | ".join(f"{A.fmt_ms(*rcells[(e, m)]['final'], digits=2)} (peak {A.fmt_ms(*rcells[(e, m)]['peak'], digits=2)})"
+                                            if (e, m) in rcells else "–" for m in methods) + " |")
     md += ["", "| Environment | PPO+ActFocus > PPO | GRPO+ActFocus > GRPO | best ActFocus > both baselines | GRPO collapse (peak − final) | GRPO+ActFocus collapse |",
            "|---|---|---|---|---|---|"]
     yn = lambda b: "yes" if b else "no"  # noqa: E731
