@@ -22,6 +22,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -121,6 +122,7 @@ class Suite:
         self.jobs = jobs or int(profile.get("jobs", 1))
         self.threads = max(1, (os.cpu_count() or 1) // self.jobs)
         os.makedirs(os.path.join(self.out, "logs"), exist_ok=True)
+        self._lock = threading.Lock()
         self.record = self._load_record()
 
     # ---- bookkeeping: OUT/suite.json (profile, machine, commit, per-run wall times) ----
@@ -135,10 +137,11 @@ class Suite:
         return {"profile": self.profile, "machine": machine(), "commit": commit(), "sessions": [], "runs": {}, "warm_start": {}}
 
     def save(self) -> None:
-        tmp = os.path.join(self.out, "suite.json.tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(self.record, f, indent=1)
-        os.replace(tmp, os.path.join(self.out, "suite.json"))
+        with self._lock:  # the worker threads record their runs concurrently
+            tmp = os.path.join(self.out, "suite.json.tmp")
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(self.record, f, indent=1)
+            os.replace(tmp, os.path.join(self.out, "suite.json"))
 
     def _env(self) -> dict:
         env = dict(os.environ, OMP_NUM_THREADS=str(self.threads), MKL_NUM_THREADS=str(self.threads))
