@@ -133,6 +133,7 @@ class Suite:
                 rec = json.load(f)
             if rec.get("profile", {}).get("name") != self.profile["name"]:
                 raise SystemExit(f"suite: {self.out} holds a {rec['profile']['name']!r} suite; use another --out")
+            rec["profile"] = self.profile  # the profile as it is now (runs already done are kept)
             return rec
         return {"profile": self.profile, "machine": machine(), "commit": commit(), "sessions": [], "runs": {}, "warm_start": {}}
 
