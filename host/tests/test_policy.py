@@ -83,3 +83,25 @@ def test_hugging_face_path_trains_a_step_with_energy_from_the_reference():
 def test_missing_model_path_is_a_clear_error():
     with pytest.raises(ValueError, match="is not a folder"):
         HFLM.from_pretrained("/nonexistent/model")
+
+
+def test_warm_start_reasoning_styles():
+    """`names_move` demonstrations name the answer's moves inside <think>; `generic` ones never do, so a
+    model warm-started on them has to take the decision in the action tokens."""
+    import re
+
+    from actfocus.policy.pretrain import demonstrations
+
+    def split(text):
+        m = re.fullmatch(r"<think>(.*)</think><answer>(.*)</answer>", text)
+        return m.group(1), [a.strip() for a in m.group(2).split("||")]
+
+    named = [split(r) for _, r in demonstrations("sokoban", {}, 6, 0.0, 0)]
+    generic = [split(r) for _, r in demonstrations("sokoban", {}, 6, 0.0, 0, reasoning="generic")]
+    assert named and all(all(a in think for a in acts) for think, acts in named)
+    moves = ("Up", "Down", "Left", "Right")
+    assert generic and not any(mv in think for think, _ in generic for mv in moves)
+    # the same expert moves either way: only the reasoning text differs
+    assert [acts for _, acts in named] == [acts for _, acts in generic]
+    with pytest.raises(ValueError, match="reasoning style"):
+        demonstrations("sokoban", {}, 1, 0.0, 0, reasoning="verbose")

@@ -105,3 +105,11 @@ def test_gpu_profiles_throughput_script_runs_on_a_toy_config(tmp_path):
     assert r["config"] == "toy" and r["params"] > 0 and r["rollout_tokens_per_s"] > 0 and r["train_tokens_per_s"] > 0
     gpu = S.load_profile("gpu")["throughput"]["configs"]
     assert {"qwen2.5-0.5b", "qwen2.5-1.5b", "qwen2.5-3b"} <= set(gpu)
+
+
+def test_profile_without_ablations_plans_diagnosis_and_comparison_only():
+    prof = S.load_profile("cpu-generic")
+    assert "ablations" not in prof and prof["warm_start"]["reasoning"] == "generic"
+    runs = S.plan(prof, list(S.EXPERIMENTS))
+    assert len(runs) == len(prof["envs"]) * 4 * len(prof["seeds"])
+    assert not any("ablations" in r.experiments for r in runs)

@@ -54,6 +54,8 @@ def register(sub) -> None:
     p.add_argument("--n-layer", type=int, default=2)
     p.add_argument("--n-head", type=int, default=2)
     p.add_argument("--max-context", type=int, default=512)
+    p.add_argument("--reasoning", default="names_move", choices=["names_move", "generic"],
+                   help="demonstrated reasoning names the chosen move (default) or stays generic, leaving the decision to the answer")
     p.set_defaults(func=run_pretrain)
 
     t = sub.add_parser(
@@ -173,7 +175,7 @@ def run_pretrain(args) -> int:
         return 2
     mc = ModelConfig(d_model=args.d_model, n_layer=args.n_layer, n_head=args.n_head, max_seq_len=args.max_context)
     lm = pretrain(args.env, env_cfg, steps=args.steps, episodes=args.episodes, noise=args.noise, lr=args.lr, seed=args.seed,
-                  model_config=mc, max_context=args.max_context, log=lambda s, loss: print(f"step {s}: loss {loss:.4f}", flush=True))
+                  model_config=mc, max_context=args.max_context, reasoning=args.reasoning, log=lambda s, loss: print(f"step {s}: loss {loss:.4f}", flush=True))
     lm.save(args.out)
     print(f"saved {args.out}")
     return 0
