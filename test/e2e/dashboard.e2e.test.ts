@@ -41,7 +41,22 @@ test('the ActFocus activity-bar container shows the Runs view with both runs', a
   await screenshot(vs.page, 'runs-view');
 });
 
-async function openRunFolder(folder: string): Promise<void> {
+/** Attaches `folder` through the real file dialog and returns its row in the Runs view. code-server's
+ * dialog resolves a typed path asynchronously; when "Open Run" wins that race it accepts the folder it
+ * was showing before (the extension then says "not a run folder"), so the whole pick is tried again. */
+async function openRunFolder(folder: string, id: string) {
+  const row = vs.page.locator('.pane-body .monaco-list-row', { hasText: id });
+  for (let attempt = 0; ; attempt++) {
+    await pickInFileDialog(folder);
+    if (await row.waitFor({ timeout: 15_000 }).then(() => true, () => false)) return row;
+    if (attempt === 2) {
+      await screenshot(vs.page, `open-run-folder-missing-${id}`);
+      throw new Error(`${folder} was picked three times but never appeared in the Runs view`);
+    }
+  }
+}
+
+async function pickInFileDialog(folder: string): Promise<void> {
   await runCommand(vs.page, 'ActFocus: Open Run Folder…');
   // code-server's file dialog is a quick input: type the folder, let the dialog resolve it, accept it.
   const widget = vs.page.locator('.quick-input-widget');
@@ -68,9 +83,7 @@ test('"ActFocus: Open Run Folder…" attaches a run folder from outside the work
   const outside = join(mkdtempSync(join(tmpdir(), 'actfocus-outside-')), 'foreign-run');
   mkdirSync(outside, { recursive: true });
   writeFileSync(join(outside, 'run.json'), JSON.stringify({ schema_version: 1, id: 'foreign-run', status: 'completed', step: 7, config: { steps: 7, env: 'shop' } }));
-  await openRunFolder(outside);
-  const row = vs.page.locator('.pane-body .monaco-list-row', { hasText: 'foreign-run' });
-  await row.waitFor({ timeout: 30_000 });
+  const row = await openRunFolder(outside, 'foreign-run');
   assert.match((await row.textContent()) ?? '', /completed · step 7\/7/);
   await screenshot(vs.page, 'open-run-folder');
 });
@@ -80,9 +93,7 @@ test('a run directory written by the verl logger opens like our own: charts, tra
   // responses, verl metric names, hostile environment text.
   const dir = join(mkdtempSync(join(tmpdir(), 'actfocus-verl-')), 'verl-run');
   execFileSync(PYTHON, [join(ROOT, 'host', 'tests', 'verl_fixture.py'), dir, '3'], { stdio: 'pipe' });
-  await openRunFolder(dir);
-  const row = vs.page.locator('.pane-body .monaco-list-row', { hasText: 'verl-run' });
-  await row.waitFor({ timeout: 30_000 });
+  const row = await openRunFolder(dir, 'verl-run');
   assert.match((await row.textContent()) ?? '', /completed · step 3\/3/);
   await row.click();
   const dash = await findWebviewFrame(vs.page, '#chart-reward', 60_000);
