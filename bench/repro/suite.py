@@ -84,7 +84,9 @@ def plan(profile: dict, experiments: list[str]) -> list[Run]:
                     for s in profile["seeds"]:
                         add(env, m, s, exp)
         elif exp == "ablations":
-            ab = profile.get("ablations") or {"seeds": []}  # a profile may have none
+            ab = profile.get("ablations")
+            if not ab:  # a profile may have none
+                continue
             for s in ab["seeds"]:
                 add(ab["env"], "GRPO+ActFocus", s, exp)  # the default setting
                 for key in ("alpha", "beta", "signal"):
@@ -168,7 +170,7 @@ class Suite:
         args = [sys.executable, "-m", "actfocus", "pretrain", "--env", env, "--out", tmp, "--env-config", json.dumps(self.profile["envs"][env]),
                 "--steps", str(ws["steps"]), "--episodes", str(ws["episodes"]), "--noise", str(ws["noise"]), "--lr", str(ws.get("lr", 1e-3)),
                 "--d-model", str(ws["d_model"]), "--n-layer", str(ws["n_layer"]), "--n-head", str(ws["n_head"]),
-                "--max-context", str(ws["max_context"]), "--reasoning", ws.get("reasoning", "names_move")]
+                "--max-context", str(ws["max_context"]), *(["--reasoning", ws["reasoning"]] if "reasoning" in ws else [])]
         self.log(f"warm start {env}")
         rc, dt = self._call(args, f"pretrain-{env}")
         if rc != 0:

@@ -16,28 +16,13 @@ import torch
 from actfocus.envs import make_env
 from actfocus.policy.lm import BuiltinLM
 from actfocus.policy.model import ModelConfig
+from actfocus.policy.reasoning import DEFAULT_REASONING, REASONING_STYLES
 from actfocus.policy.tokenizer import Tokenizer
 from actfocus.rollout.multiturn import fit_context
 
-TEMPLATES = (
-    "I look at the state and plan the next moves: {acts}.",
-    "Let me think about where I am and what to do. I will go with {acts}.",
-    "The best option now seems to be {acts}.",
-    "Checking the board again, {acts} should bring me closer to the goal.",
-)
-# Reasoning that does not name the move: the decision is then taken in the answer's action tokens, as
-# in an LLM whose reasoning deliberates without fixing the move (docs/results.md, run 3).
-GENERIC_TEMPLATES = (
-    "I look at the state and plan the next moves.",
-    "Let me think about where I am and what to do.",
-    "I compare the options I have now.",
-    "Checking the board again, I want to get closer to the goal.",
-)
-REASONING_STYLES = {"names_move": TEMPLATES, "generic": GENERIC_TEMPLATES}
-
 
 def demonstrations(env_name: str, env_config: dict, episodes: int, noise: float, seed: int,
-                   reasoning: str = "names_move") -> list[tuple[list[tuple[str, str]], str]]:
+                   reasoning: str = DEFAULT_REASONING) -> list[tuple[list[tuple[str, str]], str]]:
     if reasoning not in REASONING_STYLES:
         raise ValueError(f"reasoning style must be one of {sorted(REASONING_STYLES)}, got {reasoning!r}")
     templates = REASONING_STYLES[reasoning]
@@ -69,7 +54,7 @@ def build_tokenizer(demos, vocab_size: int) -> Tokenizer:
 
 def pretrain(env_name: str, env_config: dict | None = None, *, steps: int = 300, episodes: int = 400, noise: float = 0.3,
              batch_size: int = 16, lr: float = 1e-3, seed: int = 0, model_config: ModelConfig | None = None,
-             max_context: int = 1536, reasoning: str = "names_move", log=None) -> BuiltinLM:
+             max_context: int = 1536, reasoning: str = DEFAULT_REASONING, log=None) -> BuiltinLM:
     env_config = env_config or {}
     torch.manual_seed(seed)
     demos = demonstrations(env_name, env_config, episodes, noise, seed, reasoning)

@@ -14,6 +14,7 @@ import sys
 
 from actfocus import __version__
 from actfocus.config import PARAMS, ConfigError, make_config
+from actfocus.policy.reasoning import DEFAULT_REASONING, REASONING_STYLES
 from actfocus.run import protocol as P
 
 EXTRA_KEYS = ("model", "env_config")  # config-file keys besides hyperparameters
@@ -54,7 +55,7 @@ def register(sub) -> None:
     p.add_argument("--n-layer", type=int, default=2)
     p.add_argument("--n-head", type=int, default=2)
     p.add_argument("--max-context", type=int, default=512)
-    p.add_argument("--reasoning", default="names_move", choices=["names_move", "generic"],
+    p.add_argument("--reasoning", default=DEFAULT_REASONING, choices=sorted(REASONING_STYLES),
                    help="demonstrated reasoning names the chosen move (default) or stays generic, leaving the decision to the answer")
     p.set_defaults(func=run_pretrain)
 
