@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 
 from actfocus import __version__
 
@@ -30,4 +31,22 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return 2
-    return int(args.func(args) or 0)
+    try:
+        code = int(args.func(args) or 0)
+    except BaseException as e:
+        if not _joined_process_group():
+            raise
+        # A rank under torchrun reports its failure itself, then ends through exit_process below.
+        code = (e.code if isinstance(e.code, int) else 1) if isinstance(e, SystemExit) else (130 if isinstance(e, KeyboardInterrupt) else 1)
+        if not isinstance(e, SystemExit):
+            traceback.print_exc()
+    if _joined_process_group():
+        from actfocus.algos import dist
+
+        return dist.exit_process(code)  # does not return: see its docstring (Gloo threads vs. finalization)
+    return code
+
+
+def _joined_process_group() -> bool:
+    tdist = sys.modules.get("torch.distributed")
+    return bool(tdist is not None and tdist.is_available() and tdist.is_initialized())

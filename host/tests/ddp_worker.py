@@ -44,3 +44,4 @@ if world.is_main:
     torch.save(state, out)
     with open(out + ".json", "w") as f:
         json.dump(metrics, f)
+D.exit_process(0)

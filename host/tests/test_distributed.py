@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -20,6 +21,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def torchrun(log_dir, *args: str) -> list[str]:
+    """torchrun with 2 ranks, each rank's whole stdout/stderr kept in files under log_dir (see rank_logs)."""
+    return [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={free_port()}", "--master_addr=127.0.0.1",
+            f"--log-dir={log_dir}", "--redirects=3", *args]
+
+
+def rank_logs(log_dir) -> str:
+    """Every rank's output, whole: a failure must say why (a truncated tail once hid the cause of an abort)."""
+    parts = []
+    for path in sorted(Path(log_dir).rglob("*.log")):
+        text = path.read_text(errors="replace")
+        if text.strip():
+            parts.append(f"--- {path.relative_to(log_dir)}\n{text}")
+    return "\n".join(parts) or "(no rank output)"
+
+
 @pytest.mark.parametrize("algo", ["grpo", "ppo"])
 def test_two_ranks_equal_one_process(tmp_path, algo):
     single = tmp_path / "single.pt"
@@ -27,9 +44,9 @@ def test_two_ranks_equal_one_process(tmp_path, algo):
     r = subprocess.run([sys.executable, WORKER, str(single), algo], capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr
     ddp = tmp_path / "ddp.pt"
-    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={free_port()}", "--master_addr=127.0.0.1",
-                        WORKER, str(ddp), algo], capture_output=True, text=True, env=env, timeout=300)
-    assert r.returncode == 0, r.stderr[-3000:]
+    logs = tmp_path / "ranks"
+    r = subprocess.run(torchrun(logs, WORKER, str(ddp), algo), capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, f"torchrun exit {r.returncode}\n{rank_logs(logs)}\n--- torchrun\n{r.stderr[-3000:]}"
     a, b = torch.load(single), torch.load(ddp)
     assert a.keys() == b.keys()
     # Float tolerance: sums are taken in another order, and Adam divides each coordinate by its own
@@ -45,7 +62,7 @@ def test_two_ranks_equal_one_process(tmp_path, algo):
     assert total / n < 1e-5, f"mean |difference| {total / n}"
     ma, mb = json.loads((tmp_path / "single.pt.json").read_text()), json.loads((tmp_path / "ddp.pt.json").read_text())
     for x, y in zip(ma, mb):
-        for k in ("reward_mean", "success_rate", "groups_kept", "diag/share_action", "diag/rho_full", "signal_mu", "loss", "grad_norm"):
+        for k in ("reward_mean", "success_rate", "groups_kept", "diag/share_action", "diag/rho_full", "signal_mu", "signal_sigma", "loss", "grad_norm"):
             if x.get(k) is None or x[k] != x[k]:  # None, or NaN (no variance to correlate with)
                 assert y.get(k) is None or y[k] != y[k], k
             else:
@@ -65,9 +82,9 @@ def test_actfocus_train_under_torchrun_writes_one_run_and_obeys_control(tmp_path
 
     run_dir = tmp_path / "run"
     env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK")}
-    proc = subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={free_port()}", "--master_addr=127.0.0.1",
-                             "-m", "actfocus", "train", "--run-dir", str(run_dir), "--model", str(tiny_model_dir), "--steps", "1000",
-                             "--eval-every", "0", "--checkpoint-every", "0", "--traj-sampling", "best_worst", *FAST],
+    logs = tmp_path / "ranks"
+    proc = subprocess.Popen(torchrun(logs, "-m", "actfocus", "train", "--run-dir", str(run_dir), "--model", str(tiny_model_dir), "--steps", "1000",
+                             "--eval-every", "0", "--checkpoint-every", "0", "--traj-sampling", "best_worst", *FAST),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         wait_for(run_dir, lambda e: e["type"] == "metrics" and e["step"] >= 1, timeout=120)
@@ -76,7 +93,7 @@ def test_actfocus_train_under_torchrun_writes_one_run_and_obeys_control(tmp_path
         rid = request(run_dir, "stop")
         assert answer(run_dir, rid)["type"] == "ack"
         out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err[-2000:]
+        assert proc.returncode == 0, f"torchrun exit {proc.returncode}\n{rank_logs(logs)}\n--- torchrun\n{err[-2000:]}"
     finally:
         proc.kill()
     run = json.loads((run_dir / "run.json").read_text())
@@ -89,3 +106,16 @@ def test_actfocus_train_under_torchrun_writes_one_run_and_obeys_control(tmp_path
     last = json.loads((run_dir / "checkpoints" / "latest.json").read_text())
     assert last["step"] == run["step"] and last["cfg"]["alpha"] == 0.25
 
+
+
+def test_a_failing_rank_fails_the_job_with_its_message(tmp_path):
+    """Ending ranks without interpreter finalization (dist.exit_process) must keep their exit codes:
+    a refused setting ends both ranks with 2, and torchrun reports the failure."""
+    env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK")}
+    logs = tmp_path / "ranks"
+    r = subprocess.run(torchrun(logs, "-m", "actfocus", "train", "--run-dir", str(tmp_path / "run"), "--alpha", "7"),
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode != 0
+    out = rank_logs(logs)
+    assert "actfocus train: alpha" in out, out
+    assert "exitcode  : 2" in r.stderr, r.stderr[-2000:]
