@@ -41,6 +41,8 @@ layer verl .venv-verl/bin/python -m pytest -q -p no:cacheprovider host/tests/ver
 layer webview npm run -s test:webview
 # e2e installs the packaged .vsix into code-server, as a user would.
 step package npm run -s package && ls -l dist/actfocus.vsix && layer e2e npm run -s test:e2e
+# Every command in README.md and docs/*.md, run as written on the smoke budget (test/docs).
+layer docs .venv/bin/python -m pytest -q -p no:cacheprovider test/docs
 
 echo "=== total wall time: $(( $(date +%s) - start ))s"
 if [ ${#failed[@]} -ne 0 ]; then echo "FAILED layers: ${failed[*]}"; exit 1; fi

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { DashboardPanel } from './webviews/dashboardPanel';
 import { HParamsViewProvider } from './webviews/hparamsView';
 import { RunMonitor } from './runs/runMonitor';
+import { watchFailures } from './runs/failureNotices';
 import { RunsTreeProvider } from './views/runsTree';
 import { TrajectoriesTreeProvider } from './views/trajectoriesTree';
 import { RunStatusBar } from './views/statusBar';
@@ -49,6 +50,8 @@ export function activate(context: vscode.ExtensionContext): void {
     trajectories.show(runId);
     DashboardPanel.show(context, monitor, runId);
   };
+
+  context.subscriptions.push(watchFailures(monitor, openRun));
 
   const EXTRA_KEY = 'actfocus.attachedRunFolders';
   monitor.extraDirs = new Set(context.workspaceState.get<string[]>(EXTRA_KEY, []));

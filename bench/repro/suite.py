@@ -57,7 +57,15 @@ def load_profile(name: str, path: str = os.path.join(HERE, "profiles.yaml")) -> 
         profiles = yaml.safe_load(f)
     if name not in profiles:
         raise SystemExit(f"suite: unknown profile {name!r}; profiles: {', '.join(profiles)}")
-    return {"name": name, **profiles[name]}
+    profile = {"name": name, **profiles[name]}
+    from actfocus import budget
+
+    if budget.mode() == "smoke":  # one seed; each run's steps and batch are capped by `actfocus train` itself
+        profile["seeds"] = profile["seeds"][:1]
+        if profile.get("ablations"):
+            profile["ablations"] = {**profile["ablations"], "seeds": profile["ablations"]["seeds"][:1]}
+        print(f"{budget.ENV_VAR}=smoke: suite: seeds -> {profile['seeds']}", file=sys.stderr)
+    return profile
 
 
 def method_slug(method: str) -> str:

@@ -30,6 +30,8 @@ export function summarizeRun(id: string, text: string | undefined, hb: Heartbeat
     algo: str(config.algo),
     weighting: str(config.weighting),
   };
+  // The host's own one-sentence reason (run.json "reason"), e.g. why a run failed.
+  if (out.status === 'failed' && typeof v.reason === 'string' && v.reason) out.problem = v.reason;
   if (['starting', 'running', 'paused'].includes(out.status)) {
     const live = liveness({ status: out.status as RunInfo['status'], step: out.step }, hb, nowS);
     if (live.state === 'not-responding') {
@@ -72,4 +74,17 @@ export function runItemFields(run: RunSummary): { label: string; description: st
     // Menus (package.json) show Stop/Pause/Resume only where they apply.
     contextValue: ['running', 'starting'].includes(run.status) ? 'run-live' : run.status === 'paused' ? 'run-paused' : 'run-done',
   };
+}
+
+const LIVE = new Set(['starting', 'running', 'paused']);
+
+/**
+ * The notification owed when a run this window saw alive has failed or its host died: one sentence
+ * with the host's reason; undefined for every other change (a run found already failed is not news).
+ */
+export function failureNotice(before: RunSummary | undefined, after: RunSummary): string | undefined {
+  if (!before || !LIVE.has(before.status)) return undefined;
+  if (after.status === 'failed') return `ActFocus run ${after.id} failed: ${after.problem ?? 'the host recorded no reason'}`;
+  if (after.status === 'dead') return `ActFocus run ${after.id}: ${after.problem ?? 'the training host died'}`;
+  return undefined;
 }

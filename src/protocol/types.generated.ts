@@ -71,6 +71,10 @@ export interface RunInfo {
    * How many times the run was resumed.
    */
   resumed?: number;
+  /**
+   * Why the run is in its status, as one sentence (a failure's message, a stop's cause); absent while running.
+   */
+  reason?: string;
 }
 /**
  * heartbeat.json: rewritten atomically every interval_s seconds by a live host. A reader calls a running host dead when t is older than a few intervals.

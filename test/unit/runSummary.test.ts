@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isSafeRunId, runItemFields, summarizeRun } from '../../src/common/runSummary';
+import { failureNotice, isSafeRunId, runItemFields, summarizeRun } from '../../src/common/runSummary';
 
 const hb = (t: number, phase = 'training') => ({ v: 1 as const, t, pid: 7, hostname: 'h', interval_s: 2, step: 12, phase: phase as 'training' });
 
@@ -42,4 +42,18 @@ test('hostile run ids are rejected', () => {
   for (const bad of ['', '..', 'a/../b', '../x', 'a b', '-rf', 'x;rm', '$(id)', 'a\nb', '.hidden', 'x'.repeat(200)]) {
     assert.equal(isSafeRunId(bad), false, bad);
   }
+});
+
+test('a failed run carries the host\'s one-sentence reason; a notice is owed only when a watched live run fails or dies', () => {
+  const reason = 'the run failed in step 3: ValueError: sequence of 612 tokens exceeds max_seq_len 512';
+  const failed = summarizeRun('f1', JSON.stringify({ status: 'failed', step: 2, reason, config: { steps: 9 } }), undefined, 1e9);
+  assert.equal(failed.problem, reason);
+  const running = summarizeRun('f1', JSON.stringify({ status: 'running', step: 2, config: { steps: 9 } }), hb(100), 101);
+  assert.equal(failureNotice(running, failed), `ActFocus run f1 failed: ${reason}`);
+  assert.equal(failureNotice(undefined, failed), undefined); // found already failed: not news
+  assert.equal(failureNotice(failed, failed), undefined); // told once
+  const completed = summarizeRun('f1', JSON.stringify({ status: 'completed', step: 9, config: { steps: 9 } }), undefined, 1e9);
+  assert.equal(failureNotice(running, completed), undefined);
+  const dead = summarizeRun('f1', JSON.stringify({ status: 'running', step: 2, config: { steps: 9 } }), hb(100), 10_000);
+  assert.match(failureNotice(running, dead) ?? '', /^ActFocus run f1: The training host stopped responding/);
 });

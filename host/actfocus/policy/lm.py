@@ -64,6 +64,8 @@ class BuiltinLM(LanguageModel):
         self.tokenizer = tokenizer
         self.net = TinyLM(config, value_head=value_head)
         self.eos_id = tokenizer.eos_id
+        # The environment the tokenizer and warm start came from (set by pretrain; policy.compat checks it).
+        self.trained_on: dict | None = None
 
     def hidden(self, ids, attention_mask, past=None):
         return self.net.hidden(ids, attention_mask, past)
@@ -104,7 +106,10 @@ class BuiltinLM(LanguageModel):
     def save(self, folder: str) -> None:
         os.makedirs(folder, exist_ok=True)
         with open(os.path.join(folder, "config.json"), "w") as f:
-            json.dump({"type": "actfocus-builtin", "model": self.net.config.to_dict()}, f, indent=2)
+            meta = {"type": "actfocus-builtin", "model": self.net.config.to_dict()}
+            if self.trained_on:
+                meta["trained_on"] = self.trained_on
+            json.dump(meta, f, indent=2)
         self.tokenizer.save(os.path.join(folder, "tokenizer.json"))
         torch.save(self.net.state_dict(), os.path.join(folder, "model.pt"))
 
@@ -117,6 +122,7 @@ class BuiltinLM(LanguageModel):
         lm = cls(Tokenizer.load(os.path.join(folder, "tokenizer.json")), ModelConfig(**cfg["model"]))
         state = torch.load(os.path.join(folder, "model.pt"), map_location="cpu", weights_only=True)
         lm.net.load_state_dict({k: v for k, v in state.items() if not k.startswith("value.")})
+        lm.trained_on = cfg.get("trained_on")
         return lm
 
 

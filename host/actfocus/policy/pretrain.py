@@ -62,6 +62,7 @@ def pretrain(env_name: str, env_config: dict | None = None, *, steps: int = 300,
     cfg = model_config or ModelConfig()
     cfg.vocab_size = tok.vocab_size
     lm = BuiltinLM(tok, cfg)
+    lm.trained_on = {"env": env_name, "env_config": env_config}
     samples = []
     for messages, response in demos:
         resp = tok.encode(response) + [tok.eos_id]

@@ -12,8 +12,9 @@ import os
 import statistics
 import sys
 
-from actfocus import __version__
+from actfocus import __version__, budget
 from actfocus.config import PARAMS, ConfigError, make_config
+from actfocus.policy.compat import read_limits, reconcile
 from actfocus.policy.reasoning import DEFAULT_REASONING, REASONING_STYLES
 from actfocus.run import protocol as P
 
@@ -174,6 +175,8 @@ def run_pretrain(args) -> int:
     except ConfigError as e:
         print(f"actfocus pretrain: {e}", file=sys.stderr)
         return 2
+    capped = budget.cap({"steps": args.steps, "episodes": args.episodes}, budget.SMOKE_PRETRAIN, "pretrain")
+    args.steps, args.episodes = capped["steps"], capped["episodes"]
     mc = ModelConfig(d_model=args.d_model, n_layer=args.n_layer, n_head=args.n_head, max_seq_len=args.max_context)
     lm = pretrain(args.env, env_cfg, steps=args.steps, episodes=args.episodes, noise=args.noise, lr=args.lr, seed=args.seed,
                   model_config=mc, max_context=args.max_context, reasoning=args.reasoning, log=lambda s, loss: print(f"step {s}: loss {loss:.4f}", flush=True))
@@ -224,6 +227,10 @@ def run_train(args) -> int:
         if model is not None and not os.path.isdir(model):
             raise ConfigError(f"--model: {model!r} is not a model folder (a built-in model from `actfocus pretrain` or a Hugging Face folder)")
         model = os.path.abspath(model) if model else None
+        if model is not None:
+            cfg, _ = reconcile(cfg, over.keys(), read_limits(model), env_cfg)
+        cfg = budget.cap(cfg, budget.SMOKE_TRAIN, "train")
+        args.pretrain_steps = budget.cap({"steps": args.pretrain_steps}, {"steps": budget.SMOKE_PRETRAIN["steps"]}, "warm start")["steps"]
         device = _device(cfg["device"])
         if world.is_main:
             run_id = os.path.basename(os.path.abspath(args.run_dir))
@@ -247,15 +254,16 @@ def resume_run(run_dir: str) -> int:
     import torch
 
     from actfocus.run.reader import read_run
-    from actfocus.run.session import Session, latest_checkpoint
+    from actfocus.run.session import Session, init_model_path, latest_checkpoint
     from actfocus.run.writer import RunWriter
 
     try:
         if not os.path.isfile(os.path.join(run_dir, P.RUN_JSON)):
             raise ConfigError(f"RUN_DIR: {run_dir!r} holds no run (no {P.RUN_JSON})")
         run = read_run(run_dir)
-        if run.get("status") == "completed":
-            raise ConfigError(f"RUN_DIR: {run_dir!r} already completed all {run['config'].get('steps')} steps")
+        if run.get("status") == "completed":  # nothing left to do: resuming is idempotent
+            print(f"{run_dir} already completed all {run['config'].get('steps')} steps; nothing to resume")
+            return 0
         ckpt = latest_checkpoint(run_dir)
         cfg = make_config({k: v for k, v in run["config"].items() if k in PARAMS})
         if ckpt:
@@ -264,6 +272,11 @@ def resume_run(run_dir: str) -> int:
         device = _device(cfg["device"])
         if run["config"].get("model") and not os.path.isdir(run["config"]["model"]):
             raise ConfigError(f"model: {run['config']['model']!r} (the run's initial model) is gone")
+        init = init_model_path(run_dir, run["config"])
+        if os.path.isdir(init):  # a run created before its context was reconciled with the model's is lowered to fit
+            cfg, notes = reconcile(cfg, PARAMS.keys(), read_limits(init), env_cfg, clamp_context=True)
+            for note in notes:
+                print(f"actfocus resume: {note}", file=sys.stderr)
     except (ConfigError, OSError, json.JSONDecodeError, KeyError) as e:
         print(f"actfocus resume: {e}", file=sys.stderr)
         return 2
@@ -301,10 +314,36 @@ def _drive(session, writer, build, start_step: int, source: str) -> int:
     except KeyboardInterrupt:
         writer.close("stopped", reason="interrupted")
         return 130
-    except Exception as e:  # noqa: BLE001 - recorded for the extension, then re-raised for the terminal
-        writer.emit({"type": "error", "message": f"{type(e).__name__}: {e}"})
-        writer.close("failed", reason=f"{type(e).__name__}: {e}")
-        raise
+    except Exception as e:  # noqa: BLE001 - any failure: one sentence for the user, the traceback in host.log
+        reason = failure_sentence(e, "while starting" if session.trainer is None else f"in step {session.step + 1}")
+        log_path = keep_traceback(writer.dir, e)
+        writer.emit({"type": "error", "message": reason})
+        writer.close("failed", reason=reason)
+        if session.world.is_main:
+            print(f"actfocus: {reason} (traceback in {log_path})", file=sys.stderr, flush=True)
+        return 1
+
+
+def failure_sentence(e: BaseException, where: str) -> str:
+    """What went wrong, as one line: where the run was and the error's own words."""
+    detail = " ".join(str(e).split()) or "no details"
+    return f"the run failed {where}: {type(e).__name__}: {detail}"
+
+
+def keep_traceback(run_dir: str, e: BaseException) -> str:
+    """Append the traceback to RUN_DIR/host.log (where the extension sends the host's output; appends
+    are whole lines in O_APPEND mode, so they never tear the extension's own writes)."""
+    import traceback
+
+    path = os.path.join(run_dir, P.HOST_LOG)
+    text = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(text)
+    except OSError:
+        sys.stderr.write(text)  # nowhere to keep it: the terminal gets it after all
+        return "the output above"
+    return path
 
 
 # ---- diagnose ----

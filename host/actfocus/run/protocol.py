@@ -9,6 +9,7 @@ HEARTBEAT_INTERVAL_S = 2.0
 # File names inside a run directory.
 RUN_JSON = "run.json"
 EVENTS = "events.jsonl"
+HOST_LOG = "host.log"  # the host's output when the extension launches it; tracebacks of failed runs are appended
 HEARTBEAT = "heartbeat.json"
 TRAJ_BIN = "trajectories.bin"
 TRAJ_IDX = "trajectories.idx"

@@ -149,13 +149,21 @@ class RunWriter:
 
     def set_status(self, status: str, reason: str | None = None) -> None:
         self.emit({"type": "status", "status": status, **({"reason": reason} if reason else {})})
+        self._set_reason(reason)
         self.update(status=status, heartbeat=time.time())
+
+    def _set_reason(self, reason: str | None) -> None:
+        if reason:
+            self.run["reason"] = reason
+        else:
+            self.run.pop("reason", None)
 
     def close(self, status: str, reason: str | None = None) -> None:
         self.heartbeat.set(phase="stopping")
         self.emit({"type": "status", "status": status, **({"reason": reason} if reason else {})})
         self.sync()
         self.heartbeat.stop()
+        self._set_reason(reason)
         self.update(status=status, ended=time.time(), heartbeat=time.time())
         self.events.close()
         self.trajectories.close()

@@ -1,0 +1,27 @@
+// Tells the user when a run this window watched fails or its host dies: one sentence (the host's own
+// reason from run.json), with the log and the dashboard a click away. The decision is pure
+// (failureNotice in common/runSummary); this module only remembers the last status and shows it.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { failureNotice } from '../common/runSummary';
+import type { RunSummary } from '../common/messages';
+import { HOST_LOG } from '../host/hostProcess';
+import type { RunMonitor } from './runMonitor';
+
+export function watchFailures(monitor: RunMonitor, openRun: (id: string) => void): vscode.Disposable {
+  const last = new Map<string, RunSummary>();
+  const check = () => {
+    for (const run of monitor.summaries()) {
+      const notice = failureNotice(last.get(run.id), run);
+      last.set(run.id, run);
+      if (!notice) continue;
+      const dir = monitor.get(run.id)?.dir;
+      void vscode.window.showErrorMessage(notice, 'Show Log', 'Open Dashboard').then((choice) => {
+        if (choice === 'Open Dashboard') openRun(run.id);
+        else if (choice === 'Show Log' && dir) void vscode.window.showTextDocument(vscode.Uri.file(path.join(dir, HOST_LOG)));
+      });
+    }
+  };
+  check();
+  return monitor.onDidChange(check);
+}
