@@ -1,5 +1,6 @@
 import type { RunSummary } from './messages';
 import { liveness } from '../protocol/liveness';
+import { visibleText } from './visibleText';
 import type { Heartbeat, RunInfo } from '../protocol/types.generated';
 
 /**
@@ -64,10 +65,10 @@ export function runItemFields(run: RunSummary): { label: string; description: st
   const success = run.successRate !== undefined ? ` · success ${(run.successRate * 100).toFixed(0)}%` : '';
   const shown = run.status === 'dead' ? 'failed (host died)' : run.status;
   const what = [run.env, run.algo, run.weighting].filter(Boolean).join(' · ');
-  const tooltip = [run.problem ?? `${run.id}: ${shown}, step ${progress}`, what, run.malformedLines ? `${run.malformedLines} malformed event lines skipped` : '',
-    run.logTail ? `last lines of host.log:\n${run.logTail.split('\n').slice(-8).join('\n')}` : ''].filter(Boolean).join('\n');
+  const tooltip = [run.problem ? visibleText(run.problem) : `${visibleText(run.id)}: ${shown}, step ${progress}`, what, run.malformedLines ? `${run.malformedLines} malformed event lines skipped` : '',
+    run.logTail ? `last lines of host.log:\n${visibleText(run.logTail.split('\n').slice(-8).join('\n'))}` : ''].filter(Boolean).join('\n');
   return {
-    label: run.id,
+    label: visibleText(run.id), // a folder name may hold any character the file system allows
     description: run.status === 'invalid' ? 'invalid' : `${shown} · step ${progress}${success}`,
     icon: statusIcon[run.status] ?? 'circle-outline',
     tooltip,
@@ -84,7 +85,8 @@ const LIVE = new Set(['starting', 'running', 'paused']);
  */
 export function failureNotice(before: RunSummary | undefined, after: RunSummary): string | undefined {
   if (!before || !LIVE.has(before.status)) return undefined;
-  if (after.status === 'failed') return `ActFocus run ${after.id} failed: ${after.problem ?? 'the host recorded no reason'}`;
-  if (after.status === 'dead') return `ActFocus run ${after.id}: ${after.problem ?? 'the training host died'}`;
+  const id = visibleText(after.id);
+  if (after.status === 'failed') return `ActFocus run ${id} failed: ${visibleText(after.problem ?? 'the host recorded no reason')}`;
+  if (after.status === 'dead') return `ActFocus run ${id}: ${visibleText(after.problem ?? 'the training host died')}`;
   return undefined;
 }

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { TOKEN_ROLES } from '../common/hparams';
 import { FILE_SUFFIX, energyBucket, scanLine, tokenAt, type Scanned } from './trajectoryJsonl';
+import { visibleText } from '../common/visibleText';
 
 const ROLE_BG = ['rgba(55,148,255,0.16)', 'rgba(209,134,22,0.45)', 'rgba(128,128,128,0.22)'];
 const MARGIN_LINES = 20;
@@ -88,7 +89,7 @@ export class TrajectoryEditorSupport implements vscode.HoverProvider, vscode.Cod
     const t = tokenAt(s.record, pos.character);
     if (!t) return undefined;
     const md = new vscode.MarkdownString();
-    md.appendMarkdown(`**token** \`${JSON.stringify(t.text).replace(/`/g, 'ˋ')}\` · ${TOKEN_ROLES[t.role] ?? 'unknown role'}\n\n`);
+    md.appendMarkdown(`**token** \`${JSON.stringify(visibleText(t.text)).replace(/`/g, 'ˋ')}\` · ${TOKEN_ROLES[t.role] ?? 'unknown role'}\n\n`);
     md.appendMarkdown(`| | |\n|---|---|\n| energy | ${t.energy} |\n| weight | ${t.weight} |\n| logprob | ${t.logprob} |\n| entropy | ${t.entropy} |\n| advantage | ${t.advantage} |\n`);
     md.isTrusted = false; // token text is data, never commands
     return new vscode.Hover(md, new vscode.Range(pos.line, t.start, pos.line, t.end));

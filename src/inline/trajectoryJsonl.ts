@@ -2,6 +2,7 @@
 // editor, by pandas and by jq. Pure formatting and scanning: the scanner finds each token's text in a
 // line (to decorate it) without trusting the line, and reports problems instead of throwing.
 import type { Trajectory } from '../protocol/trajectories';
+import { escapeInvisibleInJson } from '../common/visibleText';
 
 export const JSONL_VERSION = 1;
 export const FILE_SUFFIX = '.trajectories.jsonl';
@@ -38,8 +39,10 @@ export function formatLine(run: string, position: number, tr: Trajectory): strin
   const h = tr.header;
   // Fixed field order, token texts first among the arrays: the scanner relies on the layout
   // JSON.stringify gives, and the texts stay near the start of the (wrapped) line.
-  return JSON.stringify({ v: JSONL_VERSION, run, position, step: h.step, group: h.group, index: h.index, reward: h.reward, success: h.success, env: h.env, turns: h.turns.length,
-    text: c.text, role: Array.from(c.role as ArrayLike<number>), energy: col('energy'), weight: col('weight'), logprob: col('logprob'), entropy: col('entropy'), advantage: col('advantage') });
+  // Hidden characters (bidi controls, zero-width…) are written as \u escapes: the same data, and a file
+  // that cannot mislead whoever opens it.
+  return escapeInvisibleInJson(JSON.stringify({ v: JSONL_VERSION, run, position, step: h.step, group: h.group, index: h.index, reward: h.reward, success: h.success, env: h.env, turns: h.turns.length,
+    text: c.text, role: Array.from(c.role as ArrayLike<number>), energy: col('energy'), weight: col('weight'), logprob: col('logprob'), entropy: col('entropy'), advantage: col('advantage') }));
 }
 
 export type Scanned = { ok: true; record: LineRecord } | { ok: false; reason: string };
@@ -64,7 +67,7 @@ export function scanLine(line: string): Scanned {
   const tokens: LineToken[] = [];
   for (let i = 0; i < texts.length; i++) {
     const text = typeof texts[i] === 'string' ? (texts[i] as string) : '';
-    const literal = JSON.stringify(text);
+    const literal = escapeInvisibleInJson(JSON.stringify(text));
     if (!line.startsWith(literal, pos)) return { ok: false, reason: 'a token does not appear as written by ActFocus (was the line edited?)' };
     tokens.push({ start: pos + 1, end: pos + literal.length - 1, text, role: numOr(arr('role')[i]), energy: numOr(arr('energy')[i]), weight: numOr(arr('weight')[i]),
       logprob: numOr(arr('logprob')[i]), entropy: numOr(arr('entropy')[i]), advantage: numOr(arr('advantage')[i]) });

@@ -53,6 +53,31 @@ test('hostile token and observation text renders as text and runs nothing', asyn
   assert.match((await page.textContent('.obs'))!, /<img src=x onerror/);
 });
 
+test('a bidi override or invisible character in a token is shown as a marker and cannot reorder the tokens after it', async () => {
+  const p = makePayload(12);
+  const texts = p.columns.text as string[];
+  // A right-to-left override, then plain tokens: unchecked, the override would display them reversed.
+  texts.splice(0, 12, ' move', '\u202e', ' Left', ' Up', ' Down', '\u200b', ' Right', '\u2067x', ' end', '\u0007', ' a', ' b');
+  p.columns.role = Array(12).fill(0);
+  await send(page, open(p, { primary: { ...p, position: 77 } }));
+  await page.waitForSelector('.pane .tok[data-i="11"]');
+  await page.waitForFunction(() => document.querySelector('.pane .tok[data-i="2"]')?.textContent === ' Left');
+  // What the user reads is what the model produced: the tokens after the override run left to right.
+  const xs = await page.$$eval('.pane[data-index="0"] .tok', (ts) => ts.slice(2, 5).map((t) => t.getBoundingClientRect().left));
+  assert.ok(xs[0]! < xs[1]! && xs[1]! < xs[2]!, `tokens 2..4 are laid out right to left: ${xs.join(', ')}`);
+  assert.equal(await page.textContent('.pane[data-index="0"] .tok[data-i="1"]'), '⟨RLO⟩');
+  assert.equal(await page.textContent('.pane[data-index="0"] .tok[data-i="5"]'), '⟨ZWSP⟩');
+  assert.equal(await page.textContent('.pane[data-index="0"] .tok[data-i="7"]'), '⟨RLI⟩x');
+  assert.equal(await page.textContent('.pane[data-index="0"] .tok[data-i="9"]'), '⟨U+0007⟩');
+  // The tooltip names the hidden character instead of carrying it.
+  await page.hover('.pane[data-index="0"] .tok[data-i="1"]');
+  await page.waitForFunction(() => document.getElementById('tooltip')!.dataset.token === '1');
+  assert.equal(await page.$eval('#tooltip div', (d) => d.textContent), 'token 1: "⟨RLO⟩"');
+  await page.mouse.move(0, 0);
+  await send(page, open(makePayload(60))); // the next tests read the first test's trajectory
+  await page.waitForSelector('.pane .tok[data-i="59"]');
+});
+
 test('role overlay and tooltips show the record', async () => {
   const p = makePayload(60);
   const roles = await page.$$eval('.pane[data-index="0"] .tok', (s) => s.map((x) => /role-(\w+)/.exec(x.className)![1]));

@@ -6,6 +6,8 @@ import { applyDelta, emptyRunData, type RunData } from '../../src/common/runData
 import { CHARTS, type ChartSpec } from '../../src/common/charts';
 import { debiasedEma, decimate } from '../../src/common/smoothing';
 import { connectHost } from '../shared/host';
+import { setVisibleText } from '../shared/visible';
+import { visibleText } from '../../src/common/visibleText';
 import { readPalette, onThemeChange, type ChartPalette } from '../shared/theme';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
@@ -16,7 +18,7 @@ const app = document.getElementById('app')!;
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text; // Text only: run names and logs are untrusted.
+  if (text !== undefined) setVisibleText(node, text); // Text only, hidden characters shown: run names and logs are untrusted.
   return node;
 }
 function button(id: string, label: string, title = label): HTMLElement {
@@ -184,7 +186,7 @@ function draw(): void {
         const pts = decimate(x, debiasedEma(s.y, ui.smoothing), MAX_POINTS);
         points += pts.length;
         datasets.push({
-          label: selected.length > 1 ? `${id} · ${line.label}` : line.label,
+          label: selected.length > 1 ? `${visibleText(id)} · ${line.label}` : line.label,
           data: pts,
           borderColor: palette.series[(selected.length > 1 ? r : k) % palette.series.length],
           borderDash: selected.length > 1 && k > 0 ? [5, 3] : k > 0 && line.key.startsWith('eval/') ? [5, 3] : undefined,
@@ -253,13 +255,13 @@ function renderRuns(): void {
       const badge = el('vscode-badge', { class: 'run-status' }, shown);
       const progress = el('span', { class: 'muted' }, `step ${r.step}${r.totalSteps ? `/${r.totalSteps}` : ''}${r.successRate !== undefined ? ` · success ${(r.successRate * 100).toFixed(0)}%` : ''}`);
       li.append(box, el('span', { class: 'run-name' }, r.id), badge, progress);
-      if (r.problem) li.title = r.problem;
+      if (r.problem) li.title = visibleText(r.problem);
       return li;
     }),
   );
   const p = primaryRun();
   const primary = document.getElementById('primary-run')!;
-  primary.textContent = p ? `${p.id}:` : 'No run selected';
+  setVisibleText(primary, p ? `${p.id}:` : 'No run selected');
   const live = p && ['running', 'starting', 'paused'].includes(p.status);
   for (const [action, b] of Object.entries(controlButtons) as [ControlActionName, HTMLElement][]) {
     const enabled = !!live && (action === 'pause' ? p!.status !== 'paused' : action === 'resume' ? p!.status === 'paused' : true);
@@ -286,7 +288,7 @@ function renderLog(): void {
   const atBottom = logList.scrollTop + logList.clientHeight >= logList.scrollHeight - 4;
   logList.replaceChildren(...lines.map((l) => {
     const row = el('div', { class: `log-line level-${l.level}${l.source === 'host' ? ' from-host' : ''}` });
-    row.textContent = `${ui.selectedRunIds.length > 1 ? `[${l.run}] ` : ''}step ${l.step} ${l.level.padEnd(7)} ${l.message}`;
+    setVisibleText(row, `${ui.selectedRunIds.length > 1 ? `[${l.run}] ` : ''}step ${l.step} ${l.level.padEnd(7)} ${l.message}`);
     return row;
   }));
   if (atBottom) logList.scrollTop = logList.scrollHeight; // follow the tail unless the user scrolled up
@@ -323,7 +325,7 @@ const host = connectHost<FromDashboard, ToDashboard, DashboardUiState>((msg) => 
       break;
     }
     case 'answer':
-      answer.textContent = msg.message;
+      setVisibleText(answer, msg.message);
       answer.className = msg.type === 'error' ? 'error' : '';
       break;
   }
@@ -371,7 +373,7 @@ for (const [action, b] of Object.entries(controlButtons) as [ControlActionName, 
   b.addEventListener('click', () => {
     const p = primaryRun();
     if (!p || b.hasAttribute('disabled')) return;
-    answer.textContent = `${action.replace('_', ' ')} sent to ${p.id}…`;
+    setVisibleText(answer, `${action.replace('_', ' ')} sent to ${p.id}…`);
     answer.className = '';
     host.post({ t: 'control', runId: p.id, action });
   });

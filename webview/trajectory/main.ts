@@ -3,11 +3,15 @@ import type { FromViewer, ToViewer, TrajectoryPayload } from '../../src/common/m
 import { TOKEN_ROLES, HPARAMS } from '../../src/common/hparams';
 import { MODEL_OVERLAYS, OVERLAYS, findTokens, intensity, layoutBlocks, massByRole, overlayValues, scaleRange, whatIfWeights, type Block, type Overlay, type WhatIf } from '../../src/common/tokenOverlay';
 import { connectHost } from '../shared/host';
+import { setVisibleText } from '../shared/visible';
+import { visibleText } from '../../src/common/visibleText';
 
 // The trajectory viewer: observations as blocks, agent tokens as inline spans coloured by an overlay.
 // Rendering is lazy: each block is a placeholder until it comes near the viewport (IntersectionObserver),
 // and is emptied again far away, so a 50,000-token trajectory costs only what is on screen.
-// Every token and observation text is inserted with textContent: never HTML.
+// Every token and observation text is inserted as text, never HTML, with hidden characters (bidi
+// controls, zero-width…) shown as markers; each token is its own bidi isolate (CSS), so no token can
+// reorder its neighbours.
 
 const CHUNK = 400;
 const NUMBERS = ['logprob', 'ref_logprob', 'entropy', 'ref_entropy', 'energy', 'weight', 'advantage'] as const;
@@ -122,7 +126,7 @@ function fillBlock(p: Pane, div: HTMLElement, b: Block): void {
   div.dataset.filled = '1';
   div.style.minHeight = '';
   if (b.kind === 'observation') {
-    div.textContent = b.text;
+    setVisibleText(div, b.text);
     return;
   }
   const { values, range } = p;
@@ -134,7 +138,7 @@ function fillBlock(p: Pane, div: HTMLElement, b: Block): void {
     const s = document.createElement('span');
     s.className = `tok ${tokenStyle(p, i, range, values)}${roleFilter.has(roles[i]!) ? '' : ' dim'}${match.has(i) ? ' match' : ''}${i === cursor && p === panes[0] ? ' cursor' : ''}`;
     s.dataset.i = String(i);
-    s.textContent = texts[i] === '' ? '⏎' : texts[i]!;
+    setVisibleText(s, texts[i] === '' ? '⏎' : texts[i]!);
     frag.append(s);
   }
   div.replaceChildren(frag);
@@ -220,7 +224,7 @@ function renderReadout(): void {
 
 function showTooltip(p: Pane, i: number, x: number, y: number): void {
   const c = p.payload.columns;
-  const lines = [`token ${i}: ${JSON.stringify((c.text as string[])[i])}`, `role ${TOKEN_ROLES[(c.role as number[])[i]!]} · id ${(c.token_id as number[])[i]}`,
+  const lines = [`token ${i}: ${JSON.stringify(visibleText((c.text as string[])[i]!))}`, `role ${TOKEN_ROLES[(c.role as number[])[i]!]} · id ${(c.token_id as number[])[i]}`,
     ...NUMBERS.map((k) => `${k} ${Number((c[k] as number[])[i]).toFixed(4)}`), `what-if weight ${p.whatIf[i]!.toFixed(4)}`,
     ...(c.model_energy ? ['model_logprob', 'model_entropy', 'model_energy'].map((k) => `${k.replace('_', ' ')} ${Number((c[k] as number[])[i]).toFixed(4)}`) : [])];
   tooltip.replaceChildren(...lines.map((l) => el('div', {}, l)));
