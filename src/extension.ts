@@ -17,7 +17,7 @@ import { trajectoryText } from './views/trajectoryText';
 import { TrajectoryPanel } from './webviews/trajectoryPanel';
 import { TrajectoryEditorSupport } from './inline/trajectoryEditor';
 import { FILE_SUFFIX, formatLine } from './inline/trajectoryJsonl';
-import { isSafeRunId } from './common/runSummary';
+import { isRunId } from './common/runSummary';
 
 const CONTROL_COMMANDS: [string, ControlAction, string[]][] = [
   ['actfocus.stopRun', 'stop', ['running', 'paused', 'starting']],
@@ -111,7 +111,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('actfocus.sortTrajectoriesByReward', () => trajectories.setSort('reward')),
     vscode.commands.registerCommand('actfocus.sortTrajectoriesByIndex', () => trajectories.setSort('index')),
     vscode.commands.registerCommand('actfocus.showTrajectory', (runId: string, position: number) => {
-      if (!isSafeRunId(runId) || !Number.isInteger(position)) return;
+      if (!isRunId(runId) || !monitor.get(runId) || !Number.isInteger(position)) return;
       TrajectoryPanel.show(context, monitor, runId, position, (values) => void hparams.showValues(values));
     }),
     vscode.commands.registerCommand('actfocus.scoreTrajectory', async () => {
@@ -123,7 +123,7 @@ export function activate(context: vscode.ExtensionContext): void {
       // From the tree's context menu the argument is the tree node; from code, (runId, position).
       const runId = typeof arg === 'string' ? arg : trajectories.runId ?? '';
       const position = typeof arg === 'string' ? pos : arg?.position;
-      if (!isSafeRunId(runId) || !Number.isInteger(position)) return;
+      if (!isRunId(runId) || !monitor.get(runId) || !Number.isInteger(position)) return;
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: TrajectoryDocuments.scheme, path: `/${runId}/trajectory-${position}.md` }));
       await vscode.window.showTextDocument(doc, { preview: true });
     }),

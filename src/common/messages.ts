@@ -2,6 +2,7 @@
 // Imported by both bundles; discriminated on `t`. No `vscode` or DOM imports here.
 
 import type { RunDelta } from './runData';
+import { isRunId } from './runSummary';
 
 /** Extension → dashboard webview. */
 export type ToDashboard =
@@ -52,8 +53,6 @@ export interface DashboardUiState {
   logLevel: string;
 }
 
-const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const isRunId = (x: unknown): x is string => typeof x === 'string' && RUN_ID.test(x) && !x.includes('..');
 const isRunIds = (x: unknown): x is string[] => Array.isArray(x) && x.length <= 64 && x.every(isRunId);
 
 /** Narrow an untrusted value posted by a webview to a FromDashboard message, or undefined. */

@@ -1,5 +1,6 @@
 import type { RunSummary } from './messages';
 import { liveness } from '../protocol/liveness';
+import { versionProblem } from '../protocol/schema';
 import { visibleText } from './visibleText';
 import type { Heartbeat, RunInfo } from '../protocol/types.generated';
 
@@ -19,6 +20,12 @@ export function summarizeRun(id: string, text: string | undefined, hb: Heartbeat
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('run.json is not a JSON object');
   const v = value as Record<string, unknown>;
+  // Another protocol version is refused by name, never guessed at (it would show as a dead run).
+  // (A file without a version field predates nothing: it is read as this version.)
+  const runVersion = v.schema_version === undefined ? undefined : versionProblem(v.schema_version);
+  if (runVersion) return bad(`run.json ${runVersion}`);
+  const hbVersion = hb?.v === undefined ? undefined : versionProblem(hb.v);
+  if (hbVersion) return bad(`heartbeat.json ${hbVersion}`);
   const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : 0);
   const config = (typeof v.config === 'object' && v.config !== null ? v.config : {}) as Record<string, unknown>;
   const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
@@ -43,9 +50,18 @@ export function summarizeRun(id: string, text: string | undefined, hb: Heartbeat
   return out;
 }
 
-/** Run ids become folder names and tree labels: only a conservative character set is accepted. */
+/** Names of runs this extension creates (they become folder names and command-line arguments): a conservative set. */
 export function isSafeRunId(id: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id) && !id.includes('..');
+}
+
+/**
+ * An existing run's id is its folder name, whatever the file system allowed (spaces, brackets,
+ * non-ASCII…): an opaque key into the run monitor, never a path. Messages may only carry something
+ * shaped like one; the receiver then looks it up, so an unknown id does nothing.
+ */
+export function isRunId(x: unknown): x is string {
+  return typeof x === 'string' && x.length > 0 && x.length <= 255 && !x.includes('/') && !x.includes('\0') && x !== '.' && x !== '..';
 }
 
 const statusIcon: Record<string, string> = {
@@ -69,7 +85,7 @@ export function runItemFields(run: RunSummary): { label: string; description: st
     run.logTail ? `last lines of host.log:\n${visibleText(run.logTail.split('\n').slice(-8).join('\n'))}` : ''].filter(Boolean).join('\n');
   return {
     label: visibleText(run.id), // a folder name may hold any character the file system allows
-    description: run.status === 'invalid' ? 'invalid' : `${shown} · step ${progress}${success}`,
+    description: run.status === 'invalid' ? (run.problem ? `invalid · ${visibleText(run.problem)}` : 'invalid') : `${shown} · step ${progress}${success}`,
     icon: statusIcon[run.status] ?? 'circle-outline',
     tooltip,
     // Menus (package.json) show Stop/Pause/Resume only where they apply.

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { TOKEN_ROLES } from '../common/hparams';
 import { FILE_SUFFIX, energyBucket, scanLine, tokenAt, type Scanned } from './trajectoryJsonl';
 import { visibleText } from '../common/visibleText';
+import { isRunId } from '../common/runSummary';
 
 const ROLE_BG = ['rgba(55,148,255,0.16)', 'rgba(209,134,22,0.45)', 'rgba(128,128,128,0.22)'];
 const MARGIN_LINES = 20;
@@ -98,12 +99,20 @@ export class TrajectoryEditorSupport implements vscode.HoverProvider, vscode.Cod
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     const out: vscode.CodeLens[] = [];
     // A cheap prefix match per line (no full parse): fast for large files.
-    const head = /^\{"v":1,"run":"([A-Za-z0-9._-]{1,128})","position":(\d+),"step":(\d+)/;
+    // The run name is any folder name, as a JSON string literal.
+    const head = /^\{"v":1,"run":("(?:[^"\\]|\\.){1,1024}"),"position":(\d+),"step":(\d+)/;
     for (let line = 0; line < doc.lineCount; line++) {
-      const m = head.exec(doc.lineAt(line).text.slice(0, 200));
+      const m = head.exec(doc.lineAt(line).text.slice(0, 2000));
       if (!m) continue;
+      let run: unknown;
+      try {
+        run = JSON.parse(m[1]!);
+      } catch {
+        continue;
+      }
+      if (!isRunId(run)) continue;
       out.push(new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
-        title: `Open in Trajectory Viewer (step ${m[3]}, #${m[2]})`, command: 'actfocus.showTrajectory', arguments: [m[1], Number(m[2])],
+        title: `Open in Trajectory Viewer (step ${m[3]}, #${m[2]})`, command: 'actfocus.showTrajectory', arguments: [run, Number(m[2])],
       }));
     }
     return out;

@@ -1,7 +1,7 @@
 // Parsing one events.jsonl line. Malformed lines are reported to the caller (which counts them),
 // never thrown: a corrupt line must not stop the dashboard.
 import type { RunEvent } from './types.generated';
-import { PROTOCOL_VERSION } from './schema';
+import { versionProblem } from './schema';
 
 export type ParsedLine = { ok: true; event: RunEvent } | { ok: false; reason: string };
 
@@ -17,6 +17,7 @@ export function parseEventLine(line: string): ParsedLine {
   const rec = value as Record<string, unknown>;
   if (typeof rec.type !== 'string') return { ok: false, reason: 'no event type' };
   if (typeof rec.step !== 'number' || !Number.isInteger(rec.step) || rec.step < 0) return { ok: false, reason: 'no valid step' };
-  if (rec.v !== PROTOCOL_VERSION) return { ok: false, reason: `protocol version ${String(rec.v)}, expected ${PROTOCOL_VERSION}` };
+  const vp = versionProblem(rec.v);
+  if (vp) return { ok: false, reason: `event ${vp}` };
   return { ok: true, event: rec as unknown as RunEvent };
 }

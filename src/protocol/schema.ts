@@ -4,6 +4,13 @@ import schema from '../../docs/protocol.schema.json';
 
 export const PROTOCOL_VERSION: number = schema.version;
 
+/** Why a record of protocol version `v` cannot be read here (undefined: it can), in the user's words. */
+export function versionProblem(v: unknown): string | undefined {
+  if (v === PROTOCOL_VERSION) return undefined;
+  if (typeof v === 'number' && Number.isInteger(v)) return `written by ${v > PROTOCOL_VERSION ? 'a newer' : 'an older'} ActFocus (protocol ${v}; this reads ${PROTOCOL_VERSION})`;
+  return `has no protocol version this reads (${JSON.stringify(v) ?? 'none'}; this reads ${PROTOCOL_VERSION})`;
+}
+
 type Defs = Record<string, { properties?: Record<string, { const?: string; enum?: string[] }>; oneOf?: { $ref: string }[]; enum?: string[] }>;
 const defs = schema.$defs as unknown as Defs;
 

@@ -6,6 +6,7 @@ import { crc32, inflateSync } from 'node:zlib';
 import { decodeFloat16 } from './float16';
 import { FILES } from './schema';
 import type { TrajectoryHeader, TrajectoryIndexEntry } from './types.generated';
+import { versionProblem } from './schema';
 
 export const INDEX_ENTRY_BYTES = 32;
 const FRAME_BYTES = 8;
@@ -48,6 +49,8 @@ export function decodeFrame(frame: Buffer): Trajectory {
   }
   const hlen = raw.readUInt32LE(0);
   const header = JSON.parse(raw.toString('utf8', 4, 4 + hlen)) as TrajectoryHeader;
+  const vp = versionProblem(header.v);
+  if (vp) throw new CorruptRecordError(`trajectory record ${vp}`);
   const n = header.n_tokens;
   let pos = 4 + hlen;
   const columns: Record<string, Column> = {};

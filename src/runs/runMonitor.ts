@@ -6,7 +6,7 @@ import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import type { RunSummary } from '../common/messages';
 import { applyEvents, emptyRunData, latest, pushLog, type RunData } from '../common/runData';
-import { isSafeRunId, summarizeRun } from '../common/runSummary';
+import { isRunId, summarizeRun } from '../common/runSummary';
 import { EventTail, JsonlTail } from '../protocol/jsonlTail';
 import { FILES } from '../protocol/schema';
 import type { Heartbeat } from '../protocol/types.generated';
@@ -116,7 +116,7 @@ export class RunMonitor implements vscode.Disposable {
     let names: string[] = [];
     if (root) {
       try {
-        names = (await fs.readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && isSafeRunId(d.name)).map((d) => d.name);
+        names = (await fs.readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && isRunId(d.name)).map((d) => d.name); // any folder name: no run goes missing
       } catch {
         names = []; // no runs folder yet
       }
@@ -125,7 +125,7 @@ export class RunMonitor implements vscode.Disposable {
     const dirs = new Map(names.map((n) => [n, path.join(root!, n)]));
     for (const extra of this.extraDirs) {
       let id = path.basename(extra);
-      if (!isSafeRunId(id)) id = 'run';
+      if (!isRunId(id)) id = 'run';
       while (dirs.has(id) && dirs.get(id) !== extra) id = `${id}~`;
       dirs.set(id, extra);
     }

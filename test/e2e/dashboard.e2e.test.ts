@@ -12,7 +12,10 @@ let vs: VsCodeSession;
 before(async () => {
   vs = await startVsCode();
   // A run directory with a corrupt run.json next to a good one: the view must show both.
-  for (const [id, text] of [['good-run', JSON.stringify({ status: 'completed', step: 5, config: { steps: 5 } })], ['broken-run', '{"status": "runn']]) {
+  // Any folder name shows (spaces, brackets, non-ASCII); a run of another protocol version says so.
+  for (const [id, text] of [['good-run', JSON.stringify({ status: 'completed', step: 5, config: { steps: 5 } })], ['broken-run', '{"status": "runn'],
+    ['my run [β] (2)', JSON.stringify({ schema_version: 1, status: 'completed', step: 3, config: { steps: 3 } })],
+    ['newer-run', JSON.stringify({ schema_version: 99, status: 'running', step: 1, config: { steps: 9 } })]]) {
     mkdirSync(join(vs.workspace, 'runs', id!), { recursive: true });
     writeFileSync(join(vs.workspace, 'runs', id!, 'run.json'), text!);
   }
@@ -26,8 +29,8 @@ test('"ActFocus: Show Dashboard" opens the dashboard webview, which talks to the
   const frame = await findWebviewFrame(vs.page, '#status');
   // "Connected…" only appears after the ready → init handshake with the activated extension.
   await frame.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('Connected'), null, { timeout: 60_000 });
-  assert.equal(await frame.textContent('#status'), 'Connected to ActFocus 0.1.0 · 2 run(s)');
-  assert.deepEqual(await frame.$$eval('#runs .run-name', (els) => els.map((e) => e.textContent)), ['broken-run', 'good-run']);
+  assert.equal(await frame.textContent('#status'), 'Connected to ActFocus 0.1.0 · 4 run(s)');
+  assert.deepEqual(await frame.$$eval('#runs .run-name', (els) => els.map((e) => e.textContent)), ['broken-run', 'good-run', 'my run [β] (2)', 'newer-run']);
   const shot = await screenshot(vs.page, 'dashboard');
   assert.ok(existsSync(shot));
 });
@@ -38,6 +41,8 @@ test('the ActFocus activity-bar container shows the Runs view with both runs', a
   await tree.filter({ hasText: 'good-run' }).waitFor({ timeout: 30_000 });
   assert.match((await tree.filter({ hasText: 'good-run' }).textContent()) ?? '', /completed · step 5\/5/);
   assert.match((await tree.filter({ hasText: 'broken-run' }).textContent()) ?? '', /invalid/);
+  assert.match((await tree.filter({ hasText: 'my run [β] (2)' }).textContent()) ?? '', /completed · step 3\/3/);
+  assert.match((await tree.filter({ hasText: 'newer-run' }).textContent()) ?? '', /written by a newer ActFocus \(protocol 99; this reads 1\)/);
   await screenshot(vs.page, 'runs-view');
 });
 

@@ -12,3 +12,13 @@ test('parseFromDashboard rejects anything else', () => {
     assert.equal(parseFromDashboard(bad), undefined, JSON.stringify(bad));
   }
 });
+
+test('any folder name is a run id; ids shaped like paths are refused', () => {
+  for (const id of ['my run [β] (2)', 'ünïcødé-ラン', 'a b#c?d%e', '-leading-dash', 'x'.repeat(255), 'r\u202eun']) {
+    assert.deepEqual(parseFromDashboard({ t: 'select', runIds: [id] }), { t: 'select', runIds: [id] }, id);
+  }
+  for (const id of ['', '.', '..', '../etc', 'a/b', 'a\0b', 'x'.repeat(256), 7, null]) {
+    assert.equal(parseFromDashboard({ t: 'select', runIds: [id] }), undefined, JSON.stringify(id));
+    assert.equal(parseFromDashboard({ t: 'control', runId: id, action: 'stop' }), undefined, JSON.stringify(id));
+  }
+});

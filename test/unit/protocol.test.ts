@@ -72,7 +72,7 @@ test('malformed lines are skipped and counted, never fatal', async () => {
   const b = await tail.poll();
   assert.deepEqual(b.events.map((e) => e.step), [1, 5]);
   assert.equal(b.malformed, 5);
-  assert.deepEqual(b.malformedReasons, ['not JSON', 'not an object', 'no valid step', 'protocol version 9, expected 1', 'not JSON']);
+  assert.deepEqual(b.malformedReasons, ['not JSON', 'not an object', 'no valid step', 'event written by a newer ActFocus (protocol 9; this reads 1)', 'not JSON']);
   assert.equal(tail.malformedTotal, 5);
 });
 
@@ -152,4 +152,17 @@ test('corrupt frames are refused with a clear error', () => {
   const frame = Buffer.alloc(12);
   frame.writeUInt32LE(4, 0);
   assert.throws(() => decodeFrame(frame), /checksum/);
+});
+
+test('a trajectory record of another protocol version is refused by name', async () => {
+  const { deflateSync } = await import('node:zlib');
+  const { crc32 } = await import('node:zlib');
+  const header = Buffer.from(JSON.stringify({ v: 7, step: 1, index: 0, n_tokens: 0, columns: [] }));
+  const raw = Buffer.concat([Buffer.alloc(4), header]);
+  raw.writeUInt32LE(header.length, 0);
+  const payload = deflateSync(raw);
+  const frame = Buffer.alloc(8);
+  frame.writeUInt32LE(payload.length, 0);
+  frame.writeUInt32LE(crc32(payload) >>> 0, 4);
+  assert.throws(() => decodeFrame(Buffer.concat([frame, payload])), /trajectory record written by a newer ActFocus \(protocol 7; this reads 1\)/);
 });

@@ -57,3 +57,15 @@ test('a failed run carries the host\'s one-sentence reason; a notice is owed onl
   const dead = summarizeRun('f1', JSON.stringify({ status: 'running', step: 2, config: { steps: 9 } }), hb(100), 10_000);
   assert.match(failureNotice(running, dead) ?? '', /^ActFocus run f1: The training host stopped responding/);
 });
+
+test('a run directory of another protocol version is named as such, never shown as a dead or running run', () => {
+  const newer = summarizeRun('n1', JSON.stringify({ schema_version: 99, status: 'running', step: 2, config: { steps: 9 } }), hb(100), 10_000);
+  assert.equal(newer.status, 'invalid');
+  assert.equal(newer.problem, 'run.json written by a newer ActFocus (protocol 99; this reads 1)');
+  assert.match(runItemFields(newer).description, /written by a newer ActFocus \(protocol 99; this reads 1\)/);
+  const older = summarizeRun('o1', JSON.stringify({ schema_version: 0, status: 'completed', step: 2, config: {} }), undefined, 1);
+  assert.equal(older.problem, 'run.json written by an older ActFocus (protocol 0; this reads 1)');
+  const hbNewer = summarizeRun('h1', JSON.stringify({ schema_version: 1, status: 'running', step: 2, config: {} }), { ...hb(100), v: 2 as unknown as 1 }, 101);
+  assert.equal(hbNewer.problem, 'heartbeat.json written by a newer ActFocus (protocol 2; this reads 1)');
+  assert.equal(summarizeRun('c1', JSON.stringify({ schema_version: 1, status: 'completed', step: 2, config: {} }), undefined, 1).status, 'completed');
+});
