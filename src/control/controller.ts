@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { makeRequest, writeControlRequest } from '../protocol/control';
 import type { ControlAction } from '../protocol/types.generated';
 import type { RunMonitor } from '../runs/runMonitor';
+import { visibleText } from '../common/visibleText';
 
 export interface ControlAnswer {
   type: 'ack' | 'error' | 'timeout';
@@ -20,6 +21,7 @@ const LABEL: Record<ControlAction, string> = {
 
 export async function sendControl(monitor: RunMonitor, runId: string, action: ControlAction, values?: Record<string, number | string>, timeoutMs = 120_000): Promise<ControlAnswer> {
   const run = monitor.get(runId);
+  runId = visibleText(runId); // from here on only shown to the user
   if (!run) return { type: 'error', message: `No run named ${runId}` };
   if (!['running', 'paused', 'starting'].includes(run.summary.status)) {
     return { type: 'error', message: `${runId} is ${run.summary.status === 'dead' ? 'not responding (its host died)' : run.summary.status}; only a live run takes requests` };

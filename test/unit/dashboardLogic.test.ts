@@ -137,5 +137,7 @@ test('webview messages are checked before use', () => {
   assert.deepEqual(parseFromDashboard({ t: 'command', command: 'newRun' }), { t: 'command', command: 'newRun' });
   assert.deepEqual(parseFromHParams({ t: 'apply', runId: 'r', values: { alpha: 0.2 } }), { t: 'apply', runId: 'r', values: { alpha: 0.2 } });
   assert.equal(parseFromHParams({ t: 'apply', runId: 'r', values: { alpha: {} } }), undefined);
-  assert.equal(parseFromHParams({ t: 'apply', runId: 'r;x', values: {} }), undefined);
+  // Any folder name is a run id ('r;x' included, looked up, never run or joined into a path); a path is not.
+  assert.deepEqual(parseFromHParams({ t: 'apply', runId: 'r;x', values: {} }), { t: 'apply', runId: 'r;x', values: {} });
+  assert.equal(parseFromHParams({ t: 'apply', runId: 'r/../x', values: {} }), undefined);
 });
