@@ -20,14 +20,17 @@ def sigmoid(x):
     return 1 / (1 + math.exp(-x))
 
 
-def ref_weights(roles, signal, alpha, beta, eps, other):
+def ref_weights(roles, signal, alpha, beta, eps, other, stats=None):
     acts = [s for r, s in zip(roles, signal) if r == A]
-    if acts:
+    if stats is not None:
+        mu, sd = stats
+    elif acts:
         mu = sum(acts) / len(acts)
         sd = math.sqrt(sum((s - mu) ** 2 for s in acts) / len(acts) + eps)
     out = []
     for r, s in zip(roles, signal):
-        out.append(alpha if r == R else other if r == O else 1 + beta * sigmoid((s - mu) / sd))
+        # A signal with no spread standardises to 0 (never 0/0).
+        out.append(alpha if r == R else other if r == O else 1 + beta * sigmoid((s - mu) / sd if sd > 0 else 0.0))
     return out
 
 
@@ -76,6 +79,23 @@ def main():
         other = 1.0 if case % 5 else 0.5
         weights.append({"roles": roles, "signal": signal, "alpha": alpha, "beta": beta, "eps": eps, "other_weight": other,
                         "expected": ref_weights(roles, signal, alpha, beta, eps, other)})
+    # Edge cases every allowed setting must survive with finite weights (sigma_eps may be 0): a constant
+    # action signal, a single action token, and the precomputed-statistics path (the trainer under data
+    # parallelism, the verl path and the viewer pass the step's mu and sigma) with sigma 0.
+    edge = [
+        {"roles": [R, A, A, A, O], "signal": [0.3, 2.5, 2.5, 2.5, 1.0], "eps": 0.0},
+        {"roles": [R, R, A, O, R], "signal": [0.3, 1.2, -4.0, 1.0, 0.7], "eps": 0.0},
+        {"roles": [A, R, A, A], "signal": [1.5, 0.2, -0.5, 3.0], "eps": 0.0},
+        {"roles": [A, R, A, O], "signal": [2.0, 0.2, 2.0, 9.0], "eps": 0.0, "stats": [2.0, 0.0]},
+        {"roles": [A, R, A, O], "signal": [1.0, 0.2, 3.0, 9.0], "eps": 1e-6, "stats": [2.0, 0.5]},
+    ]
+    for e in edge:
+        case = {"roles": e["roles"], "signal": e["signal"], "alpha": 0.1, "beta": 0.5, "eps": e["eps"], "other_weight": 1.0}
+        if "stats" in e:
+            case["stats"] = e["stats"]
+        case["expected"] = ref_weights(e["roles"], e["signal"], 0.1, 0.5, e["eps"], 1.0, e.get("stats"))
+        assert all(math.isfinite(x) for x in case["expected"])
+        weights.append(case)
     losses = []
     for case in range(8):
         n = rng.randint(4, 30)

@@ -21,7 +21,7 @@ def cases(name):
 @pytest.mark.parametrize("case", cases("weights"))
 def test_weights(case):
     w = actfocus_weights(torch.tensor(case["roles"]), torch.tensor(case["signal"], dtype=torch.float64), case["alpha"],
-                         case["beta"], case["eps"], case["other_weight"])
+                         case["beta"], case["eps"], case["other_weight"], stats=tuple(case["stats"]) if "stats" in case else None)
     assert w.tolist() == pytest.approx(case["expected"], abs=1e-6)
 
 

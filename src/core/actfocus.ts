@@ -30,7 +30,8 @@ export function actfocusWeights(roles: ArrayLike<number>, signal: ArrayLike<numb
   for (let i = 0; i < roles.length; i++) {
     const r = roles[i];
     if (r === ROLE.reasoning) w[i] = p.alpha;
-    else if (r === ROLE.action) w[i] = 1 + p.beta * sigmoid((signal[i]! - stats!.mu) / stats!.sigma);
+    // No spread (sigma 0) standardises to 0, as in the host: finite weights for every allowed setting.
+    else if (r === ROLE.action) w[i] = 1 + p.beta * sigmoid(stats!.sigma > 0 ? (signal[i]! - stats!.mu) / stats!.sigma : 0);
     else w[i] = p.otherWeight;
   }
   return w;

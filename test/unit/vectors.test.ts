@@ -15,7 +15,8 @@ const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: st
 
 test('weights equal the shared vectors', () => {
   for (const [k, c] of cases('weights').entries()) {
-    close(actfocusWeights(c.roles, c.signal, { alpha: c.alpha, beta: c.beta, eps: c.eps, otherWeight: c.other_weight }), c.expected, 1e-12, `case ${k}`);
+    const stats = c.stats ? { mu: c.stats[0], sigma: c.stats[1] } : undefined; // the precomputed-statistics path
+    close(actfocusWeights(c.roles, c.signal, { alpha: c.alpha, beta: c.beta, eps: c.eps, otherWeight: c.other_weight }, stats), c.expected, 1e-12, `case ${k}`);
   }
 });
 

@@ -105,7 +105,8 @@ test('what-if weights equal the shared vectors (test/vectors/weights.json)', asy
   const cases = JSON.parse(readFileSync(join(__dirname, '..', 'vectors', 'weights.json'), 'utf8')).cases as any[];
   for (const [k, c] of cases.entries()) {
     const n = c.roles.length;
-    await send(page, open(makePayload(n, { roles: c.roles, energy: c.signal }), { hparams: { alpha: c.alpha, beta: c.beta, signal: 'energy', weighting: 'actfocus', sigma_eps: c.eps, other_weight: c.other_weight } }));
+    await send(page, open(makePayload(n, { roles: c.roles, energy: c.signal }), { hparams: { alpha: c.alpha, beta: c.beta, signal: 'energy', weighting: 'actfocus', sigma_eps: c.eps, other_weight: c.other_weight },
+      signalStats: c.stats ? { mu: c.stats[0], sigma: c.stats[1] } : undefined }));
     await page.waitForSelector(`.pane .tok[data-i="${n - 1}"]`);
     for (const i of [0, 1, Math.floor(n / 2), n - 1]) {
       const tip = await tooltipFor(i);

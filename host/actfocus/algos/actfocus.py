@@ -3,9 +3,13 @@
 reasoning: w = alpha; action: w = 1 + beta * sigmoid((s - mu) / sigma), with mu and sigma the mean and
 (population) standard deviation of the signal s over all action tokens of the step's batch,
 sigma = sqrt(var + eps); other tokens: `other_weight` (default 1). Weights are constants (no gradient).
+A signal with no spread (sigma = 0: eps = 0 with a constant signal or a single action token) standardises
+to 0, so every action token gets 1 + beta/2: all equally uncertain, and never 0/0 = NaN.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -26,12 +30,21 @@ def action_signal(name: str, *, energy, ref_entropy, old_logprob, ref_logprob) -
     raise ValueError(f"signal: {name!r} is not allowed; choose one of {', '.join(SIGNALS)}")
 
 
-def batch_signal_stats(signal: torch.Tensor, roles: torch.Tensor, eps: float) -> tuple[float, float] | None:
-    """(mu, sigma) over the action tokens, or None when the batch has no action token."""
+def batch_signal_stats(signal: torch.Tensor, roles: torch.Tensor, eps: float, world=None) -> tuple[float, float] | None:
+    """(mu, sigma) over the action tokens of the batch (of every rank under data parallelism), or None
+    when there is no action token. Two passes in both cases, so ranks get exactly what one process would:
+    a one-pass E[x^2] - E[x]^2 leaves rounding noise where the spread is 0, which sigma_eps = 0 would
+    then divide by."""
+    from actfocus.algos import dist as D
+
+    world = world or D.World()
     s = signal[roles == ACTION].double()
-    if s.numel() == 0:
+    n, total = D.all_sum([float(s.numel()), float(s.sum())], world)
+    if n == 0:
         return None
-    return float(s.mean()), float(torch.sqrt(s.var(unbiased=False) + eps))
+    mu = total / n
+    (ss,) = D.all_sum([float(((s - mu) ** 2).sum())], world)
+    return mu, math.sqrt(ss / n + eps)
 
 
 def actfocus_weights(roles: torch.Tensor, signal: torch.Tensor, alpha: float, beta: float, eps: float = 1e-6,
@@ -43,7 +56,8 @@ def actfocus_weights(roles: torch.Tensor, signal: torch.Tensor, alpha: float, be
     act = roles == ACTION
     if bool(act.any()):
         mu, sd = stats if stats is not None else batch_signal_stats(signal, roles, eps)  # type: ignore[misc]
-        z = (signal[act].double() - mu) / sd
+        s = signal[act].double()
+        z = (s - mu) / sd if sd > 0 else torch.zeros_like(s)
         w[act] = (1.0 + beta * torch.sigmoid(z)).float()
     return w.detach()
 

@@ -129,12 +129,7 @@ class Trainer:
                             old_logprob=tok["old_logprob"], ref_logprob=tok["ref_logprob"])
         # Batch statistics over the action tokens that take part in the update.
         roles_kept = torch.where(keep, tok["roles"], torch.full_like(tok["roles"], -1))
-        if self.world.size == 1:
-            stats = batch_signal_stats(sig, roles_kept, c["sigma_eps"])
-        else:  # over the action tokens of every rank
-            a = sig[roles_kept == ACTION].double()
-            n, s1, s2 = D.all_sum([float(a.numel()), float(a.sum()), float((a * a).sum())], self.world)
-            stats = None if n == 0 else (s1 / n, math.sqrt(max(0.0, s2 / n - (s1 / n) ** 2) + c["sigma_eps"]))
+        stats = batch_signal_stats(sig, roles_kept, c["sigma_eps"], self.world)  # over every rank's action tokens
         w = actfocus_weights(tok["roles"], sig, c["alpha"], c["beta"], c["sigma_eps"], c["other_weight"], stats=stats)
         return w, stats
 
