@@ -101,6 +101,23 @@ def test_encoding_round_trips_within_float16_precision(tmp_path):
             assert np.all(np.abs(got - want) <= np.maximum(np.abs(want) * 2.0**-11, 2.0**-25)), name
 
 
+def test_a_token_longer_than_a_text_entry_is_cut_on_a_character_and_marked(tmp_path):
+    rng = np.random.default_rng(1)
+    cols = _random_cols(rng, 4)
+    long_text = "é" * 40_000  # 80,000 bytes: more than the 65,535 a text entry holds
+    cols["text"] = ["a", long_text, "b", "x" * 65_535]  # the last one fits exactly
+    header = {"step": 1, "index": 0, "group": 0, "seed": 0, "env": "shop", "reward": 0.0, "success": False, "advantage": None,
+              "system": "", "turns": [], "n_tokens": 4}
+    store = TrajectoryStore(str(tmp_path))
+    store.append(header, cols)
+    store.close()
+    h, c = read_record(str(tmp_path / P.TRAJ_BIN), read_index(str(tmp_path / P.TRAJ_IDX))[0])
+    validate("trajectory", h)
+    assert h["cut"] == [[1, 80_000]]  # which token, and how long it was
+    assert c["text"][1] == "é" * 32_767 and "\ufffd" not in c["text"][1]  # whole characters only (65,534 bytes)
+    assert c["text"][0] == "a" and c["text"][2] == "b" and c["text"][3] == "x" * 65_535
+
+
 def test_partial_index_entry_and_corrupt_record(tmp_path):
     store = TrajectoryStore(str(tmp_path))
     rng = np.random.default_rng(1)

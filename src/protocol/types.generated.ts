@@ -241,6 +241,10 @@ export interface TrajectoryHeader {
   turns: Turn[];
   n_tokens: number;
   columns: Column[];
+  /**
+   * Tokens whose text was longer than the 65535 bytes a text entry holds: [token index, original length in bytes]; the stored text is the longest whole-character prefix that fits.
+   */
+  cut?: [unknown, unknown][];
 }
 export interface Turn {
   /**

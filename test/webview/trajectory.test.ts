@@ -78,6 +78,17 @@ test('a bidi override or invisible character in a token is shown as a marker and
   await page.waitForSelector('.pane .tok[data-i="59"]');
 });
 
+test('a token whose text the store cut is marked, with its original length', async () => {
+  const p = makePayload(8);
+  p.header.cut = [[3, 80_000]];
+  await send(page, open(p, { primary: { ...p, position: 78 } }));
+  await page.waitForFunction(() => document.querySelector('.pane .tok[data-i="3"] .cut') !== null);
+  assert.equal(await page.textContent('.pane[data-index="0"] .tok[data-i="3"] .cut'), '⟨cut: 80000 bytes⟩');
+  assert.equal(await page.locator('.pane[data-index="0"] .cut').count(), 1);
+  await send(page, open(makePayload(60))); // the next tests read the first test's trajectory
+  await page.waitForSelector('.pane .tok[data-i="59"]');
+});
+
 test('role overlay and tooltips show the record', async () => {
   const p = makePayload(60);
   const roles = await page.$$eval('.pane[data-index="0"] .tok', (s) => s.map((x) => /role-(\w+)/.exec(x.className)![1]));

@@ -139,9 +139,19 @@ function fillBlock(p: Pane, div: HTMLElement, b: Block): void {
     s.className = `tok ${tokenStyle(p, i, range, values)}${roleFilter.has(roles[i]!) ? '' : ' dim'}${match.has(i) ? ' match' : ''}${i === cursor && p === panes[0] ? ' cursor' : ''}`;
     s.dataset.i = String(i);
     setVisibleText(s, texts[i] === '' ? '⏎' : texts[i]!);
+    const cutFrom = cutOf(p).get(i);
+    if (cutFrom !== undefined) s.append(el('span', { class: 'ctl cut', title: `the stored text is the first ${65535} bytes or less of ${cutFrom}` }, `⟨cut: ${cutFrom} bytes⟩`));
     frag.append(s);
   }
   div.replaceChildren(frag);
+}
+
+/** Tokens whose text the store cut (header "cut": [index, original bytes]), by index. */
+const cuts = new WeakMap<TrajectoryPayload, Map<number, number>>();
+function cutOf(p: Pane): Map<number, number> {
+  let m = cuts.get(p.payload);
+  if (!m) cuts.set(p.payload, (m = new Map((p.payload.header.cut ?? []).map(([i, n]) => [i, n] as [number, number]))));
+  return m;
 }
 
 function emptyBlock(div: HTMLElement): void {
@@ -224,7 +234,8 @@ function renderReadout(): void {
 
 function showTooltip(p: Pane, i: number, x: number, y: number): void {
   const c = p.payload.columns;
-  const lines = [`token ${i}: ${JSON.stringify(visibleText((c.text as string[])[i]!))}`, `role ${TOKEN_ROLES[(c.role as number[])[i]!]} · id ${(c.token_id as number[])[i]}`,
+  const cutFrom = cutOf(p).get(i);
+  const lines = [`token ${i}: ${JSON.stringify(visibleText((c.text as string[])[i]!))}${cutFrom !== undefined ? ` (cut: ${cutFrom} bytes)` : ''}`, `role ${TOKEN_ROLES[(c.role as number[])[i]!]} · id ${(c.token_id as number[])[i]}`,
     ...NUMBERS.map((k) => `${k} ${Number((c[k] as number[])[i]).toFixed(4)}`), `what-if weight ${p.whatIf[i]!.toFixed(4)}`,
     ...(c.model_energy ? ['model_logprob', 'model_entropy', 'model_energy'].map((k) => `${k.replace('_', ' ')} ${Number((c[k] as number[])[i]).toFixed(4)}`) : [])];
   tooltip.replaceChildren(...lines.map((l) => el('div', {}, l)));

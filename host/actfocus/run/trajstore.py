@@ -33,27 +33,45 @@ COLUMNS = [("token_id", "u32"), ("role", "u8"), ("text", "utf8"), ("logprob", "f
 NUMPY = {"u32": "<u4", "u8": "u1", "f16": "<f2"}
 
 
-def encode_columns(cols: dict) -> bytes:
-    parts = []
+MAX_TEXT_BYTES = 0xFFFF  # a text entry's length is a u16
+
+
+def fit_text(b: bytes) -> bytes:
+    """The longest prefix of UTF-8 bytes that fits a text entry and ends on a whole character."""
+    if len(b) <= MAX_TEXT_BYTES:
+        return b
+    end = MAX_TEXT_BYTES
+    while end > 0 and (b[end] & 0xC0) == 0x80:  # b[end] continues a character: cut before it starts
+        end -= 1
+    return b[:end]
+
+
+def encode_columns(cols: dict) -> tuple[bytes, list[list[int]]]:
+    """(column bytes, cut) where cut lists [token index, original byte length] of texts that were cut."""
+    parts, cut = [], []
     for name, dtype in COLUMNS:
         v = cols[name]
         if dtype == "utf8":
             raw = [s.encode("utf-8") for s in v]
-            lens = np.array([min(len(b), 0xFFFF) for b in raw], dtype="<u2")
-            parts.append(lens.tobytes())
-            parts.append(b"".join(b[:0xFFFF] for b in raw))
+            kept = [fit_text(b) for b in raw]
+            cut += [[i, len(b)] for i, (b, k) in enumerate(zip(raw, kept)) if len(k) != len(b)]
+            parts.append(np.array([len(k) for k in kept], dtype="<u2").tobytes())
+            parts.append(b"".join(kept))
         else:
             arr = np.asarray(v, dtype=np.float64 if dtype == "f16" else np.int64)
             if dtype == "f16":
                 arr = np.clip(arr, -65504.0, 65504.0)  # beyond float16 range: saturate, never inf
             parts.append(arr.astype(NUMPY[dtype]).tobytes())
-    return b"".join(parts)
+    return b"".join(parts), cut
 
 
 def encode_record(header: dict, cols: dict) -> bytes:
-    head = json.dumps({**header, "columns": [{"name": n, "dtype": d} for n, d in COLUMNS]},
-                      ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
-    payload = zlib.compress(struct.pack("<I", len(head)) + head + encode_columns(cols), 6)
+    body, cut = encode_columns(cols)
+    header = {**header, "columns": [{"name": n, "dtype": d} for n, d in COLUMNS]}
+    if cut:  # recorded, so readers can show that (and how much of) a token's text was cut
+        header["cut"] = cut
+    head = json.dumps(header, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    payload = zlib.compress(struct.pack("<I", len(head)) + head + body, 6)
     return FRAME.pack(len(payload), zlib.crc32(payload)) + payload
 
 
