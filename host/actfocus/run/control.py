@@ -75,8 +75,8 @@ def take_pending(run_dir: str) -> list[Request]:
         rid = name[: -len(".json")]
         src = os.path.join(pending, name)
         try:
-            with open(src, encoding="utf-8") as f:
-                text = f.read()
+            with open(src, "rb") as f:
+                data = f.read()
         except OSError:
             continue
         os.replace(src, os.path.join(done, name))
@@ -85,7 +85,10 @@ def take_pending(run_dir: str) -> list[Request]:
             out.append(Request(rid, error="request file name is not a valid id", field="id"))
             continue
         try:
-            raw = json.loads(text)
+            raw = json.loads(data.decode("utf-8"))
+        except UnicodeDecodeError as e:  # found by test_fuzz: it used to end the host
+            out.append(Request(rid, error=f"request is not UTF-8 text (byte {e.start})"))
+            continue
         except json.JSONDecodeError as e:
             out.append(Request(rid, error=f"request is not valid JSON ({e.msg})"))
             continue

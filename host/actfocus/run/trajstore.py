@@ -36,6 +36,14 @@ NUMPY = {"u32": "<u4", "u8": "u1", "f16": "<f2"}
 MAX_TEXT_BYTES = 0xFFFF  # a text entry's length is a u16
 
 
+def utf8(s: str) -> bytes:
+    """UTF-8 of a text; a lone surrogate (possible in text decoded from JSON) has no UTF-8 form and is stored as U+FFFD."""
+    try:
+        return s.encode("utf-8")
+    except UnicodeEncodeError:
+        return s.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")
+
+
 def fit_text(b: bytes) -> bytes:
     """The longest prefix of UTF-8 bytes that fits a text entry and ends on a whole character."""
     if len(b) <= MAX_TEXT_BYTES:
@@ -52,7 +60,7 @@ def encode_columns(cols: dict) -> tuple[bytes, list[list[int]]]:
     for name, dtype in COLUMNS:
         v = cols[name]
         if dtype == "utf8":
-            raw = [s.encode("utf-8") for s in v]
+            raw = [utf8(s) for s in v]
             kept = [fit_text(b) for b in raw]
             cut += [[i, len(b)] for i, (b, k) in enumerate(zip(raw, kept)) if len(k) != len(b)]
             parts.append(np.array([len(k) for k in kept], dtype="<u2").tobytes())
@@ -70,7 +78,7 @@ def encode_record(header: dict, cols: dict) -> bytes:
     header = {**header, "columns": [{"name": n, "dtype": d} for n, d in COLUMNS]}
     if cut:  # recorded, so readers can show that (and how much of) a token's text was cut
         header["cut"] = cut
-    head = json.dumps(header, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    head = utf8(json.dumps(header, ensure_ascii=False, allow_nan=False, separators=(",", ":")))
     payload = zlib.compress(struct.pack("<I", len(head)) + head + body, 6)
     return FRAME.pack(len(payload), zlib.crc32(payload)) + payload
 
@@ -80,9 +88,23 @@ class CorruptRecord(ValueError):
 
 
 def decode_payload(payload: bytes) -> tuple[dict, dict]:
+    """(header, columns) of a record's payload; anything malformed raises CorruptRecord, saying what."""
+    try:
+        return _decode_payload(payload)
+    except CorruptRecord:
+        raise
+    except zlib.error as e:
+        raise CorruptRecord(f"record does not decompress ({e})") from None
+    except (ValueError, KeyError, TypeError, IndexError, struct.error) as e:  # json, utf-8, numpy buffer sizes, fields
+        raise CorruptRecord(f"record is malformed ({type(e).__name__}: {e})") from None
+
+
+def _decode_payload(payload: bytes) -> tuple[dict, dict]:
     raw = zlib.decompress(payload)
     (hlen,) = struct.unpack_from("<I", raw, 0)
     header = json.loads(raw[4 : 4 + hlen].decode("utf-8"))
+    if not isinstance(header, dict) or not isinstance(header.get("n_tokens"), int) or header["n_tokens"] < 0:
+        raise CorruptRecord("record header is not an object with a token count")
     n, pos, cols = header["n_tokens"], 4 + hlen, {}
     for c in header["columns"]:
         name, dtype = c["name"], c["dtype"]
