@@ -47,11 +47,24 @@ export function decodeFrame(frame: Buffer): Trajectory {
   } catch (e) {
     throw new CorruptRecordError(`record does not decompress (${(e as Error).message})`);
   }
+  // Every check below was found missing by the fuzz tests (test/unit/fuzz.test.ts): a malformed record
+  // must surface as CorruptRecordError, never as a RangeError or SyntaxError from deep inside.
+  if (raw.length < 4 || raw.readUInt32LE(0) > raw.length - 4) throw new CorruptRecordError('record header is truncated');
   const hlen = raw.readUInt32LE(0);
-  const header = JSON.parse(raw.toString('utf8', 4, 4 + hlen)) as TrajectoryHeader;
+  let header: TrajectoryHeader;
+  try {
+    header = JSON.parse(raw.toString('utf8', 4, 4 + hlen)) as TrajectoryHeader;
+  } catch (e) {
+    throw new CorruptRecordError(`record header is not JSON (${(e as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new CorruptRecordError('record header is not an object');
   const vp = versionProblem(header.v);
   if (vp) throw new CorruptRecordError(`trajectory record ${vp}`);
   const n = header.n_tokens;
+  if (!Number.isInteger(n) || n < 0 || n > raw.length) throw new CorruptRecordError(`record header has no valid token count (${JSON.stringify(n)})`);
+  if (!Array.isArray(header.columns) || !header.columns.every((c) => typeof c === 'object' && c !== null && typeof c.name === 'string')) {
+    throw new CorruptRecordError('record header has no valid column list');
+  }
   let pos = 4 + hlen;
   const columns: Record<string, Column> = {};
   const take = (bytes: number): Buffer => {
