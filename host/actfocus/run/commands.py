@@ -6,6 +6,7 @@ field and what is allowed, exit code 2."""
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import math
 import os
@@ -315,12 +316,23 @@ def _drive(session, writer, build, start_step: int, source: str) -> int:
         writer.close("stopped", reason="interrupted")
         return 130
     except Exception as e:  # noqa: BLE001 - any failure: one sentence for the user, the traceback in host.log
-        reason = failure_sentence(e, "while starting" if session.trainer is None else f"in step {session.step + 1}")
-        log_path = keep_traceback(writer.dir, e)
-        writer.emit({"type": "error", "message": reason})
-        writer.close("failed", reason=reason)
+        where = "while starting" if session.trainer is None else f"in step {session.step + 1}"
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+            # Nothing can be written, not even the record of the failure: say it here, in full. What was
+            # written before stays whole (appends are whole lines, files are replaced atomically).
+            reason = (f"the run stopped {where}: no space left on the device that holds {writer.dir}; free some space, then "
+                      f"`actfocus resume {writer.dir}` continues from the last checkpoint")
+            tail = ""
+        else:
+            reason = failure_sentence(e, where)
+            tail = f" (traceback in {keep_traceback(writer.dir, e)})"
+        for record in (lambda: writer.emit({"type": "error", "message": reason}), lambda: writer.close("failed", reason=reason)):
+            try:
+                record()
+            except OSError:
+                pass  # the sentence below still reaches the user
         if session.world.is_main:
-            print(f"actfocus: {reason} (traceback in {log_path})", file=sys.stderr, flush=True)
+            print(f"actfocus: {reason}{tail}", file=sys.stderr, flush=True)
         return 1
 
 

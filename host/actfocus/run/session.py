@@ -3,6 +3,7 @@ checkpoints and resume, trajectory sampling, evaluation. (CLI parsing lives in r
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import random
@@ -17,7 +18,7 @@ from actfocus.config import PARAMS
 from actfocus.run import protocol as P
 from actfocus.run.control import take_pending
 from actfocus.run.trajstore import select, step_records
-from actfocus.run.writer import RunWriter, atomic_write_json
+from actfocus.run.writer import RunWriter, atomic_write_json, remove_quietly
 
 KEEP_CHECKPOINTS = 2
 
@@ -98,8 +99,20 @@ class Session:
         if not light:
             rel_state = os.path.join(P.CHECKPOINTS, f"step-{self.step:06d}.pt")
             tmp = os.path.join(self.w.dir, rel_state + ".tmp")
-            torch.save(self.trainer.state_dict(), tmp)
-            os.replace(tmp, os.path.join(self.w.dir, rel_state))
+            try:
+                torch.save(self.trainer.state_dict(), tmp)
+                os.replace(tmp, os.path.join(self.w.dir, rel_state))
+            except RuntimeError as e:
+                # torch.save reports a full disk as a RuntimeError of its zip writer ("unexpected pos"):
+                # tell it apart by the space left (measured before the partial file is removed).
+                full = shutil.disk_usage(self.w.dir).free < (1 << 20)
+                remove_quietly(tmp)
+                if full:
+                    raise OSError(errno.ENOSPC, f"no space left to save a checkpoint ({e})") from e
+                raise
+            except BaseException:
+                remove_quietly(tmp)  # never a half-written checkpoint beside the good ones
+                raise
         info = {"step": self.step, "state": rel_state, "marks": self.w.marks(), "t": time.time(),
                 "paused": self.paused, "cfg": {k: self.cfg[k] for k in PARAMS}}
         atomic_write_json(os.path.join(root, "latest.json"), info)

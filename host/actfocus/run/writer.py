@@ -32,11 +32,22 @@ def _clean(v: Any) -> Any:
 
 def atomic_write_json(path: str, data: dict, indent: int | None = 2) -> None:
     tmp = f"{path}.tmp{os.getpid()}.{threading.get_ident()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(_clean(data), f, indent=indent, allow_nan=False, ensure_ascii=False)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(_clean(data), f, indent=indent, allow_nan=False, ensure_ascii=False)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        remove_quietly(tmp)  # a full disk leaves the old file whole and no half-written temporary beside it
+        raise
+
+
+def remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
 
 
 def check_writable(run_dir: str) -> None:
@@ -70,7 +81,10 @@ class Heartbeat(threading.Thread):
             self.step = step
         if phase is not None:
             self.phase = phase
-        self.beat()
+        try:
+            self.beat()
+        except OSError:
+            pass  # as in run(): liveness is best effort; the write that matters reports the error
 
     def run(self) -> None:
         while not self._stop_evt.wait(self.interval):
