@@ -2,12 +2,14 @@
 // never thrown: a corrupt line must not stop the dashboard.
 import type { RunEvent } from './types.generated';
 import { versionProblem } from './schema';
+import { OVERSIZED_LINE } from './lineSplitter';
 
 export type ParsedLine = { ok: true; event: RunEvent } | { ok: false; reason: string };
 
 export function parseEventLine(line: string): ParsedLine {
   if (!line.trim()) return { ok: false, reason: 'empty line' };
   let value: unknown;
+  if (line === OVERSIZED_LINE) return { ok: false, reason: 'line longer than the reader keeps (64 MiB): skipped' };
   try {
     value = JSON.parse(line);
   } catch {

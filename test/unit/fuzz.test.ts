@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { LineSplitter } from '../../src/protocol/lineSplitter';
+import { LineSplitter, OVERSIZED_LINE } from '../../src/protocol/lineSplitter';
 import { parseEventLine } from '../../src/protocol/events';
 import { CorruptRecordError, decodeFrame } from '../../src/protocol/trajectories';
 import { summarizeRun, runItemFields } from '../../src/common/runSummary';
@@ -32,6 +32,24 @@ test('the line splitter gives the same complete lines however the bytes are chun
     const lastNl = whole.lastIndexOf(0x0a);
     assert.equal(chunked.partialBytes, whole.length - lastNl - 1);
   }), RUNS);
+});
+
+test('memory stays bounded: a line longer than the limit is dropped and reported, however it is chunked', () => {
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(300), { maxLength: 12 }), fc.integer({ min: 1, max: 40 }), (bytes, cuts, max) => {
+    const whole = Buffer.from(bytes);
+    const once = new LineSplitter(max).push(whole);
+    const chunked = new LineSplitter(max);
+    const got: string[] = [];
+    let at = 0;
+    for (const c of [...cuts.map((x) => x % (whole.length + 1))].sort((a, b) => a - b)) {
+      got.push(...chunked.push(whole.subarray(at, c)));
+      assert.ok(chunked.partialBytes <= max, `holding ${chunked.partialBytes} bytes > ${max}`);
+      at = Math.max(at, c);
+    }
+    got.push(...chunked.push(whole.subarray(at)));
+    assert.deepEqual(got, once);
+  }), RUNS);
+  assert.equal(parseEventLine(OVERSIZED_LINE).ok, false);
 });
 
 test('any line is an event or a reason, never an exception', () => {
