@@ -99,7 +99,10 @@ export async function startVsCode(options: { workspace?: string; settings?: Reco
 export async function runCommand(page: Page, title: string): Promise<void> {
   // The palette can open before the workbench takes keyboard focus or lists new commands: retry.
   for (let attempt = 1; ; attempt++) {
-    await page.locator('.monaco-workbench').click({ position: { x: 700, y: 300 } }).catch(() => undefined);
+    // Focus the workbench by clicking where nothing reacts: the empty middle of the activity bar. (A
+    // click at a fixed point of the editor area once landed on the dashboard's X-axis <select>, whose
+    // open list then took the keyboard, and the palette never opened.)
+    await page.locator('.part.activitybar').click({ position: { x: 20, y: 480 } }).catch(() => undefined);
     await page.keyboard.press('Control+Shift+P');
     const input = page.locator('.quick-input-widget input');
     try {
