@@ -10,16 +10,12 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findWebviewFrame, startVsCode, type VsCodeSession } from '../test/support/codeServer';
+import { jsonOut, numArg } from './args';
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const RUNS = arg('runs', 10);
-const STEPS = arg('steps', 10_000);
-const SAMPLES = arg('samples', 20);
-const ji = process.argv.indexOf('--json');
-const JSON_OUT = ji > 0 ? process.argv[ji + 1] : undefined;
+const RUNS = numArg('runs', 10);
+const STEPS = numArg('steps', 10_000);
+const SAMPLES = numArg('samples', 20);
+const JSON_OUT = jsonOut();
 
 function metricsLine(step: number, t: number): string {
   const rec: Record<string, unknown> = { v: 1, t, step, type: 'metrics', success_rate: (step % 100) / 100, reward_mean: Math.sin(step / 50), kl_ref: 0.01, entropy: 1.2, loss: -0.01, pg_loss: -0.01 };

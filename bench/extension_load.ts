@@ -11,16 +11,12 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findWebviewFrame, startVsCode, type VsCodeSession } from '../test/support/codeServer';
+import { jsonOut, numArg } from './args';
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const LIVE = arg('live', 20);
-const BIG_MIB = arg('big-mib', 1024);
-const SAMPLES = arg('samples', 15);
-const ji = process.argv.indexOf('--json');
-const JSON_OUT = ji > 0 ? process.argv[ji + 1] : undefined;
+const LIVE = numArg('live', 20);
+const BIG_MIB = numArg('big-mib', 1024);
+const SAMPLES = numArg('samples', 15);
+const JSON_OUT = jsonOut();
 
 function metricsLine(step: number, t: number): string {
   const rec: Record<string, unknown> = { v: 1, t, step, type: 'metrics', success_rate: (step % 100) / 100, reward_mean: Math.sin(step / 50), kl_ref: 0.01, entropy: 1.2, loss: -0.01 };

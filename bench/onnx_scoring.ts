@@ -9,9 +9,9 @@ import { TrajectoryFile } from '../src/protocol/trajectories';
 import { loadExport, scoreTrajectory } from '../src/scoring/scorer';
 import { turnSequences } from '../src/scoring/sequences';
 import { python, ROOT } from '../test/support/python';
+import { jsonOut } from './args';
 
-const ji = process.argv.indexOf('--json');
-const JSON_OUT = ji > 0 ? process.argv[ji + 1] : undefined;
+const JSON_OUT = jsonOut();
 const CTX = { maxContext: 1024, maxNewTokens: 64 };
 
 async function main() {
