@@ -117,3 +117,26 @@ test('a run directory written by the verl logger opens like our own: charts, tra
   assert.equal(await viewer.$$eval('img', (els) => els.length), 0, 'hostile environment text is not rendered as HTML');
   await screenshot(vs.page, 'verl-run');
 });
+
+test('a watched run that fails is reported in a notification with the host\'s one-sentence reason', async () => {
+  const dir = join(vs.workspace, 'runs', 'doomed-run');
+  mkdirSync(dir, { recursive: true });
+  const run = { schema_version: 1, id: 'doomed-run', config: { steps: 9 }, versions: {}, status: 'running', step: 2, created: Date.now() / 1000, pid: 1, hostname: 'e2e' };
+  const beat = () => writeFileSync(join(dir, 'heartbeat.json'), JSON.stringify({ v: 1, t: Date.now() / 1000, pid: 1, hostname: 'e2e', interval_s: 2, step: 2, phase: 'training' }));
+  beat();
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(run));
+  const beating = setInterval(beat, 1000);
+  try {
+    // Seen alive first, as the extension watches it ...
+    await vs.page.locator('.pane-body .monaco-list-row', { hasText: 'doomed-run' }).filter({ hasText: 'running' }).waitFor({ timeout: 30_000 });
+  } finally {
+    clearInterval(beating);
+  }
+  // ... then the host records its failure the way it does (run.json status and reason).
+  const reason = 'the run failed in step 3: ValueError: sequence of 612 tokens exceeds max_seq_len 512';
+  writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...run, status: 'failed', reason, ended: Date.now() / 1000 }));
+  const toast = vs.page.locator('.notifications-toasts', { hasText: `ActFocus run doomed-run failed: ${reason}` });
+  await toast.waitFor({ timeout: 30_000 });
+  assert.ok(await toast.locator('.monaco-button', { hasText: 'Show Log' }).count() >= 1);
+  await screenshot(vs.page, 'run-failed-notification');
+});
