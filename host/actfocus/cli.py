@@ -37,7 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         if not _joined_process_group():
             raise
         # A rank under torchrun reports its failure itself, then ends through exit_process below.
-        code = (e.code if isinstance(e.code, int) else 1) if isinstance(e, SystemExit) else (130 if isinstance(e, KeyboardInterrupt) else 1)
+        if isinstance(e, SystemExit):  # sys.exit(): None is success, a message is failure (as CPython exits)
+            code = 0 if e.code is None else e.code if isinstance(e.code, int) else 1
+        else:
+            code = 130 if isinstance(e, KeyboardInterrupt) else 1
         if not isinstance(e, SystemExit):
             traceback.print_exc()
     if _joined_process_group():
