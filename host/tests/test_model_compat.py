@@ -65,6 +65,9 @@ def test_an_inconsistent_vocabulary_is_refused(tmp_path, tiny_model_dir):
 
 
 def test_hugging_face_limits_come_from_config_json(tmp_path):
+    from test_policy import tiny_hf_model
+
+    tiny_hf_model()[1].save_pretrained(tmp_path)  # the tokenizer the checks read
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "qwen2", "max_position_embeddings": 4096, "vocab_size": 151936}))
     lim = read_limits(str(tmp_path))
     assert (lim.kind, lim.context, lim.vocab_size) == ("huggingface", 4096, 151936)
@@ -99,3 +102,26 @@ def test_resume_of_a_completed_run_is_a_no_op(tmp_path, tiny_model_dir):
     r = actfocus("resume", run_dir)
     assert r.returncode == 0 and "already completed" in r.stdout
     assert (run_dir / "events.jsonl").read_bytes() == before
+
+
+def test_a_hugging_face_folder_is_checked_by_its_tokenizer(tmp_path):
+    """Context from config.json; a tokenizer larger than the model's embedding, or token limits that leave
+    no room for the first prompt, refused before any work."""
+    from test_policy import tiny_hf_model
+
+    model, tok = tiny_hf_model()
+    folder = tmp_path / "hf"
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    ok = actfocus("train", "--run-dir", tmp_path / "run", "--model", folder, "--steps", "1", "--env-config", '{"is_slippery": false, "max_turns": 1}', *TINY[2:])
+    assert ok.returncode == 0, ok.stderr[-3000:]
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["config"]["max_context"] == 2048  # max_position_embeddings
+    r = actfocus("train", "--run-dir", tmp_path / "r2", "--model", folder, "--max-new-tokens", "2000", "--steps", "1", *TINY[:6])
+    assert r.returncode == 2 and "first prompt" in one_line(r.stderr), r.stderr
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["vocab_size"] = len(tok) - 10
+    (folder / "config.json").write_text(json.dumps(cfg))
+    r = actfocus("train", "--run-dir", tmp_path / "r3", "--model", folder, "--steps", "1", *TINY)
+    assert r.returncode == 2
+    line = one_line(r.stderr)
+    assert f"tokenizer has {len(tok)} tokens" in line and f"embeds only {len(tok) - 10}" in line, line

@@ -64,11 +64,46 @@ def reconcile(cfg: dict, explicit: Iterable[str], limits: ModelLimits, env_cfg: 
         raise ConfigError(f"--max-new-tokens: {cfg['max_new_tokens']} leaves no room for a prompt within max_context {cfg['max_context']}")
     if limits.kind == "builtin":
         _check_builtin(cfg, limits, env_cfg)
+    else:
+        _check_hf(cfg, limits, env_cfg)
     return cfg, notes
 
 
-def _check_builtin(cfg: dict, limits: ModelLimits, env_cfg: dict) -> None:
+def _first_prompt(env_name: str, env_cfg: dict, seed: int) -> list[tuple[str, str]]:
     from actfocus.envs import make_env
+
+    env = make_env(env_name, **env_cfg)
+    return [("system", env.system_prompt()), ("user", env.reset(seed=seed))]
+
+
+def _check_room(cfg: dict, prompt_tokens: int) -> None:
+    need = prompt_tokens + cfg["max_new_tokens"] + 1
+    if need > cfg["max_context"]:
+        raise ConfigError(f"--max-context: {cfg['max_context']} is too small for {cfg['env']}: its first prompt takes {prompt_tokens} tokens "
+                          f"and a response up to max_new_tokens {cfg['max_new_tokens']}, {need} in all")
+
+
+def _check_hf(cfg: dict, limits: ModelLimits, env_cfg: dict) -> None:
+    """A Hugging Face folder: its tokenizer (cheap to load; no weights) against the model and the task."""
+    try:
+        from transformers import AutoTokenizer
+    except ImportError:
+        raise ConfigError(f"--model: {limits.folder!r} is a Hugging Face model; install the extra: pip install 'actfocus[hf]'") from None
+    try:
+        tok = AutoTokenizer.from_pretrained(limits.folder, local_files_only=True)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"--model: cannot load the tokenizer of {limits.folder!r} ({' '.join(str(e).split())[:200]})") from None
+    if limits.vocab_size is not None and len(tok) > limits.vocab_size:
+        raise ConfigError(f"--model: {limits.folder!r} is inconsistent: its tokenizer has {len(tok)} tokens, the model embeds only {limits.vocab_size}")
+    conv = [{"role": r, "content": t} for r, t in _first_prompt(cfg["env"], env_cfg, cfg["seed"])]
+    try:
+        ids = tok.apply_chat_template(conv, add_generation_prompt=True, tokenize=True)
+    except (ValueError, TypeError) as e:  # transformers: no chat template
+        raise ConfigError(f"--model: {limits.folder!r} cannot render a conversation ({' '.join(str(e).split())[:160]})") from None
+    _check_room(cfg, len(ids if isinstance(ids, list) else ids["input_ids"]))
+
+
+def _check_builtin(cfg: dict, limits: ModelLimits, env_cfg: dict) -> None:
     from actfocus.policy.tokenizer import Tokenizer
 
     try:
@@ -81,13 +116,9 @@ def _check_builtin(cfg: dict, limits: ModelLimits, env_cfg: dict) -> None:
     if seen.get("env") and seen["env"] != cfg["env"]:
         raise ConfigError(f"--env: {cfg['env']} is not what the model {limits.folder} was warm-started on ({seen['env']}); its tokenizer "
                           f"has not seen {cfg['env']}'s text: warm-start one with `actfocus pretrain --env {cfg['env']}`, or leave --model out")
-    env = make_env(cfg["env"], **env_cfg)
-    first = tok.render_chat([("system", env.system_prompt()), ("user", env.reset(seed=cfg["seed"]))]) + tok.generation_prompt()
+    first = tok.render_chat(_first_prompt(cfg["env"], env_cfg, cfg["seed"])) + tok.generation_prompt()
     unknown = first.count(tok.unk_id)
     if unknown:
         raise ConfigError(f"--env: {unknown} characters of {cfg['env']}'s first prompt are unknown to the tokenizer of {limits.folder}; "
                           f"warm-start a model with `actfocus pretrain --env {cfg['env']}`")
-    need = len(first) + cfg["max_new_tokens"] + 1
-    if need > cfg["max_context"]:
-        raise ConfigError(f"--max-context: {cfg['max_context']} is too small for {cfg['env']}: its first prompt takes {len(first)} tokens "
-                          f"and a response up to max_new_tokens {cfg['max_new_tokens']}, {need} in all")
+    _check_room(cfg, len(first))
