@@ -100,7 +100,10 @@ const LIVE = new Set(['starting', 'running', 'paused']);
  * with the host's reason; undefined for every other change (a run found already failed is not news).
  */
 export function failureNotice(before: RunSummary | undefined, after: RunSummary): string | undefined {
-  if (!before || !LIVE.has(before.status)) return undefined;
+  // 'dead' is inferred from a stale heartbeat: a host that stalled, then recorded its failure, still owes
+  // the user its own reason.
+  const watched = before && (LIVE.has(before.status) || (before.status === 'dead' && after.status === 'failed'));
+  if (!watched) return undefined;
   const id = visibleText(after.id);
   if (after.status === 'failed') return `ActFocus run ${id} failed: ${visibleText(after.problem ?? 'the host recorded no reason')}`;
   if (after.status === 'dead') return `ActFocus run ${id}: ${visibleText(after.problem ?? 'the training host died')}`;

@@ -1,8 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join, sep } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { findWebviewFrame, runCommand, screenshot, startVsCode, type VsCodeSession } from '../support/codeServer';
 import { PYTHON, ROOT } from '../support/python';
@@ -46,42 +46,74 @@ test('the ActFocus activity-bar container shows the Runs view with both runs', a
   await screenshot(vs.page, 'runs-view');
 });
 
-/** Attaches `folder` through the real file dialog and returns its row in the Runs view. code-server's
- * dialog resolves a typed path asynchronously; when "Open Run" wins that race it accepts the folder it
- * was showing before (the extension then says "not a run folder"), so the whole pick is tried again. */
+/** Attaches `folder` through the real file dialog and returns its row in the Runs view. */
 async function openRunFolder(folder: string, id: string) {
+  await pickInFileDialog(folder);
   const row = vs.page.locator('.pane-body .monaco-list-row', { hasText: id });
-  for (let attempt = 0; ; attempt++) {
-    await pickInFileDialog(folder);
-    if (await row.waitFor({ timeout: 15_000 }).then(() => true, () => false)) return row;
-    if (attempt === 2) {
-      await screenshot(vs.page, `open-run-folder-missing-${id}`);
-      throw new Error(`${folder} was picked three times but never appeared in the Runs view`);
-    }
+  await row.waitFor({ timeout: 30_000 });
+  return row;
+}
+
+/** The rows code-server's file dialog lists for `folder`: "..", then its sub-folders (a folder pick lists
+ * no files; dot-folders show by default), sorted as the dialog sorts them. Undefined: not a folder. */
+function dialogRowsFor(folder: string): string[] | undefined {
+  try {
+    const subfolders = readdirSync(folder, { withFileTypes: true }).filter((d) => d.isDirectory());
+    return ['..', ...subfolders.map((d) => d.name).sort((a, b) => a.localeCompare(b))];
+  } catch {
+    return undefined;
   }
 }
 
+interface DialogState { value: string; rows: string[]; message: string }
+
+async function dialogState(): Promise<DialogState> {
+  return vs.page.evaluate(() => {
+    const w = document.querySelector('.quick-input-widget')!;
+    return {
+      value: (w.querySelector('input') as HTMLInputElement).value,
+      rows: [...w.querySelectorAll('.quick-input-list .monaco-list-row .label-name')].map((e) => e.textContent?.trim() ?? ''),
+      message: w.querySelector('.quick-input-message')?.textContent ?? '',
+    };
+  });
+}
+
+/** Waits until the dialog lists `folder` (input and rows both), failing with what it shows instead. */
+async function waitForListing(folder: string | ((value: string) => string | undefined), what: string): Promise<DialogState> {
+  let last: DialogState | undefined;
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await vs.page.waitForTimeout(100)) {
+    last = await dialogState();
+    const dir = typeof folder === 'string' ? folder : folder(last.value);
+    const want = dir && dialogRowsFor(dir);
+    if (want && last.value === dir + sep && JSON.stringify(last.rows) === JSON.stringify(want)) return last;
+  }
+  await screenshot(vs.page, 'open-run-folder-listing');
+  throw new Error(`the Open Run Folder dialog never listed ${what}; it shows ${JSON.stringify(last)}`);
+}
+
+/** Picks `folder` in code-server's file dialog (a quick pick), waiting on the dialog's own state, never on
+ * time. The dialog sets the folder it lists (and will accept) together with its rows, so its state is
+ * readable from outside: (1) the palette and the dialog share one widget: wait for the dialog's own
+ * button; (2) wait until its first listing has landed (input = a folder, rows = that folder's): typing
+ * before that races it, and the listing rewrites what was typed; (3) type the folder with a trailing
+ * separator, which makes the dialog list it, and wait for that listing; (4) with no row active, "Open
+ * Run" accepts the listed folder. */
 async function pickInFileDialog(folder: string): Promise<void> {
   await runCommand(vs.page, 'ActFocus: Open Run Folder…');
-  // code-server's file dialog is a quick input: type the folder, let the dialog resolve it, accept it.
   const widget = vs.page.locator('.quick-input-widget');
-  const input = widget.locator('input');
-  await input.waitFor({ state: 'visible', timeout: 20_000 });
-  await input.fill(folder);
-  // The dialog lists the typed folder's parent once it has resolved the path (slow on a loaded machine).
-  await widget.locator('.monaco-list-row', { hasText: basename(folder) }).first().waitFor({ timeout: 20_000 }).catch(() => undefined);
-  // On a loaded machine the dialog may still be resolving the typed path when the button is pressed,
-  // and then stays open: press it again until it closes.
-  for (let attempt = 0; ; attempt++) {
-    await vs.page.waitForTimeout(500);
-    await widget.locator('.monaco-button', { hasText: 'Open Run' }).first().click();
-    const closed = await widget.waitFor({ state: 'hidden', timeout: 10_000 }).then(() => true, () => false);
-    if (closed) return;
-    if (attempt === 3) {
-      await screenshot(vs.page, 'open-run-folder-stuck');
-      throw new Error(`the Open Run Folder dialog did not accept ${folder}`);
-    }
+  const ok = widget.locator('.monaco-button', { hasText: 'Open Run' }).first();
+  await ok.waitFor({ state: 'visible', timeout: 30_000 });
+  const first = await waitForListing((value) => (value.endsWith(sep) && value.length > 1 ? value.slice(0, -1) : undefined), 'its starting folder');
+  if (JSON.stringify(first.rows) === JSON.stringify(dialogRowsFor(folder))) {
+    throw new Error(`test set-up: ${folder} lists like the dialog's starting folder, so its listing cannot be told apart`);
   }
+  await widget.locator('input').fill(folder + sep);
+  await waitForListing(folder, folder);
+  await ok.click();
+  await widget.waitFor({ state: 'hidden', timeout: 30_000 }).catch(async (e) => {
+    await screenshot(vs.page, 'open-run-folder-open');
+    throw new Error(`the file dialog stayed open after "Open Run": ${JSON.stringify(await dialogState())}: ${e}`);
+  });
 }
 
 test('"ActFocus: Open Run Folder…" attaches a run folder from outside the workspace', async () => {
@@ -122,16 +154,12 @@ test('a watched run that fails is reported in a notification with the host\'s on
   const dir = join(vs.workspace, 'runs', 'doomed-run');
   mkdirSync(dir, { recursive: true });
   const run = { schema_version: 1, id: 'doomed-run', config: { steps: 9 }, versions: {}, status: 'running', step: 2, created: Date.now() / 1000, pid: 1, hostname: 'e2e' };
-  const beat = () => writeFileSync(join(dir, 'heartbeat.json'), JSON.stringify({ v: 1, t: Date.now() / 1000, pid: 1, hostname: 'e2e', interval_s: 2, step: 2, phase: 'training' }));
-  beat();
+  // A heartbeat that stays fresh for the whole test (liveness allows 3 intervals): on a loaded machine a
+  // beat written by a timer here can come late, and the run would first be judged dead.
+  writeFileSync(join(dir, 'heartbeat.json'), JSON.stringify({ v: 1, t: Date.now() / 1000, pid: 1, hostname: 'e2e', interval_s: 120, step: 2, phase: 'training' }));
   writeFileSync(join(dir, 'run.json'), JSON.stringify(run));
-  const beating = setInterval(beat, 1000);
-  try {
-    // Seen alive first, as the extension watches it ...
-    await vs.page.locator('.pane-body .monaco-list-row', { hasText: 'doomed-run' }).filter({ hasText: 'running' }).waitFor({ timeout: 30_000 });
-  } finally {
-    clearInterval(beating);
-  }
+  // Seen alive first, as the extension watches it ...
+  await vs.page.locator('.pane-body .monaco-list-row', { hasText: 'doomed-run' }).filter({ hasText: 'running' }).waitFor({ timeout: 30_000 });
   // ... then the host records its failure the way it does (run.json status and reason).
   const reason = 'the run failed in step 3: ValueError: sequence of 612 tokens exceeds max_seq_len 512';
   writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...run, status: 'failed', reason, ended: Date.now() / 1000 }));

@@ -56,6 +56,9 @@ test('a failed run carries the host\'s one-sentence reason; a notice is owed onl
   assert.equal(failureNotice(running, completed), undefined);
   const dead = summarizeRun('f1', JSON.stringify({ status: 'running', step: 2, config: { steps: 9 } }), hb(100), 10_000);
   assert.match(failureNotice(running, dead) ?? '', /^ActFocus run f1: The training host stopped responding/);
+  // judged dead from a stale heartbeat, then the host recorded why it failed: that reason is news too
+  assert.equal(failureNotice(dead, failed), `ActFocus run f1 failed: ${reason}`);
+  assert.equal(failureNotice(dead, dead), undefined);
 });
 
 test('a run directory of another protocol version is named as such, never shown as a dead or running run', () => {
