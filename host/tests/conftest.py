@@ -30,3 +30,16 @@ def tiny_model_dir(tmp_path_factory):
                   model_config=ModelConfig(d_model=32, n_layer=1, n_head=2, max_seq_len=512), max_context=512)
     lm.save(str(out))
     return out
+
+
+@pytest.fixture(scope="session")
+def acting_model_dir(tmp_path_factory):
+    """A small built-in FrozenLake model that writes valid answers about half the time, so a training
+    step has action tokens (ActFocus weights, signal statistics) and reward variance to work with."""
+    from actfocus.policy.pretrain import pretrain
+
+    out = tmp_path_factory.mktemp("models") / "frozenlake-acting"
+    lm = pretrain("frozenlake", {"is_slippery": False}, steps=150, episodes=40, noise=0.3, seed=0, lr=1e-2,
+                  model_config=ModelConfig(d_model=32, n_layer=1, n_head=2, max_seq_len=512), max_context=512)
+    lm.save(str(out))
+    return out

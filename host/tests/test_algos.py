@@ -101,9 +101,11 @@ def test_observation_tokens_never_reach_the_loss(tiny_lm):
     samples = tr.last_batch.samples
     p = scoring.pack(samples, tiny_lm.eos_id, "cpu")
     assert p.targets.tolist() == [t for s in samples for t in s.response_ids]
-    for row, col, target in zip(p.rows.tolist(), p.cols.tolist(), p.targets.tolist()):
-        s = samples[row]
-        assert col + 1 >= len(s.prompt_ids)  # only positions predicting response tokens
+    owner = [i for u in p.units for i in u for _ in samples[i].response_ids]  # the sample of each scored token
+    for row, col, target, i in zip(p.rows.tolist(), p.cols.tolist(), p.targets.tolist(), owner):
+        s = samples[i]
+        assert i in p.units[row]
+        assert len(s.prompt_ids) <= col + 1 < len(s.prompt_ids) + len(s.response_ids)  # only positions predicting response tokens
         assert p.ids[row, col + 1] == target
 
 

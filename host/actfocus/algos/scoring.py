@@ -1,5 +1,8 @@
 """Forward passes over turn samples, keeping logits only at response positions.
 
+The turns of a trajectory are scored as one sequence where the conversation allows (`chains`): a
+trajectory of T turns costs one pass over its conversation instead of T passes over growing prefixes.
+
 The reference pass returns, per response token, the reference log-prob, entropy and energy
 E = -logsumexp(logits) from the same logits (method.md §2): one pass, and the [N, V] logits of a
 micro-batch are dropped as soon as their statistics are taken.
@@ -17,28 +20,67 @@ from actfocus.policy.lm import LanguageModel
 
 @dataclass
 class Packed:
-    ids: torch.Tensor  # [B, L] right-padded prompt+response
+    ids: torch.Tensor  # [B, L] right-padded sequences, one per unit
     mask: torch.Tensor  # [B, L]
     rows: torch.Tensor  # [N] batch row of each response token
     cols: torch.Tensor  # [N] position that predicts it
     targets: torch.Tensor  # [N]
+    units: list[list[int]]  # the samples each row scores (indices into the packed list)
 
 
-def pack(samples, pad_id: int, device) -> Packed:
-    L = max(len(s.prompt_ids) + len(s.response_ids) for s in samples)
-    ids = torch.full((len(samples), L), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(samples), L), dtype=torch.long)
-    rows, cols, targets = [], [], []
+def _continues(sample, prev) -> bool:
+    """Whether `sample`'s prompt starts with `prev`'s prompt and response, token for token."""
+    p, r = len(prev.prompt_ids), len(prev.response_ids)
+    return (sample.traj == prev.traj and sample.turn == prev.turn + 1 and len(sample.prompt_ids) >= p + r
+            and sample.prompt_ids[:p] == prev.prompt_ids and sample.prompt_ids[p : p + r] == prev.response_ids)
+
+
+def chains(samples) -> list[list[int]]:
+    """The samples grouped into units of one sequence each: runs of consecutive turns of a trajectory in
+    which every turn's prompt extends the previous turn's prompt and response. Such a run is scored as
+    its last turn's sequence: every turn's response tokens sit there at the positions, and after the
+    context, they had when sampled, so one causal pass gives what one pass per turn gives, without
+    re-reading the conversation once per turn. A conversation cut to fit the context, or a reply whose
+    re-encoding differs from the sampled tokens, starts a new unit."""
+    units: list[list[int]] = []
     for i, s in enumerate(samples):
-        seq = s.prompt_ids + s.response_ids
-        ids[i, : len(seq)] = torch.tensor(seq, dtype=torch.long)
-        mask[i, : len(seq)] = 1
-        p = len(s.prompt_ids)
-        rows += [i] * len(s.response_ids)
-        cols += list(range(p - 1, p - 1 + len(s.response_ids)))
-        targets += s.response_ids
+        if units and _continues(s, samples[units[-1][-1]]):
+            units[-1].append(i)
+        else:
+            units.append([i])
+    return units
+
+
+def pack(samples, pad_id: int, device, fuse: bool = True) -> Packed:
+    """Right-padded rows and the (row, position, target) of every response token, in sample order.
+    fuse=False: one row per turn (the simple path the fused one must equal)."""
+    units = units_of(samples, fuse)
+    seqs = [samples[u[-1]].prompt_ids + samples[u[-1]].response_ids for u in units]
+    L = max(len(q) for q in seqs)
+    ids = torch.full((len(seqs), L), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), L), dtype=torch.long)
+    rows, cols, targets = [], [], []
+    for r, (u, seq) in enumerate(zip(units, seqs)):
+        ids[r, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+        mask[r, : len(seq)] = 1
+        for i in u:
+            s = samples[i]
+            p = len(s.prompt_ids)
+            rows += [r] * len(s.response_ids)
+            cols += range(p - 1, p - 1 + len(s.response_ids))
+            targets += s.response_ids
     t = lambda x: torch.tensor(x, dtype=torch.long, device=device)  # noqa: E731
-    return Packed(ids.to(device), mask.to(device), t(rows), t(cols), t(targets))
+    return Packed(ids.to(device), mask.to(device), t(rows), t(cols), t(targets), units)
+
+
+def units_of(samples, fuse: bool = True) -> list[list[int]]:
+    return chains(samples) if fuse else [[i] for i in range(len(samples))]
+
+
+def micro_batches(samples, micro: int, fuse: bool = True) -> list[list]:
+    """Consecutive slices of `samples` holding `micro` units (sequences) each."""
+    units = units_of(samples, fuse)
+    return [[samples[i] for u in units[k : k + micro] for i in u] for k in range(0, len(units), micro)]
 
 
 def response_hidden(lm: LanguageModel, p: Packed) -> torch.Tensor:
@@ -46,17 +88,17 @@ def response_hidden(lm: LanguageModel, p: Packed) -> torch.Tensor:
     return h[p.rows, p.cols]
 
 
-def policy_stats(lm: LanguageModel, samples, device) -> dict[str, torch.Tensor]:
-    """Policy log-prob and entropy of each response token (with grad if enabled)."""
-    p = pack(samples, lm.eos_id, device)
+def policy_stats(lm: LanguageModel, samples, device, fuse: bool = True) -> dict[str, torch.Tensor]:
+    """Policy log-prob and entropy of each response token (with grad if enabled), in sample order."""
+    p = pack(samples, lm.eos_id, device, fuse)
     return token_stats(lm.logits(response_hidden(lm, p)), p.targets)
 
 
 @torch.no_grad()
-def reference_stats(ref: LanguageModel, samples, device, micro: int) -> dict[str, torch.Tensor]:
+def reference_stats(ref: LanguageModel, samples, device, micro: int, fuse: bool = True) -> dict[str, torch.Tensor]:
     out: dict[str, list] = {"ref_logprob": [], "ref_entropy": [], "energy": []}
-    for i in range(0, len(samples), micro):
-        st = policy_stats(ref, samples[i : i + micro], device)
+    for part in micro_batches(samples, micro, fuse):
+        st = policy_stats(ref, part, device, fuse)
         out["ref_logprob"].append(st["logprob"].cpu())
         out["ref_entropy"].append(st["entropy"].cpu())
         out["energy"].append((-st["lse"]).cpu())
@@ -64,20 +106,20 @@ def reference_stats(ref: LanguageModel, samples, device, micro: int) -> dict[str
 
 
 @torch.no_grad()
-def old_policy_stats(lm: LanguageModel, samples, device, micro: int) -> dict[str, torch.Tensor]:
+def old_policy_stats(lm: LanguageModel, samples, device, micro: int, fuse: bool = True) -> dict[str, torch.Tensor]:
     lp, ent = [], []
-    for i in range(0, len(samples), micro):
-        st = policy_stats(lm, samples[i : i + micro], device)
+    for part in micro_batches(samples, micro, fuse):
+        st = policy_stats(lm, part, device, fuse)
         lp.append(st["logprob"].cpu())
         ent.append(st["entropy"].cpu())
     return {"old_logprob": torch.cat(lp), "entropy": torch.cat(ent)}
 
 
-def critic_values(critic: LanguageModel, samples, device) -> torch.Tensor:
-    p = pack(samples, critic.eos_id, device)
+def critic_values(critic: LanguageModel, samples, device, fuse: bool = True) -> torch.Tensor:
+    p = pack(samples, critic.eos_id, device, fuse)
     return critic.values(response_hidden(critic, p))
 
 
 @torch.no_grad()
-def values_no_grad(critic: LanguageModel, samples, device, micro: int) -> torch.Tensor:
-    return torch.cat([critic_values(critic, samples[i : i + micro], device).float().cpu() for i in range(0, len(samples), micro)])
+def values_no_grad(critic: LanguageModel, samples, device, micro: int, fuse: bool = True) -> torch.Tensor:
+    return torch.cat([critic_values(critic, part, device, fuse).float().cpu() for part in micro_batches(samples, micro, fuse)])

@@ -59,6 +59,10 @@ class Trainer:
         # statistics, the mini-batch shuffle) is computed from gathered, global values.
         self.gen = torch.Generator().manual_seed(cfg["seed"] + 7919 * self.world.rank)
         self.shuffle = random.Random(cfg["seed"])
+        # Score a trajectory's turns as one sequence where its conversation allows (scoring.chains); False
+        # scores every turn on its own: the simple path, which the fused one must equal (a test). Either
+        # way a mini-batch is made of whole chains.
+        self.fuse = True
 
     def set_hparams(self, changes: dict) -> None:
         self.cfg.update(changes)
@@ -94,8 +98,8 @@ class Trainer:
         c = self.cfg
         samples = [t for tr in trajs for t in tr.turns]
         micro = c["micro_batch_size"]
-        ref = scoring.reference_stats(self.ref, samples, self.device, micro)
-        old = scoring.old_policy_stats(self.policy, samples, self.device, micro)
+        ref = scoring.reference_stats(self.ref, samples, self.device, micro, self.fuse)
+        old = scoring.old_policy_stats(self.policy, samples, self.device, micro, self.fuse)
         offsets, pos = [], 0
         for s in samples:
             offsets.append(pos)
@@ -109,12 +113,14 @@ class Trainer:
             adv_traj = grpo_advantages(rewards, torch.tensor([tr.group for tr in trajs]), c["adv_eps"])
             tok["adv"] = adv_traj[tok["traj"]].float()
         else:
-            values = scoring.values_no_grad(self.critic, samples, self.device, micro)
+            values = scoring.values_no_grad(self.critic, samples, self.device, micro, self.fuse)
             tok["values"] = values
             tok["adv"] = torch.zeros_like(values)
             tok["returns"] = torch.zeros_like(values)
+            first = 0  # samples hold each trajectory's turns in order, trajectory after trajectory
             for tr in trajs:
-                idx = _flat_index(StepBatch(samples, tok, offsets), [samples.index(t) for t in tr.turns])
+                idx = _flat_index(StepBatch(samples, tok, offsets), list(range(first, first + len(tr.turns))))
+                first += len(tr.turns)
                 r = torch.zeros(len(idx))
                 r[-1] = tr.total_reward
                 a, ret = gae(r, values[idx], c["gamma"], c["lam"])
@@ -211,18 +217,21 @@ class Trainer:
         return diagnose(rewards, cat["group"], cat["traj"], cat["roles"], cat["energy"], cat["ref_entropy"], cat["w"])
 
     def update(self, batch: StepBatch, idx: list[int]) -> dict:
+        """Epochs of shuffled mini-batches over the kept samples' units (a trajectory, or the part of it
+        scored as one sequence: scoring.chains); mini_batch_size and micro_batch_size count units."""
         if self.world.size > 1:
             return self.update_distributed(batch, idx)
         c, tok = self.cfg, batch.tok
+        units = [[idx[i] for i in u] for u in scoring.chains([batch.samples[i] for i in idx])]
         out = {"loss": [], "pg_loss": [], "clipfrac": [], "grad_norm": [], "value_loss": []}
         skipped = 0
         self.policy.train()
         for _ in range(c["ppo_epochs"]):
-            order = idx[:]
+            order = units[:]
             self.shuffle.shuffle(order)
             for m in range(0, len(order), c["mini_batch_size"]):
                 mb = order[m : m + c["mini_batch_size"]]
-                flat = _flat_index(batch, mb)
+                flat = _flat_index(batch, [i for u in mb for i in u])
                 w_sum = tok["weight"][flat].sum()
                 if float(w_sum) <= 0.0:
                     skipped += 1
@@ -236,11 +245,12 @@ class Trainer:
 
     def update_distributed(self, batch: StepBatch, idx: list[int]) -> dict:
         """The single-process update over the global batch: the same shuffle of all ranks' kept
-        samples (in single-process order), the same mini-batches; each rank computes the part it holds,
+        units (in single-process order), the same mini-batches; each rank computes the part it holds,
         normalised by the mini-batch's global weight sum and token count; gradients are summed."""
         c, tok, world = self.cfg, batch.tok, self.world
-        key = lambda s: (s.group, s.rank_in_group, s.turn)  # noqa: E731 - single-process sample order
-        mine = {key(batch.samples[i]): i for i in idx}
+        key = lambda s: (s.group, s.rank_in_group, s.turn)  # noqa: E731 - single-process order of a unit's first sample
+        units = [[idx[i] for i in u] for u in scoring.chains([batch.samples[i] for i in idx])]
+        mine = {key(batch.samples[u[0]]): u for u in units}
         everyone = sorted(k for part in D.gather_objects(list(mine), world) for k in part)
         out = {"loss": [], "pg_loss": [], "clipfrac": [], "grad_norm": [], "value_loss": []}
         skipped = 0
@@ -250,7 +260,7 @@ class Trainer:
             self.shuffle.shuffle(order)  # same RNG on every rank: the same global order
             for m in range(0, len(order), c["mini_batch_size"]):
                 mb = [mine[k] for k in order[m : m + c["mini_batch_size"]] if k in mine]
-                flat = _flat_index(batch, mb) if mb else torch.zeros(0, dtype=torch.long)
+                flat = _flat_index(batch, [i for u in mb for i in u]) if mb else torch.zeros(0, dtype=torch.long)
                 w_sum, n_tokens = D.all_sum([float(tok["weight"][flat].double().sum()), float(flat.numel())], world)
                 if w_sum <= 0.0:
                     skipped += 1
@@ -266,9 +276,9 @@ class Trainer:
         self.emit({"type": "log", "level": "warning",
                    "message": "skipped a mini-batch whose token weights sum to 0 (alpha = 0 and no action tokens?)"})
 
-    def _minibatch(self, batch: StepBatch, mb: list[int], w_sum: torch.Tensor, n_tokens: float) -> tuple[float, float, float, float, float]:
-        """One optimiser step over the samples `mb` (this rank's part of the mini-batch), accumulated
-        over micro-batches; the loss is normalised by the whole mini-batch's weight sum and token
+    def _minibatch(self, batch: StepBatch, mb: list[list[int]], w_sum: torch.Tensor, n_tokens: float) -> tuple[float, float, float, float, float]:
+        """One optimiser step over the units `mb` (this rank's part of the mini-batch), accumulated
+        over micro-batches of units; the loss is normalised by the whole mini-batch's weight sum and token
         count. Returns this rank's loss, pg loss, clipped-token count, value loss, and the grad norm."""
         c, tok = self.cfg, batch.tok
         self.opt.zero_grad(set_to_none=True)
@@ -276,9 +286,9 @@ class Trainer:
             self.critic_opt.zero_grad(set_to_none=True)
         tot, tot_pg, clipped, vloss = 0.0, 0.0, 0.0, 0.0
         for u in range(0, len(mb), c["micro_batch_size"]):
-            part = mb[u : u + c["micro_batch_size"]]
+            part = [i for unit in mb[u : u + c["micro_batch_size"]] for i in unit]
             fi = _flat_index(batch, part)
-            st = scoring.policy_stats(self.policy, [batch.samples[i] for i in part], self.device)
+            st = scoring.policy_stats(self.policy, [batch.samples[i] for i in part], self.device, self.fuse)
             lp = st["logprob"].cpu() if self.device == "cpu" else st["logprob"]
             dev = lp.device
             pg, clip = clipped_surrogate(lp, tok["old_logprob"][fi].to(dev), tok["adv"][fi].to(dev), c["clip_low"], c["clip_high"])
@@ -291,7 +301,7 @@ class Trainer:
             tot_pg += float(loss_pg.detach())
             clipped += float(clip.float().sum())
             if self.critic is not None:
-                v = scoring.critic_values(self.critic, [batch.samples[i] for i in part], self.device).float()
+                v = scoring.critic_values(self.critic, [batch.samples[i] for i in part], self.device, self.fuse).float()
                 vl = 0.5 * ((v - tok["returns"][fi].to(v.device)) ** 2).sum() / n_tokens
                 vl.backward()
                 vloss += float(vl.detach())

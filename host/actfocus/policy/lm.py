@@ -42,7 +42,23 @@ class LanguageModel(nn.Module):
     def decode(self, ids: list[int]) -> str:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def continue_prompt(self, prompt: list[int], response: list[int], user_text: str) -> list[int] | None:
+        """The next turn's prompt as the previous prompt, the response exactly as sampled, then the user's
+        message and the generation prompt; None where the model's chat format cannot be extended so
+        (the conversation is rendered anew then)."""
+        return None
+
     def is_stop(self, token_id: int) -> bool:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def stop_ids(self) -> set[int]:  # pragma: no cover - interface
+        """The token ids that end a response (models that also stop on text say so with stops_on_text)."""
+        raise NotImplementedError
+
+    can_select_cache_rows = False
+
+    def select_cache_rows(self, past, index: torch.Tensor):  # pragma: no cover - interface
+        """The KV cache with batch rows taken (and repeated) as `index` says."""
         raise NotImplementedError
 
     def token_offsets(self, ids: list[int]) -> tuple[str, list[tuple[int, int]]]:
@@ -79,6 +95,13 @@ class BuiltinLM(LanguageModel):
     def prompt_ids(self, messages: Messages) -> list[int]:
         return self.tokenizer.render_chat(messages) + self.tokenizer.generation_prompt()
 
+    def continue_prompt(self, prompt, response, user_text):
+        # render_chat closes every message with <eos>, as a sampled response ends: appending the user's
+        # message keeps the sampled tokens, where re-encoding the reply could split its words differently.
+        if not response or response[-1] != self.eos_id:
+            return None
+        return prompt + response + self.tokenizer.render_chat([("user", user_text)])[1:] + self.tokenizer.generation_prompt()
+
     def decode(self, ids):
         return self.tokenizer.decode(ids)
 
@@ -92,7 +115,15 @@ class BuiltinLM(LanguageModel):
         return self.decode(ids), offsets
 
     def is_stop(self, token_id: int) -> bool:
-        return token_id in (self.tokenizer.answer_close_id, self.tokenizer.eos_id)
+        return token_id in self.stop_ids()
+
+    def stop_ids(self) -> set[int]:
+        return {self.tokenizer.answer_close_id, self.tokenizer.eos_id}
+
+    can_select_cache_rows = True
+
+    def select_cache_rows(self, past, index):
+        return [(k[index], v[index]) for k, v in past]
 
     def with_value_head(self) -> "BuiltinLM":
         critic = BuiltinLM(self.tokenizer, self.net.config, value_head=True)
@@ -176,6 +207,9 @@ class HFLM(LanguageModel):
     def is_stop(self, token_id: int) -> bool:
         # Tag boundaries need not be token boundaries in a BPE vocabulary: rollouts also stop on text.
         return token_id == self.eos_id
+
+    def stop_ids(self) -> set[int]:
+        return {self.eos_id}
 
     def stops_on_text(self, text: str) -> bool:
         return text.rstrip().endswith(self._answer_close)

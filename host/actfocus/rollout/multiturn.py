@@ -4,6 +4,10 @@ Each agent turn becomes one training sample (its prompt = the conversation so fa
 the generated tokens + end-of-turn token), so the logprobs recomputed for training are exactly those
 of the context the policy saw, even when old turns are dropped to fit `max_context`.
 Observation tokens live only in prompts: they are never trained on.
+
+Token in, token out: while the conversation fits, the next prompt extends the last one with the
+response exactly as sampled (LanguageModel.continue_prompt), never a re-encoding of its text; so a
+trajectory's turns form one sequence, which training scores in one pass (algos.scoring.chains).
 """
 
 from __future__ import annotations
@@ -54,6 +58,17 @@ def fit_context(lm: LanguageModel, messages: list[tuple[str, str]], budget: int)
     return ids[-budget:] if len(ids) > budget else ids
 
 
+def next_prompt(lm: LanguageModel, traj: Trajectory, budget: int) -> list[int]:
+    """The prompt of the trajectory's next turn: its last turn's sequence continued where the model's chat
+    format allows and the result fits, else the conversation rendered (and cut) to fit."""
+    if traj.turns:
+        last = traj.turns[-1]
+        ids = lm.continue_prompt(last.prompt_ids, last.response_ids, traj.messages[-1][1])
+        if ids is not None and len(ids) <= budget:
+            return ids
+    return fit_context(lm, traj.messages, budget)
+
+
 def rollout(lm: LanguageModel, env_name: str, env_config: dict, seeds: list[int], group_size: int, *,
             temperature: float, max_new_tokens: int, max_context: int, generator: torch.Generator,
             malformed_role: str = "reasoning", device="cpu") -> list[Trajectory]:
@@ -72,7 +87,8 @@ def rollout(lm: LanguageModel, env_name: str, env_config: dict, seeds: list[int]
             active = [i for i, e in enumerate(envs) if not e.done]
             if not active:
                 break
-            prompts = [fit_context(lm, trajs[i].messages, max_context - max_new_tokens - 1) for i in active]
+            budget = max_context - max_new_tokens - 1
+            prompts = [next_prompt(lm, trajs[i], budget) for i in active]
             responses = generate(lm, prompts, max_new_tokens, temperature, generator, device)
             for i, prompt, resp in zip(active, prompts, responses):
                 env, traj = envs[i], trajs[i]

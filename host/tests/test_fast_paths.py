@@ -1,0 +1,89 @@
+"""The engine's fast paths equal the simple ones on the same seeds: a trajectory's turns scored as one
+sequence (scoring.chains) against the turns scored one by one (the same statistics, the same update);
+a group's shared prompt read once in generation against every row reading its own."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from actfocus.algos import scoring
+from actfocus.algos.roles import ACTION
+from actfocus.algos.trainer import Trainer
+from actfocus.config import make_config
+from actfocus.policy.lm import load_policy
+from actfocus.rollout.multiturn import TurnSample
+
+
+def _cfg(algo: str, **kw):
+    base = dict(env="frozenlake", algo=algo, weighting="actfocus", prompts_per_step=2, group_size=4, max_new_tokens=24,
+                max_context=512, mini_batch_size=3, micro_batch_size=2, eval_prompts=2, seed=3)
+    base.update(kw)
+    return make_config(base)
+
+
+@pytest.mark.parametrize("algo", ["grpo", "ppo"])
+def test_fused_scoring_equals_one_pass_per_turn(acting_model_dir, algo):
+    lm = load_policy(str(acting_model_dir))
+    runs = []
+    for fuse in (False, True):
+        tr = Trainer(_cfg(algo), copy.deepcopy(lm), {"is_slippery": False})
+        tr.fuse = fuse
+        # Plain SGD: parameters move by the gradient itself, so equal parameters mean equal gradients (Adam's
+        # first steps amplify float noise in near-zero gradients to full learning-rate steps).
+        tr.opt = torch.optim.SGD(tr.policy.parameters(), lr=0.05)
+        metrics = [tr.step(0), tr.step(1)]
+        runs.append((tr, metrics))
+    (simple, m_simple), (fused, m_fused) = runs
+    samples = fused.last_batch.samples
+    assert [s.prompt_ids for s in samples] == [s.prompt_ids for s in simple.last_batch.samples]  # same rollouts
+    units = scoring.chains(samples)
+    assert len(units) < len(samples), "the check needs trajectories whose turns form one sequence"
+    assert int((fused.last_batch.tok["roles"] == ACTION).sum()) > 0, "the check needs action tokens (ActFocus weights)"
+    for k in ("ref_logprob", "ref_entropy", "energy", "old_logprob", "entropy") + (("values", "adv", "returns") if algo == "ppo" else ()):
+        torch.testing.assert_close(fused.last_batch.tok[k], simple.last_batch.tok[k], atol=2e-5, rtol=1e-5, msg=k)
+    for a, b in zip(m_fused, m_simple):
+        for k in ("loss", "pg_loss", "grad_norm", "clipfrac", "signal_mu", "signal_sigma"):
+            assert a[k] is not None and a[k] == pytest.approx(b[k], rel=1e-4, abs=1e-6), (k, a, b)
+    for pa, pb in zip(fused.policy.parameters(), simple.policy.parameters()):
+        torch.testing.assert_close(pa, pb, atol=1e-6, rtol=1e-5)
+    assert any(not torch.equal(pa, pb) for pa, pb in zip(fused.policy.parameters(), lm.parameters()))  # it did train
+
+
+def _sample(traj, turn, prompt, response):
+    return TurnSample(traj=traj, group=0, turn=turn, prompt_ids=prompt, response_ids=response, roles=[2] * len(response),
+                      text="", valid=True, reward=0.0)
+
+
+def test_chains_break_where_the_next_prompt_does_not_extend_the_last_sequence():
+    a0 = _sample(0, 0, [1, 2, 3], [4, 5])
+    a1 = _sample(0, 1, [1, 2, 3, 4, 5, 6, 7], [8])  # extends a0: one unit
+    a2 = _sample(0, 2, [1, 6, 7, 8, 9], [10])  # the conversation was cut: a new unit
+    a3 = _sample(0, 3, [1, 6, 7, 8, 9, 11, 12], [13])  # the reply re-encoded differently (11 ≠ 10): a new unit
+    b0 = _sample(1, 0, [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13], [14])  # another trajectory never joins
+    assert scoring.chains([a0, a1, a2, a3, b0]) == [[0, 1], [2], [3], [4]]
+    p = scoring.pack([a0, a1, a2, a3, b0], 0, "cpu")
+    assert p.targets.tolist() == [4, 5, 8, 10, 13, 14]
+    assert p.rows.tolist() == [0, 0, 0, 1, 2, 3]
+    assert p.cols.tolist() == [2, 3, 6, 4, 6, 11]  # each token predicted from where it sat when sampled
+    assert all(int(p.ids[r, c + 1]) == t for r, c, t in zip(p.rows.tolist(), p.cols.tolist(), p.targets.tolist()))
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_generation_reading_a_shared_prompt_once_equals_every_row_reading_it(acting_model_dir, temperature):
+    from actfocus.envs import make_env
+    from actfocus.rollout.generate import generate
+
+    lm = load_policy(str(acting_model_dir))
+    prompts = []
+    for seed in (5, 6):
+        env = make_env("frozenlake", is_slippery=False)
+        prompts += [lm.prompt_ids([("system", env.system_prompt()), ("user", env.reset(seed))])] * 4  # a group: one prompt
+    prompts.append(prompts[0][:-9] + prompts[0][-8:])  # and one of its own
+    out = [generate(lm, prompts, 24, temperature, torch.Generator().manual_seed(1), dedupe=d) for d in (False, True)]
+    assert out[0] == out[1]
+    distinct = len({tuple(r) for r in out[1][:4]})
+    assert distinct == 1 if temperature == 0 else distinct > 1  # greedy rows agree; sampled rows of one group still differ
+    assert all(0 < len(r) <= 24 for r in out[1])
