@@ -87,3 +87,22 @@ def test_generation_reading_a_shared_prompt_once_equals_every_row_reading_it(act
     distinct = len({tuple(r) for r in out[1][:4]})
     assert distinct == 1 if temperature == 0 else distinct > 1  # greedy rows agree; sampled rows of one group still differ
     assert all(0 < len(r) <= 24 for r in out[1])
+
+
+def test_rollouts_reading_each_turn_from_the_kept_cache_equal_rollouts_reading_whole_prompts(acting_model_dir, monkeypatch):
+    from actfocus.rollout import generate as G
+    from actfocus.rollout.multiturn import rollout
+
+    reused = []
+    extensions = G._extensions
+    monkeypatch.setattr(G, "_extensions", lambda *a: reused.append(extensions(*a)) or reused[-1])
+    lm = load_policy(str(acting_model_dir))
+    # Sampling at temperature 1: rows of a group part ways, and some conversations are cut to fit the
+    # context while others go on, so turns mix cached and whole prompts.
+    runs = [rollout(lm, "frozenlake", {"is_slippery": False}, [11, 12, 13], 4, temperature=1.0, max_new_tokens=24, max_context=512,
+                    generator=torch.Generator().manual_seed(0), reuse_cache=reuse) for reuse in (False, True)]
+    assert [[(s.prompt_ids, s.response_ids) for s in t.turns] for t in runs[0]] == [[(s.prompt_ids, s.response_ids) for s in t.turns] for t in runs[1]]
+    turns = [len(t.turns) for t in runs[1]]
+    assert max(turns) >= 3, "the check needs trajectories of several turns"
+    assert any(r is not None for rows in reused for r in rows), "no turn was read from the kept cache"
+    assert any(None in rows and any(r is not None for r in rows) for rows in reused), "no turn mixed cached and whole prompts"

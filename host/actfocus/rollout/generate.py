@@ -1,6 +1,13 @@
-"""Batched sampling with a KV cache: left-padded prompts, one new token per row per step."""
+"""Batched sampling with a KV cache: left-padded prompts, one new token per row per step.
+
+Across the turns of a rollout the cache is kept (`TurnCache`): a prompt that extends what the cache
+holds for its row (token in, token out) is read only from where the cache stops, its new tokens
+appended after a gap that the attention mask hides (positions count real tokens only).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import torch
 
@@ -25,18 +32,82 @@ def unique_rows(prompts: list[list[int]]) -> tuple[list[list[int]], torch.Tensor
     return [list(p) for p in first], torch.tensor(index, dtype=torch.long)
 
 
-@torch.no_grad()
-def generate(lm: LanguageModel, prompts: list[list[int]], max_new_tokens: int, temperature: float,
-             generator: torch.Generator, device="cpu", dedupe: bool = True) -> list[list[int]]:
-    """Sample a response for each prompt until a stop token (or, for HF models, `</answer>` text).
-    dedupe=False reads every row's prompt itself (the simple path; the same samples)."""
+@dataclass
+class TurnCache:
+    """What the KV cache holds after a turn: per row (keyed by the caller, e.g. a trajectory) the tokens
+    whose keys it has; `past`/`mask` in the order of `keys`."""
+    keys: list = field(default_factory=list)
+    held: list = field(default_factory=list)
+    past: object = None
+    mask: torch.Tensor | None = None
+
+
+def _extensions(cache: TurnCache | None, keys, prompts) -> list[int | None]:
+    """Per prompt, its row in the cache when it extends what the cache holds for its key, else None."""
+    if cache is None or cache.past is None or keys is None:
+        return [None] * len(prompts)
+    where = {k: i for i, k in enumerate(cache.keys)}
+    out: list[int | None] = []
+    for k, p in zip(keys, prompts):
+        i = where.get(k)
+        held = cache.held[i] if i is not None else None
+        out.append(i if held is not None and len(p) > len(held) and p[: len(held)] == held else None)
+    return out
+
+
+def _left_pad_cache(past, mask: torch.Tensor, length: int):
+    """Cache and mask padded on the left to `length` positions (masked: positions count real tokens)."""
+    extra = length - mask.shape[1]
+    if extra == 0:
+        return past, mask
+    pad = lambda t: torch.cat([t.new_zeros((*t.shape[:2], extra, t.shape[3])), t], dim=2)  # noqa: E731
+    return [(pad(k), pad(v)) for k, v in past], torch.cat([mask.new_zeros((mask.shape[0], extra)), mask], dim=1)
+
+
+def _read_full(lm: LanguageModel, prompts, device, dedupe: bool):
     distinct, index = unique_rows(prompts) if dedupe and lm.can_select_cache_rows else (prompts, None)
     ids, mask = left_pad(distinct, lm.eos_id, device)
     h, past = lm.hidden(ids, mask)
     if index is not None and len(distinct) < len(prompts):  # each distinct prompt read once; every row gets its copy
         index = index.to(device)
         h, mask, past = h[index], mask[index], lm.select_cache_rows(past, index)
-    last = h[:, -1]
+    return h[:, -1], past, mask
+
+
+def _read_prompts(lm: LanguageModel, prompts, device, dedupe: bool, cache: TurnCache | None, keys):
+    """Last hidden state per row, KV cache and mask after reading the prompts: a prompt that extends its
+    cached turn only from where that stops, the others whole; the two parts joined row by row."""
+    rows = _extensions(cache, keys, prompts) if lm.can_select_cache_rows else [None] * len(prompts)
+    ext = [j for j, r in enumerate(rows) if r is not None]
+    if not ext:
+        return _read_full(lm, prompts, device, dedupe)
+    sel = torch.tensor([rows[j] for j in ext], dtype=torch.long, device=device)
+    ids, seg = left_pad([prompts[j][len(cache.held[rows[j]]) :] for j in ext], lm.eos_id, device)
+    mask = torch.cat([cache.mask[sel], seg], dim=1)
+    h, past = lm.hidden(ids, mask, lm.select_cache_rows(cache.past, sel))
+    if len(ext) == len(prompts):
+        return h[:, -1], past, mask
+    rest = [j for j, r in enumerate(rows) if r is None]
+    last_b, past_b, mask_b = _read_full(lm, [prompts[j] for j in rest], device, dedupe)
+    length = max(mask.shape[1], mask_b.shape[1])
+    past, mask = _left_pad_cache(past, mask, length)
+    past_b, mask_b = _left_pad_cache(past_b, mask_b, length)
+    order = torch.empty(len(prompts), dtype=torch.long, device=device)  # joined row of each prompt
+    order[torch.tensor(ext + rest, dtype=torch.long, device=device)] = torch.arange(len(prompts), device=device)
+    last = torch.cat([h[:, -1], last_b])[order]
+    past = [(torch.cat([k, kb])[order], torch.cat([v, vb])[order]) for (k, v), (kb, vb) in zip(past, past_b)]
+    return last, past, torch.cat([mask, mask_b])[order]
+
+
+@torch.no_grad()
+def generate(lm: LanguageModel, prompts: list[list[int]], max_new_tokens: int, temperature: float,
+             generator: torch.Generator, device="cpu", dedupe: bool = True, cache: TurnCache | None = None,
+             keys: list | None = None) -> list[list[int]]:
+    """Sample a response for each prompt until a stop token (or, for HF models, `</answer>` text).
+    dedupe=False reads every row's prompt itself; without `cache` every prompt is read whole (the simple
+    paths; the same samples). With `cache` and `keys` (one per prompt), what a prompt shares with the
+    cached turn of its key is not read again, and the cache is updated for the next turn."""
+    last, past, mask = _read_prompts(lm, prompts, device, dedupe, cache, keys)
     B = len(prompts)
     text_stop = getattr(lm, "stops_on_text", None)
     stop_ids = torch.tensor(sorted(lm.stop_ids()), dtype=torch.long, device=device) if text_stop is None else None
@@ -44,6 +115,7 @@ def generate(lm: LanguageModel, prompts: list[list[int]], max_new_tokens: int, t
     done = torch.zeros(B, dtype=torch.bool)
     lengths = torch.full((B,), max_new_tokens, dtype=torch.long)
     out: list[list[int]] = [[] for _ in range(B)]
+    fed = 0  # decode steps whose tokens went into the cache
     for step in range(max_new_tokens):
         logits = lm.logits(last).float()
         if temperature <= 0:
@@ -64,8 +136,17 @@ def generate(lm: LanguageModel, prompts: list[list[int]], max_new_tokens: int, t
         done |= stopped
         if bool(done.all()):
             break
-        mask = torch.cat([mask, torch.ones((B, 1), dtype=mask.dtype, device=mask.device)], dim=1)
+        # Rows already done are fed too (one batch); their tokens are masked out before the cache is kept.
+        mask = torch.cat([mask, (~done | stopped).to(mask.dtype).to(mask.device)[:, None]], dim=1)
         h, past = lm.hidden(nxt[:, None], mask, past)
         last = h[:, -1]
-    return [tokens[i, : int(lengths[i])].tolist() for i in range(B)]
+        fed = step + 1
+    else:
+        fed = max_new_tokens
+    out_tokens = [tokens[i, : int(lengths[i])].tolist() for i in range(B)]
+    if cache is not None and keys is not None and lm.can_select_cache_rows:
+        n_fed = [min(int(lengths[i]), fed) for i in range(B)]  # a row's last sample is fed only if others went on
+        cache.keys, cache.past, cache.mask = list(keys), past, mask
+        cache.held = [list(p) + out_tokens[i][: n_fed[i]] for i, p in enumerate(prompts)]
+    return out_tokens
 

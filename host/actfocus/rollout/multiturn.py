@@ -19,7 +19,7 @@ import torch
 from actfocus.algos.roles import assign_roles
 from actfocus.envs import make_env
 from actfocus.policy.lm import LanguageModel
-from actfocus.rollout.generate import generate
+from actfocus.rollout.generate import TurnCache, generate
 
 
 @dataclass
@@ -71,7 +71,7 @@ def next_prompt(lm: LanguageModel, traj: Trajectory, budget: int) -> list[int]:
 
 def rollout(lm: LanguageModel, env_name: str, env_config: dict, seeds: list[int], group_size: int, *,
             temperature: float, max_new_tokens: int, max_context: int, generator: torch.Generator,
-            malformed_role: str = "reasoning", device="cpu") -> list[Trajectory]:
+            malformed_role: str = "reasoning", device="cpu", reuse_cache: bool = True) -> list[Trajectory]:
     envs, trajs = [], []
     for g, seed in enumerate(seeds):
         for _ in range(group_size):
@@ -81,6 +81,7 @@ def rollout(lm: LanguageModel, env_name: str, env_config: dict, seeds: list[int]
             envs.append(env)
             trajs.append(t)
     was_training = lm.training
+    cache = TurnCache() if reuse_cache else None  # a turn's prompt is read from where the last turn's stopped
     lm.eval()
     try:
         while True:
@@ -89,7 +90,7 @@ def rollout(lm: LanguageModel, env_name: str, env_config: dict, seeds: list[int]
                 break
             budget = max_context - max_new_tokens - 1
             prompts = [next_prompt(lm, trajs[i], budget) for i in active]
-            responses = generate(lm, prompts, max_new_tokens, temperature, generator, device)
+            responses = generate(lm, prompts, max_new_tokens, temperature, generator, device, cache=cache, keys=active)
             for i, prompt, resp in zip(active, prompts, responses):
                 env, traj = envs[i], trajs[i]
                 body = resp[:-1] if resp and resp[-1] == lm.eos_id else resp
