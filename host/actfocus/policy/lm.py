@@ -17,7 +17,7 @@ import os
 import torch
 from torch import nn
 
-from actfocus.policy.model import ModelConfig, TinyLM
+from actfocus.policy.model import KVBuffer, ModelConfig, TinyLM
 from actfocus.policy.tokenizer import Tokenizer
 
 Messages = list[tuple[str, str]]  # (role, text) with role in system/user/assistant
@@ -56,6 +56,14 @@ class LanguageModel(nn.Module):
         raise NotImplementedError
 
     can_select_cache_rows = False
+
+    def cache_with_room(self, past, capacity: int):
+        """The KV cache, able to grow to `capacity` positions without copying (where the model can)."""
+        return past
+
+    def cache_view(self, past):
+        """The KV cache as plain tensors (undoes cache_with_room)."""
+        return past
 
     def select_cache_rows(self, past, index: torch.Tensor):  # pragma: no cover - interface
         """The KV cache with batch rows taken (and repeated) as `index` says."""
@@ -124,6 +132,12 @@ class BuiltinLM(LanguageModel):
 
     def select_cache_rows(self, past, index):
         return [(k[index], v[index]) for k, v in past]
+
+    def cache_with_room(self, past, capacity):
+        return [KVBuffer(k, v, capacity) for k, v in past]
+
+    def cache_view(self, past):
+        return [p.view() if isinstance(p, KVBuffer) else p for p in past]
 
     def with_value_head(self) -> "BuiltinLM":
         critic = BuiltinLM(self.tokenizer, self.net.config, value_head=True)

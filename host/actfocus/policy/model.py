@@ -26,6 +26,31 @@ class ModelConfig:
         return asdict(self)
 
 
+class KVBuffer:
+    """One layer's keys and values in buffers with room to grow: decoding writes each step's key and value
+    in place, where concatenating would copy the whole cache every step."""
+
+    def __init__(self, k: torch.Tensor, v: torch.Tensor, capacity: int):
+        B, H, P, d = k.shape
+        self.k = k.new_empty((B, H, max(capacity, P), d))
+        self.v = v.new_empty((B, H, max(capacity, P), d))
+        self.k[:, :, :P] = k
+        self.v[:, :, :P] = v
+        self.n = P
+
+    def append(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        T = k.shape[2]
+        if self.n + T > self.k.shape[2]:
+            raise ValueError(f"KV buffer full: {self.n} + {T} > {self.k.shape[2]}")
+        self.k[:, :, self.n : self.n + T] = k
+        self.v[:, :, self.n : self.n + T] = v
+        self.n += T
+        return self.view()
+
+    def view(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.k[:, :, : self.n], self.v[:, :, : self.n]
+
+
 class Block(nn.Module):
     def __init__(self, c: ModelConfig):
         super().__init__()
@@ -39,13 +64,15 @@ class Block(nn.Module):
     def forward(self, x, mask, past):
         B, T, D = x.shape
         q, k, v = self.qkv(self.ln1(x)).view(B, T, 3, self.n_head, D // self.n_head).permute(2, 0, 3, 1, 4)
-        if past is not None:
+        if isinstance(past, KVBuffer):
+            k, v = past.append(k, v)
+        elif past is not None:
             k = torch.cat([past[0], k], dim=2)
             v = torch.cat([past[1], v], dim=2)
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None)
         x = x + self.proj(y.transpose(1, 2).reshape(B, T, D))
         x = x + self.mlp(self.ln2(x))
-        return x, (k, v)
+        return x, past if isinstance(past, KVBuffer) else (k, v)
 
 
 class TinyLM(nn.Module):
@@ -71,7 +98,7 @@ class TinyLM(nn.Module):
 
         Returns final hidden states [B,T,D] and the new cache."""
         B, T = ids.shape
-        P = 0 if past is None else past[0][0].shape[2]
+        P = 0 if past is None else past[0].n if isinstance(past[0], KVBuffer) else past[0][0].shape[2]
         pos = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)[:, P:]
         if int(pos.max()) >= self.config.max_seq_len:
             raise ValueError(f"sequence of {int(pos.max()) + 1} tokens exceeds max_seq_len {self.config.max_seq_len}")

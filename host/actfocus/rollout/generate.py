@@ -108,6 +108,10 @@ def generate(lm: LanguageModel, prompts: list[list[int]], max_new_tokens: int, t
     paths; the same samples). With `cache` and `keys` (one per prompt), what a prompt shares with the
     cached turn of its key is not read again, and the cache is updated for the next turn."""
     last, past, mask = _read_prompts(lm, prompts, device, dedupe, cache, keys)
+    P = mask.shape[1]
+    past = lm.cache_with_room(past, P + max_new_tokens)
+    masks = torch.zeros((mask.shape[0], P + max_new_tokens), dtype=mask.dtype, device=mask.device)  # grows in place too
+    masks[:, :P] = mask
     B = len(prompts)
     text_stop = getattr(lm, "stops_on_text", None)
     stop_ids = torch.tensor(sorted(lm.stop_ids()), dtype=torch.long, device=device) if text_stop is None else None
@@ -137,8 +141,8 @@ def generate(lm: LanguageModel, prompts: list[list[int]], max_new_tokens: int, t
         if bool(done.all()):
             break
         # Rows already done are fed too (one batch); their tokens are masked out before the cache is kept.
-        mask = torch.cat([mask, (~done | stopped).to(mask.dtype).to(mask.device)[:, None]], dim=1)
-        h, past = lm.hidden(nxt[:, None], mask, past)
+        masks[:, P + step] = (~done | stopped).to(mask.dtype).to(mask.device)
+        h, past = lm.hidden(nxt[:, None], masks[:, : P + step + 1], past)
         last = h[:, -1]
         fed = step + 1
     else:
@@ -146,7 +150,7 @@ def generate(lm: LanguageModel, prompts: list[list[int]], max_new_tokens: int, t
     out_tokens = [tokens[i, : int(lengths[i])].tolist() for i in range(B)]
     if cache is not None and keys is not None and lm.can_select_cache_rows:
         n_fed = [min(int(lengths[i]), fed) for i in range(B)]  # a row's last sample is fed only if others went on
-        cache.keys, cache.past, cache.mask = list(keys), past, mask
+        cache.keys, cache.past, cache.mask = list(keys), lm.cache_view(past), masks[:, : P + fed]
         cache.held = [list(p) + out_tokens[i][: n_fed[i]] for i, p in enumerate(prompts)]
     return out_tokens
 
