@@ -124,3 +124,54 @@ def test_any_configuration_is_accepted_or_refused_with_the_field_named(over):
         return
     for k, v in over.items():
         assert cfg[k] == v or (isinstance(v, (int, float)) and cfg[k] == float(v))
+
+
+@FUZZ
+@given(st.one_of(st.binary(max_size=120), json_values.map(lambda v: json.dumps(v).encode()),
+                 st.fixed_dictionaries({"config": json_values}).map(lambda v: json.dumps(v).encode())))
+def test_any_run_json_is_read_or_refused_naming_the_file(data):
+    from actfocus.run.reader import RunFileError, read_run
+
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, P.RUN_JSON), "wb") as f:
+            f.write(data)
+        try:
+            run = read_run(d)
+        except RunFileError as e:
+            assert os.path.join(d, P.RUN_JSON) in str(e)
+            return
+        assert isinstance(run, dict) and isinstance(run["config"], dict)
+
+
+flag_names = st.sampled_from(["--steps", "--alpha", "--set", "--config", "--env", "--algo", "--run-dir", "--env-config", "--max-context",
+                              "--weighting", "--seed", "--nope", "-x", "--"])
+argv_items = st.one_of(flag_names, st.text(max_size=12), json_values.map(json.dumps))
+
+
+@FUZZ
+@given(st.sampled_from(["train", "resume", "pretrain", "diagnose", "export-onnx", "play", "bogus"]), st.lists(argv_items, max_size=8))
+def test_any_command_line_parses_or_is_refused_with_usage(command, argv):
+    """argparse refuses with exit 2 and a usage message; parsed `train` flags become settings or a ConfigError."""
+    import contextlib
+    import io
+
+    from actfocus.cli import build_parser
+    from actfocus.run.commands import parse_overrides
+
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err):
+            args = build_parser().parse_args([command, *argv])
+    except SystemExit as e:
+        assert e.code == 2 and "usage: actfocus" in err.getvalue()
+        return
+    if command == "train":
+        try:
+            over, extras = parse_overrides(args)
+        except (ConfigError, OSError) as e:
+            assert str(e)
+            return
+        try:
+            make_config(over, extras)
+        except ConfigError as e:
+            assert any(k in str(e) for k in over)

@@ -104,6 +104,13 @@ def test_existing_run_and_resume_errors(tmp_path):
     assert r.returncode == 2 and "holds no events.jsonl" in r.stderr
     r = run("export-onnx", str(tmp_path / "nothing"))
     assert r.returncode == 2 and "holds no run" in r.stderr
+    # a damaged run.json: one line naming the file and what is wrong, no traceback, the file untouched
+    (tmp_path / "run" / "run.json").write_bytes(b'{"status": "runn')
+    for cmd in ("resume", "export-onnx"):
+        r = run(cmd, str(tmp_path / "run"))
+        assert r.returncode == 2 and r.stderr.strip().count("\n") == 0, r.stderr
+        assert f"{tmp_path / 'run' / 'run.json'}: not valid JSON" in r.stderr and "Traceback" not in r.stderr
+    assert (tmp_path / "run" / "run.json").read_bytes() == b'{"status": "runn'
 
 
 def test_help_lists_commands_examples_and_every_hyperparameter():

@@ -254,7 +254,7 @@ def run_train(args) -> int:
 def resume_run(run_dir: str) -> int:
     import torch
 
-    from actfocus.run.reader import read_run
+    from actfocus.run.reader import RunFileError, read_run
     from actfocus.run.session import Session, init_model_path, latest_checkpoint
     from actfocus.run.writer import RunWriter
 
@@ -278,7 +278,7 @@ def resume_run(run_dir: str) -> int:
             cfg, notes = reconcile(cfg, PARAMS.keys(), read_limits(init), env_cfg, clamp_context=True)
             for note in notes:
                 print(f"actfocus resume: {note}", file=sys.stderr)
-    except (ConfigError, OSError, json.JSONDecodeError, KeyError) as e:
+    except (ConfigError, RunFileError, OSError, json.JSONDecodeError, KeyError) as e:
         print(f"actfocus resume: {e}", file=sys.stderr)
         return 2
     from actfocus.algos import dist as D
@@ -416,7 +416,7 @@ def run_diagnose(args) -> int:
 # ---- export ----
 def run_export(args) -> int:
     from actfocus.export.onnx import ExportError, export_onnx
-    from actfocus.run.reader import read_run
+    from actfocus.run.reader import RunFileError, read_run
     from actfocus.run.session import init_model_path, latest_checkpoint
 
     try:
@@ -441,7 +441,7 @@ def run_export(args) -> int:
                 name = f"step-{ckpt['step']:06d}"
         out = args.out or os.path.join(args.run_dir, "exports", name)
         export_onnx(lm, out)
-    except (ConfigError, ExportError, OSError) as e:
+    except (ConfigError, ExportError, RunFileError, OSError) as e:
         print(f"actfocus export-onnx: {e}", file=sys.stderr)
         return 2
     print(f"wrote {out}/model.onnx and {out}/tokenizer.json")

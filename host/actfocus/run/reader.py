@@ -42,9 +42,23 @@ def read_events(run_dir: str) -> Events:
     return out
 
 
+class RunFileError(ValueError):
+    """A run.json that cannot be used, with the file and what is wrong in the message."""
+
+
 def read_run(run_dir: str) -> dict:
-    with open(os.path.join(run_dir, P.RUN_JSON), encoding="utf-8") as f:
-        return json.load(f)
+    path = os.path.join(run_dir, P.RUN_JSON)
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        run = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise RunFileError(f"{path}: not UTF-8 text (byte {e.start})") from None
+    except json.JSONDecodeError as e:
+        raise RunFileError(f"{path}: not valid JSON ({e.msg}: line {e.lineno}, column {e.colno})") from None
+    if not isinstance(run, dict) or not isinstance(run.get("config"), dict):
+        raise RunFileError(f"{path}: not a run record (expected a JSON object with a \"config\" object)")
+    return run
 
 
 def step_metrics(events: Events) -> dict[int, dict]:
