@@ -53,3 +53,50 @@ def test_expert_path_reaches_goal_when_not_slippery():
         while not env.done:
             env.step(env.expert_response())
         assert env.success, seed
+
+
+def test_the_optimum_is_computed_exactly_turn_by_turn():
+    from fractions import Fraction
+
+    # From S, "Right" reaches G with 1/3 but slips Down into the hole with 1/3; "Up" reaches G with 1/3
+    # (slipping Right) and otherwise stays put. The best policy plays Up: 1 - (2/3)^k within k actions.
+    cases = [(dict(max_turns=1, max_actions_per_turn=1, max_actions=1), Fraction(1, 3)),
+             (dict(max_turns=2, max_actions_per_turn=1, max_actions=2), Fraction(5, 9)),
+             (dict(max_turns=3, max_actions_per_turn=1, max_actions=3), Fraction(19, 27)),
+             (dict(max_turns=1, max_actions_per_turn=2, max_actions=2), Fraction(5, 9)),  # two blind actions
+             (dict(max_turns=3, max_actions_per_turn=1, max_actions=2), Fraction(5, 9))]  # actions bind first
+    for budget, want in cases:
+        env = make_env("frozenlake", desc=["SG", "HH"], is_slippery=True, **budget)
+        env.reset(0)
+        assert env.optimal_success() == pytest.approx(float(want), abs=1e-12), budget
+    # Not slippery: certain exactly when the shortest path fits the budget.
+    env = make_env("frozenlake", desc=["SFFF", "HHHF", "FFFF", "GHHH"], is_slippery=False, max_turns=5, max_actions_per_turn=2, max_actions=10)
+    env.reset(0)
+    assert len(env.shortest_path()) == 9 and env.optimal_success() == 1.0
+    env = make_env("frozenlake", desc=["SFFF", "HHHF", "FFFF", "GHHH"], is_slippery=False, max_turns=4, max_actions_per_turn=2, max_actions=10)
+    env.reset(0)
+    assert env.optimal_success() == 0.0
+    # Blind actions cost: with observations after every action the optimum is higher on slippery maps.
+    seen, blind = [], []
+    for seed in range(10):
+        for per_turn, out in ((1, seen), (2, blind)):
+            env = make_env("frozenlake", is_slippery=True, max_turns=10 // per_turn, max_actions_per_turn=per_turn, max_actions=10)
+            env.reset(seed)
+            out.append(env.optimal_success())
+    assert all(b <= s + 1e-12 for s, b in zip(seen, blind)) and sum(blind) < sum(seen)
+
+
+def test_evaluation_reports_the_optimum_of_its_episodes(tiny_model_dir):
+    from actfocus.algos.trainer import Trainer
+    from actfocus.config import make_config
+    from actfocus.policy.lm import load_policy
+
+    cfg = make_config(dict(env="frozenlake", eval_prompts=3, max_new_tokens=8, max_context=512))
+    tr = Trainer(cfg, load_policy(str(tiny_model_dir)), {"is_slippery": True})
+    m = tr.evaluate()
+    expected = []
+    for i in range(3):
+        env = make_env("frozenlake", is_slippery=True)
+        env.reset(10_000_000 + i)
+        expected.append(env.optimal_success())
+    assert m["eval/optimal_success"] == pytest.approx(sum(expected) / 3) and 0 < m["eval/optimal_success"] < 1

@@ -8,7 +8,8 @@ export interface ChartSpec {
 }
 
 export const CHARTS: readonly ChartSpec[] = [
-  { id: 'success', title: 'Success rate', yMin: 0, yMax: 1, lines: [{ key: 'success_rate', label: 'train' }, { key: 'eval/success_rate', label: 'eval' }] },
+  { id: 'success', title: 'Success rate', yMin: 0, yMax: 1, lines: [{ key: 'success_rate', label: 'train' },
+    { key: 'eval/success_rate', label: 'eval' }, { key: 'eval/optimal_success', label: 'optimum (eval episodes)' }] },
   { id: 'reward', title: 'Reward', lines: [{ key: 'reward_mean', label: 'train' }, { key: 'eval/reward_mean', label: 'eval' }] },
   { id: 'share', title: 'Action-token share', yMin: 0, lines: [{ key: 'diag/share_action', label: 'action' }] },
   { id: 'rho', title: 'Spearman ρ (energy vs reward variance)', yMin: -1, yMax: 1, lines: [

@@ -24,6 +24,7 @@ from actfocus.algos.advantages import gae, grpo_advantages
 from actfocus.algos.diagnostics import diagnose
 from actfocus.algos.losses import clipped_surrogate, kl_penalty, token_stats, weighted_token_mean
 from actfocus.algos.roles import ACTION
+from actfocus.envs import make_env
 from actfocus.policy.lm import LanguageModel
 from actfocus.rollout.multiturn import rollout
 
@@ -63,6 +64,7 @@ class Trainer:
         # scores every turn on its own: the simple path, which the fused one must equal (a test). Either
         # way a mini-batch is made of whole chains.
         self.fuse = True
+        self._optimum: dict[int, float | None] = {}
 
     def set_hparams(self, changes: dict) -> None:
         self.cfg.update(changes)
@@ -330,9 +332,25 @@ class Trainer:
         trajs = rollout(self.policy, c["env"], self.env_config, [EVAL_SEED_BASE + i for i in range(n)], 1,
                         temperature=c["eval_temperature"], max_new_tokens=c["max_new_tokens"], max_context=c["max_context"],
                         generator=torch.Generator().manual_seed(c["seed"] + 1), device=self.device)
-        return {"eval/success_rate": float(np.mean([t.success for t in trajs])),
-                "eval/reward_mean": float(np.mean([t.total_reward for t in trajs])),
-                "eval/valid_turn_rate": float(np.mean([s.valid for t in trajs for s in t.turns]))}
+        out = {"eval/success_rate": float(np.mean([t.success for t in trajs])),
+               "eval/reward_mean": float(np.mean([t.total_reward for t in trajs])),
+               "eval/valid_turn_rate": float(np.mean([s.valid for t in trajs for s in t.turns]))}
+        best = self.optimum(n)
+        if best is not None:  # the reference a success rate is read against (drawn on the dashboard)
+            out["eval/optimal_success"] = best
+        return out
+
+    def optimum(self, n: int) -> float | None:
+        """Mean of the best success any policy can reach on the first n held-out episodes, where the
+        environment computes it (FrozenLake); the same episodes every evaluation, so computed once."""
+        if n not in self._optimum:
+            values = []
+            for i in range(n):
+                env = make_env(self.cfg["env"], **self.env_config)
+                env.reset(EVAL_SEED_BASE + i)
+                values.append(env.optimal_success())
+            self._optimum[n] = None if any(v is None for v in values) else float(np.mean(values))
+        return self._optimum[n]
 
 
 def localize_groups(trajs, world: D.World) -> None:

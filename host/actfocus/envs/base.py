@@ -70,6 +70,11 @@ class TextEnv(ABC):
     def rules(self) -> str:
         """Task description for the system prompt."""
 
+    def optimal_success(self) -> float | None:
+        """The best success any policy can reach from here within the episode's budget, where the
+        environment can compute it exactly; None where it cannot."""
+        return None
+
     @abstractmethod
     def expert_actions(self) -> list[str]:
         """Actions an expert would take from the current state (may be empty when nothing is left)."""

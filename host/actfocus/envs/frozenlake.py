@@ -9,6 +9,8 @@ seed), so an episode here and a Gymnasium episode on the same map and seed match
 from __future__ import annotations
 
 from collections import deque
+from functools import lru_cache
+from itertools import product
 
 import numpy as np
 
@@ -155,6 +157,43 @@ class FrozenLakeEnv(TextEnv):
                     prev[nxt] = (cur, a)
                     q.append(nxt)
         return []
+
+    def _outcomes(self, pos: tuple[int, int], a: int) -> list[tuple[float, tuple[int, int]]]:
+        if not self.is_slippery:
+            return [(1.0, self._move(pos, a))]
+        fail = (1.0 - self.success_rate) / 2.0
+        return [(fail, self._move(pos, (a - 1) % 4)), (self.success_rate, self._move(pos, a)), (fail, self._move(pos, (a + 1) % 4))]
+
+    def optimal_success(self) -> float:
+        """The probability that the best possible policy reaches the goal from here within the episode's
+        budget (turns left, actions left), computed exactly: dynamic programming over position × turns
+        left × actions left, where the actions of one turn are chosen together, before their outcomes are
+        seen (as the agent answers). What held-out success is measured against."""
+        per_turn, tiles = self.config.max_actions_per_turn, self.desc
+
+        @lru_cache(maxsize=None)
+        def value(pos: tuple[int, int], turns: int, actions: int) -> float:
+            tile = tiles[pos[0]][pos[1]]
+            if tile in "GH" or turns == 0 or actions == 0:
+                return float(tile == "G")
+            best = 0.0
+            for n in range(1, min(per_turn, actions) + 1):
+                for seq in product(range(4), repeat=n):
+                    dist, done = {pos: 1.0}, 0.0  # where the turn may leave the player; success reached mid-turn
+                    for a in seq:
+                        nxt: dict[tuple[int, int], float] = {}
+                        for q, pq in dist.items():
+                            for pm, r in self._outcomes(q, a):
+                                t = tiles[r[0]][r[1]]
+                                if t == "G":
+                                    done += pq * pm
+                                elif t != "H":
+                                    nxt[r] = nxt.get(r, 0.0) + pq * pm
+                        dist = nxt
+                    best = max(best, done + sum(pq * value(q, turns - 1, actions - n) for q, pq in dist.items()))
+            return best
+
+        return value(self.pos, self.config.max_turns - self.turn, self.actions_left())
 
     def expert_actions(self) -> list[str]:
         return self.shortest_path()
