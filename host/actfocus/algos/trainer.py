@@ -119,9 +119,9 @@ class Trainer:
             tok["values"] = values
             tok["adv"] = torch.zeros_like(values)
             tok["returns"] = torch.zeros_like(values)
-            first = 0  # samples hold each trajectory's turns in order, trajectory after trajectory
+            batch, first = StepBatch(samples, tok, offsets), 0  # samples hold each trajectory's turns in order
             for tr in trajs:
-                idx = _flat_index(StepBatch(samples, tok, offsets), list(range(first, first + len(tr.turns))))
+                idx = _flat_index(batch, list(range(first, first + len(tr.turns))))
                 first += len(tr.turns)
                 r = torch.zeros(len(idx))
                 r[-1] = tr.total_reward

@@ -145,8 +145,6 @@ def generate(lm: LanguageModel, prompts: list[list[int]], max_new_tokens: int, t
         h, past = lm.hidden(nxt[:, None], masks[:, : P + step + 1], past)
         last = h[:, -1]
         fed = step + 1
-    else:
-        fed = max_new_tokens
     out_tokens = [tokens[i, : int(lengths[i])].tolist() for i in range(B)]
     if cache is not None and keys is not None and lm.can_select_cache_rows:
         n_fed = [min(int(lengths[i]), fed) for i in range(B)]  # a row's last sample is fed only if others went on
