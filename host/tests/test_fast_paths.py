@@ -106,3 +106,24 @@ def test_rollouts_reading_each_turn_from_the_kept_cache_equal_rollouts_reading_w
     assert max(turns) >= 3, "the check needs trajectories of several turns"
     assert any(r is not None for rows in reused for r in rows), "no turn was read from the kept cache"
     assert any(None in rows and any(r is not None for r in rows) for rows in reused), "no turn mixed cached and whole prompts"
+
+
+def test_warm_start_trains_on_the_prompts_rollouts_build_one_pass_per_episode(acting_model_dir):
+    """The warm start's samples: each turn's prompt is the conversation as a rollout renders it (the
+    rendered conversation itself where it fits the context, cut where not), an episode's turns chain into
+    one sequence until a cut, and the loss over the chained sequences equals the loss over the turns one by one."""
+    from actfocus.policy.pretrain import demo_samples, demonstrations
+
+    lm = load_policy(str(acting_model_dir))
+    demos = demonstrations("frozenlake", {"is_slippery": False}, 6, 0.3, 0)
+    ctx = lm.net.config.max_seq_len
+    samples = demo_samples(lm, demos, max_context=ctx)
+    assert [s.response_ids for s in samples] == [lm.tokenizer.encode(r) + [lm.eos_id] for _, r in demos]
+    assert all(len(s.prompt_ids) + len(s.response_ids) <= ctx for s in samples)
+    whole = [(s, m) for s, (m, _) in zip(samples, demos) if len(lm.prompt_ids(m)) + len(s.response_ids) <= ctx]
+    assert len(whole) > len(samples) // 2 and all(s.prompt_ids == lm.prompt_ids(m) for s, m in whole)
+    episodes = sum(len(m) == 2 for m, _ in demos)
+    assert episodes <= len(scoring.chains(samples)) < len(samples), "episodes of several turns, chained until cut"
+    fused = -scoring.policy_stats(lm, samples, "cpu", fuse=True)["logprob"].mean()
+    simple = -scoring.policy_stats(lm, samples, "cpu", fuse=False)["logprob"].mean()
+    assert float(fused) == pytest.approx(float(simple), rel=1e-5)

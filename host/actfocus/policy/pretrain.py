@@ -13,12 +13,13 @@ import random
 import numpy as np
 import torch
 
+from actfocus.algos import scoring
 from actfocus.envs import make_env
 from actfocus.policy.lm import BuiltinLM
 from actfocus.policy.model import ModelConfig
 from actfocus.policy.reasoning import DEFAULT_REASONING, REASONING_STYLES
 from actfocus.policy.tokenizer import Tokenizer
-from actfocus.rollout.multiturn import fit_context
+from actfocus.rollout.multiturn import TurnSample, Trajectory, next_prompt
 
 
 def demonstrations(env_name: str, env_config: dict, episodes: int, noise: float, seed: int,
@@ -45,6 +46,25 @@ def demonstrations(env_name: str, env_config: dict, episodes: int, noise: float,
     return demos
 
 
+def demo_samples(lm: BuiltinLM, demos, max_context: int) -> list[TurnSample]:
+    """The demonstrations as the turn samples a rollout would have recorded: each turn's prompt built as
+    rollouts build it (the last turn's tokens continued where the chat format allows, else the conversation
+    cut to fit), so the model learns from the prompts it will be sampled from, and an episode's turns chain
+    into one sequence that is trained on in one pass (scoring.chains)."""
+    samples: list[TurnSample] = []
+    traj = None
+    for messages, response in demos:
+        if len(messages) == 2:  # system prompt and first observation: a new episode
+            traj = Trajectory(index=len(samples), group=0, seed=0)
+        traj.messages = list(messages)
+        resp = lm.tokenizer.encode(response) + [lm.eos_id]
+        prompt = next_prompt(lm, traj, max_context - len(resp))
+        s = TurnSample(traj.index, 0, len(traj.turns), prompt, resp, [], response, True, 0.0)
+        traj.turns.append(s)
+        samples.append(s)
+    return samples
+
+
 def build_tokenizer(demos, vocab_size: int) -> Tokenizer:
     texts = []
     for messages, response in demos:
@@ -63,32 +83,15 @@ def pretrain(env_name: str, env_config: dict | None = None, *, steps: int = 300,
     cfg.vocab_size = tok.vocab_size
     lm = BuiltinLM(tok, cfg)
     lm.trained_on = {"env": env_name, "env_config": env_config}
-    samples = []
-    for messages, response in demos:
-        resp = tok.encode(response) + [tok.eos_id]
-        # Fit the context exactly as rollouts do (drop the oldest turns, keep the system prompt), so the
-        # warm-started model sees the prompts it will be sampled from.
-        prompt = fit_context(lm, messages, max_context - len(resp))
-        samples.append((prompt, resp))
+    samples = demo_samples(lm, demos, max_context)
+    units = scoring.chains(samples)
     opt = torch.optim.AdamW(lm.parameters(), lr=lr, weight_decay=0.01)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 20) * max(0.1, 1 - s / steps))
     g = random.Random(seed)
     lm.train()
     for step in range(steps):
-        batch = [samples[g.randrange(len(samples))] for _ in range(batch_size)]
-        L = max(len(p) + len(r) for p, r in batch)
-        ids = torch.full((len(batch), L), tok.pad_id, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        tgt_mask = torch.zeros_like(ids, dtype=torch.bool)
-        for i, (p, r) in enumerate(batch):
-            seq = p + r
-            ids[i, : len(seq)] = torch.tensor(seq)
-            mask[i, : len(seq)] = 1
-            tgt_mask[i, len(p) : len(seq)] = True
-        h, _ = lm.hidden(ids, mask)
-        pos = tgt_mask[:, 1:].nonzero()  # positions t predicting token t+1
-        logits = lm.logits(h[pos[:, 0], pos[:, 1]])
-        loss = torch.nn.functional.cross_entropy(logits, ids[pos[:, 0], pos[:, 1] + 1])
+        batch = [samples[i] for _ in range(batch_size) for i in units[g.randrange(len(units))]]
+        loss = -scoring.policy_stats(lm, batch, "cpu")["logprob"].mean()
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(lm.parameters(), 1.0)
