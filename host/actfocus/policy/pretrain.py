@@ -18,6 +18,7 @@ from actfocus.envs import make_env
 from actfocus.policy.lm import BuiltinLM
 from actfocus.policy.model import ModelConfig
 from actfocus.policy.reasoning import DEFAULT_REASONING, REASONING_STYLES
+from actfocus.policy.warm_start import WARM_START, WARM_START_MODEL
 from actfocus.policy.tokenizer import Tokenizer
 from actfocus.rollout.multiturn import TurnSample, Trajectory, next_prompt
 
@@ -72,14 +73,15 @@ def build_tokenizer(demos, vocab_size: int) -> Tokenizer:
     return Tokenizer.train(texts, vocab_size)
 
 
-def pretrain(env_name: str, env_config: dict | None = None, *, steps: int = 300, episodes: int = 400, noise: float = 0.3,
-             batch_size: int = 16, lr: float = 1e-3, seed: int = 0, model_config: ModelConfig | None = None,
+def pretrain(env_name: str, env_config: dict | None = None, *, steps: int = WARM_START["steps"],
+             episodes: int = WARM_START["episodes"], noise: float = WARM_START["noise"], batch_size: int = WARM_START["batch_size"],
+             lr: float = WARM_START["lr"], seed: int = 0, model_config: ModelConfig | None = None,
              max_context: int = 1536, reasoning: str = DEFAULT_REASONING, log=None) -> BuiltinLM:
     env_config = env_config or {}
     torch.manual_seed(seed)
     demos = demonstrations(env_name, env_config, episodes, noise, seed, reasoning)
-    tok = build_tokenizer(demos, (model_config or ModelConfig()).vocab_size)
-    cfg = model_config or ModelConfig()
+    cfg = model_config or ModelConfig(**WARM_START_MODEL, max_seq_len=max_context)
+    tok = build_tokenizer(demos, cfg.vocab_size)
     cfg.vocab_size = tok.vocab_size
     lm = BuiltinLM(tok, cfg)
     lm.trained_on = {"env": env_name, "env_config": env_config}

@@ -17,6 +17,7 @@ from actfocus import __version__, budget
 from actfocus.config import PARAMS, ConfigError, make_config
 from actfocus.policy.compat import read_limits, reconcile
 from actfocus.policy.reasoning import DEFAULT_REASONING, REASONING_STYLES
+from actfocus.policy.warm_start import WARM_START, WARM_START_MODEL
 from actfocus.run import protocol as P
 
 EXTRA_KEYS = ("model", "env_config")  # config-file keys besides hyperparameters
@@ -47,15 +48,15 @@ def register(sub) -> None:
                                    "deliberately imperfect reasoning (noise = share of random turns).")
     p.add_argument("--env", required=True, choices=PARAMS["env"]["choices"])
     p.add_argument("--out", required=True, help="model folder to write")
-    p.add_argument("--steps", type=int, default=600)
-    p.add_argument("--episodes", type=int, default=300)
-    p.add_argument("--noise", type=float, default=0.3)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--steps", type=int, default=WARM_START["steps"])
+    p.add_argument("--episodes", type=int, default=WARM_START["episodes"])
+    p.add_argument("--noise", type=float, default=WARM_START["noise"])
+    p.add_argument("--lr", type=float, default=WARM_START["lr"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--env-config", default="{}", help="environment options as JSON")
-    p.add_argument("--d-model", type=int, default=64)
-    p.add_argument("--n-layer", type=int, default=2)
-    p.add_argument("--n-head", type=int, default=2)
+    p.add_argument("--d-model", type=int, default=WARM_START_MODEL["d_model"])
+    p.add_argument("--n-layer", type=int, default=WARM_START_MODEL["n_layer"])
+    p.add_argument("--n-head", type=int, default=WARM_START_MODEL["n_head"])
     p.add_argument("--max-context", type=int, default=512)
     p.add_argument("--reasoning", default=DEFAULT_REASONING, choices=sorted(REASONING_STYLES),
                    help="demonstrated reasoning names the chosen move (default) or stays generic, leaving the decision to the answer")
@@ -77,7 +78,7 @@ def register(sub) -> None:
     t.add_argument("--config", help="YAML or JSON file of settings")
     t.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set any hyperparameter by name")
     t.add_argument("--env-config", help="environment options as JSON, e.g. '{\"size\": 6}'")
-    t.add_argument("--pretrain-steps", type=int, default=600, help="warm-start steps when no --model is given")
+    t.add_argument("--pretrain-steps", type=int, default=WARM_START["steps"], help="warm-start steps when no --model is given")
     hp = t.add_argument_group("hyperparameters (host/actfocus/hparams.json)")
     for name, spec in PARAMS.items():
         hp.add_argument(_flag(name), dest=f"hp_{name}", metavar="X" if spec["type"] != "enum" else "{" + ",".join(spec["choices"]) + "}",
@@ -298,7 +299,7 @@ def resume_run(run_dir: str) -> int:
     if world.is_main:
         print(f"resuming {run_dir} from step {from_step}" + (f" (moved later records to {', '.join(moved)})" if moved else ""), flush=True)
     # No checkpoint yet (killed during start-up): start over from step 0 in the same directory.
-    return _drive(session, writer, lambda: session.build(run["config"].get("model"), int(run["config"].get("pretrain_steps", 600)), ckpt), start_step=from_step,
+    return _drive(session, writer, lambda: session.build(run["config"].get("model"), int(run["config"].get("pretrain_steps", WARM_START["steps"])), ckpt), start_step=from_step,
                   source="resume" if ckpt else "start")
 
 

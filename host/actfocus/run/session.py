@@ -65,13 +65,11 @@ class Session:
         if model_arg or os.path.isdir(path):
             lm = load_policy(path)
         else:
-            from actfocus.policy.model import ModelConfig
             from actfocus.policy.pretrain import pretrain
 
             self.w.heartbeat.set(phase="pretraining")
             self.w.emit({"type": "log", "level": "info", "message": f"warm-starting a built-in model ({pretrain_steps} steps)"})
             lm = pretrain(self.cfg["env"], self.env_cfg, steps=pretrain_steps, seed=self.cfg["seed"], max_context=self.cfg["max_context"],
-                          model_config=ModelConfig(d_model=64, n_layer=2, n_head=2, max_seq_len=self.cfg["max_context"]),
                           log=lambda s, loss: s % 50 == 0 and self.w.emit(
                               {"type": "log", "level": "info", "message": f"warm start {s}/{pretrain_steps}: loss {loss:.3f}"}))
             if self.world.is_main:  # every rank warm-starts identically (same seed); rank 0 keeps it
