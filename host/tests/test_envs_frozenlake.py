@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 from gymnasium.envs.toy_text.frozen_lake import FrozenLakeEnv as GymFrozenLake
+from gymnasium.envs.toy_text.frozen_lake import MAPS as GYM_MAPS
 from gymnasium.envs.toy_text.frozen_lake import generate_random_map as gym_generate_random_map
 
 from actfocus.envs import make_env
@@ -11,6 +12,21 @@ from actfocus.envs.frozenlake import ACTION_NAMES, generate_random_map
 def test_maps_equal_gymnasium_generator(size):
     for seed in range(200):
         assert generate_random_map(size, 0.8, seed) == gym_generate_random_map(size, 0.8, seed)
+
+
+@pytest.mark.parametrize("name", ["4x4", "8x8"])
+def test_named_maps_are_gymnasiums_and_the_same_every_episode(name):
+    env = make_env("frozenlake", map_name=name)
+    for seed in (0, 1, 12345):
+        env.reset(seed)
+        assert env.desc == GYM_MAPS[name]
+
+
+def test_map_name_is_checked():
+    with pytest.raises(ValueError, match="map_name must be one of"):
+        make_env("frozenlake", map_name="5x5")
+    with pytest.raises(ValueError, match="not both"):
+        make_env("frozenlake", map_name="4x4", desc=["SG", "FF"])
 
 
 @pytest.mark.parametrize("slippery", [True, False])

@@ -18,6 +18,9 @@ def run(*args, timeout=300):
     (["--set", "steps=1.5"], "steps: expected an integer"),
     (["--model", "/nonexistent"], "--model: '/nonexistent' is not a model folder"),
     (["--env-config", "{oops"], "--env-config: not valid JSON"),
+    (["--pretrain-env-config", "{oops"], "--pretrain-env-config: not valid JSON"),
+    (["--pretrain-env-config", '{"map_name": "5x5"}'], "--pretrain-env-config: frozenlake: map_name must be one of"),
+    (["--pretrain-env-config", "[1]"], "--pretrain-env-config: must be a JSON object"),
 ])
 def test_invalid_input_stops_before_any_work_with_one_line_and_exit_2(tmp_path, args, message):
     r = run("train", "--run-dir", str(tmp_path / "run"), *args)
@@ -49,6 +52,21 @@ def test_train_writes_a_run_directory(tmp_path):
     assert [e["step"] for e in metrics if "reward_mean" in e] == [1, 2]
     assert sum("eval/success_rate" in e for e in metrics) == 2  # at step 0 and step 2
     assert all("diag/rho_action" in e for e in metrics if "reward_mean" in e)
+
+
+def test_warm_start_can_use_other_environment_options_than_the_run(tmp_path):
+    """Warm-start on random FrozenLake maps, train on Gymnasium's fixed map: the warm start's
+    demonstrations come from --pretrain-env-config, the run from --env-config, and run.json records both."""
+    run_dir = tmp_path / "run"
+    r = run("train", "--run-dir", str(run_dir), "--env", "frozenlake", "--env-config", '{"is_slippery": false, "map_name": "4x4"}',
+            "--pretrain-env-config", '{"is_slippery": false}', "--pretrain-steps", "2", "--steps", "1", "--prompts-per-step", "1",
+            "--group-size", "2", "--max-new-tokens", "8", "--eval-every", "0", "--max-context", "512")
+    assert r.returncode == 0, r.stderr
+    config = json.loads((run_dir / "run.json").read_text())["config"]
+    assert config["env_config"] == {"is_slippery": False, "map_name": "4x4"}
+    assert config["pretrain_env_config"] == {"is_slippery": False}
+    model = json.loads((run_dir / "init_model" / "config.json").read_text())
+    assert model["trained_on"] == {"env": "frozenlake", "env_config": {"is_slippery": False}}
 
 
 def test_config_validation_in_process():

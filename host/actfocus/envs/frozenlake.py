@@ -20,6 +20,11 @@ LEFT, DOWN, RIGHT, UP = 0, 1, 2, 3
 ACTION_NAMES = ("Left", "Down", "Right", "Up")
 _BY_NAME = {n.lower(): i for i, n in enumerate(ACTION_NAMES)}
 _DELTA = {LEFT: (0, -1), DOWN: (1, 0), RIGHT: (0, 1), UP: (-1, 0)}
+# Gymnasium's fixed maps (FrozenLake-v1 `map_name`): the levels RL engineers know, one map every episode.
+MAPS = {
+    "4x4": ["SFFF", "FHFH", "FFFH", "HFFG"],
+    "8x8": ["SFFFFFFF", "FFFFFFFF", "FFFHFFFF", "FFFFFHFF", "FFFHFFFF", "FHHFFFHF", "FHFFHFHF", "FFFHFFFG"],
+}
 
 
 def _has_path(board: np.ndarray, size: int) -> bool:
@@ -56,7 +61,7 @@ class FrozenLakeEnv(TextEnv):
     action_hint = "Left, Down, Right or Up (e.g. <answer>Down || Right</answer>)."
 
     def __init__(self, size: int = 4, p: float = 0.8, is_slippery: bool = True, success_rate: float = 1.0 / 3.0,
-                 desc: list[str] | None = None, max_turns: int = 5, max_actions_per_turn: int = 2, max_actions: int = 10,
+                 desc: list[str] | None = None, map_name: str | None = None, max_turns: int = 5, max_actions_per_turn: int = 2, max_actions: int = 10,
                  **kw):
         if size < 2:
             raise ValueError(f"frozenlake: size must be >= 2, got {size}")
@@ -64,6 +69,12 @@ class FrozenLakeEnv(TextEnv):
             raise ValueError(f"frozenlake: p must be in (0, 1], got {p}")
         super().__init__(EnvConfig(max_turns, max_actions_per_turn, max_actions, **kw))
         self.size, self.p, self.is_slippery, self.success_rate = size, p, is_slippery, success_rate
+        if map_name is not None:
+            if map_name not in MAPS:
+                raise ValueError(f"frozenlake: map_name must be one of {sorted(MAPS)}, got {map_name!r}")
+            if desc is not None:
+                raise ValueError("frozenlake: give map_name or desc, not both")
+            desc = MAPS[map_name]
         self.fixed_desc = desc
         self.desc: list[str] = []
         self.pos = (0, 0)

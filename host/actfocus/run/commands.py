@@ -79,6 +79,9 @@ def register(sub) -> None:
     t.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set any hyperparameter by name")
     t.add_argument("--env-config", help="environment options as JSON, e.g. '{\"size\": 6}'")
     t.add_argument("--pretrain-steps", type=int, default=WARM_START["steps"], help="warm-start steps when no --model is given")
+    t.add_argument("--pretrain-env-config", metavar="JSON",
+                   help="environment options of the warm start's demonstrations (default: --env-config); e.g. warm-start on "
+                        "random FrozenLake maps, then train on Gymnasium's fixed map")
     hp = t.add_argument_group("hyperparameters (host/actfocus/hparams.json)")
     for name, spec in PARAMS.items():
         hp.add_argument(_flag(name), dest=f"hp_{name}", metavar="X" if spec["type"] != "enum" else "{" + ",".join(spec["choices"]) + "}",
@@ -187,15 +190,13 @@ def run_pretrain(args) -> int:
     return 0
 
 
-def _check_env_config(env: str, env_cfg: dict) -> None:
+def _check_env_config(env: str, env_cfg: dict, what: str = "env_config") -> None:
     from actfocus.envs import make_env
 
     try:
         make_env(env, **env_cfg)
-    except TypeError as e:
-        raise ConfigError(f"env_config: {e}") from None
-    except ValueError as e:
-        raise ConfigError(f"env_config: {e}") from None
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{what}: {e}") from None
 
 
 def run_train(args) -> int:
@@ -225,6 +226,10 @@ def run_train(args) -> int:
         if not isinstance(env_cfg, dict):
             raise ConfigError("env_config: must be an object of environment options")
         _check_env_config(cfg["env"], env_cfg)
+        warm_env_cfg = env_cfg
+        if args.pretrain_env_config is not None:
+            warm_env_cfg = _json_arg(args.pretrain_env_config, "--pretrain-env-config")
+            _check_env_config(cfg["env"], warm_env_cfg, "--pretrain-env-config")
         model = args.model or extras.get("model")
         if model is not None and not os.path.isdir(model):
             raise ConfigError(f"--model: {model!r} is not a model folder (a built-in model from `actfocus pretrain` or a Hugging Face folder)")
@@ -237,6 +242,7 @@ def run_train(args) -> int:
         if world.is_main:
             run_id = os.path.basename(os.path.abspath(args.run_dir))
             writer = RunWriter.create(args.run_dir, run_id, {**cfg, "env_config": env_cfg, "model": model, "pretrain_steps": args.pretrain_steps,
+                                                             "pretrain_env_config": warm_env_cfg,
                                                              "world_size": world.size},
                                       {"actfocus": __version__, "torch": torch.__version__, "protocol": str(P.PROTOCOL_VERSION)})
     except (ConfigError, PermissionError, FileExistsError, OSError) as e:
@@ -247,7 +253,7 @@ def run_train(args) -> int:
             print(f"actfocus train: {error}", file=sys.stderr)
         return 2
     if writer is None:
-        writer = NullWriter(args.run_dir, {"step": 0, "config": {**cfg, "model": model}})
+        writer = NullWriter(args.run_dir, {"step": 0, "config": {**cfg, "model": model, "pretrain_env_config": warm_env_cfg}})
     session = Session(writer, cfg, env_cfg, device, log=lambda s: print(s, flush=True))
     return _drive(session, writer, lambda: session.build(model, args.pretrain_steps, None), start_step=0, source="start")
 
