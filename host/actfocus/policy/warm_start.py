@@ -3,7 +3,7 @@ Free of torch, so the CLI can show them without loading the model code.
 
 lr 3e-3: at 1e-3, a 400-step warm start of the 64-wide model writes a well-formed turn only ~36 % of the
 time at sampling temperature 1, so RL first spends its steps relearning the format (docs/results.md,
-"Warm start")."""
+"Learning: what limits the built-in model")."""
 
 WARM_START = {"steps": 400, "episodes": 400, "noise": 0.3, "lr": 3e-3, "batch_size": 16}
 WARM_START_MODEL = {"d_model": 64, "n_layer": 2, "n_head": 2}
