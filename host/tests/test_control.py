@@ -131,3 +131,35 @@ def test_exported_onnx_matches_the_torch_model(tmp_path, tiny_model_dir):
     assert logits.shape == tuple(want.shape)
     np.testing.assert_allclose(logits, want.numpy(), atol=1e-4, rtol=1e-4)
     np.testing.assert_allclose(energy, -torch.logsumexp(want, -1).numpy(), atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("how", ["signal", "request"])
+def test_stop_during_the_warm_start(tmp_path, how):
+    """SIGTERM or a stop request ends a run in its warm start (which used to run to its end first); other
+    requests are refused there, saying why; no half-trained init model is left for a resume to pick up."""
+    import signal
+
+    run_dir = tmp_path / "run"
+    proc = spawn("train", "--run-dir", run_dir, "--pretrain-steps", 100_000, "--steps", 5, *FAST)
+    try:
+        wait_for(run_dir, lambda e: e["type"] == "log" and e["message"].startswith("warm start 50/"), timeout=180)
+        assert json.loads((run_dir / P.HEARTBEAT).read_text())["phase"] == "pretraining"
+        if how == "signal":
+            proc.send_signal(signal.SIGTERM)
+            expected = "signal SIGTERM"
+        else:
+            refused = answer(run_dir, request(run_dir, "set_hparams", {"alpha": 0.2}))
+            assert refused["type"] == "error" and "not available during the warm start" in refused["message"]
+            rid = request(run_dir, "stop")
+            assert answer(run_dir, rid)["type"] == "ack"
+            expected = f"request {rid}"
+        assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    finally:
+        proc.kill()
+    run = json.loads((run_dir / P.RUN_JSON).read_text())
+    assert run["status"] == "stopped" and run["reason"].startswith(expected) and "of 100000 warm-start steps" in run["reason"]
+    assert not (run_dir / "init_model").exists()
+    ev = read_events(run_dir).records
+    assert ev[-1]["type"] == "status" and ev[-1]["status"] == "stopped"
+    for e in ev:
+        validate("event", e)

@@ -18,7 +18,7 @@ from actfocus.envs import make_env
 from actfocus.policy.lm import BuiltinLM
 from actfocus.policy.model import ModelConfig
 from actfocus.policy.reasoning import DEFAULT_REASONING, REASONING_STYLES
-from actfocus.policy.warm_start import WARM_START, WARM_START_MODEL
+from actfocus.policy.warm_start import WARM_START, WARM_START_MODEL, WarmStartStopped
 from actfocus.policy.tokenizer import Tokenizer
 from actfocus.rollout.multiturn import TurnSample, Trajectory, next_prompt
 
@@ -76,7 +76,8 @@ def build_tokenizer(demos, vocab_size: int) -> Tokenizer:
 def pretrain(env_name: str, env_config: dict | None = None, *, steps: int = WARM_START["steps"],
              episodes: int = WARM_START["episodes"], noise: float = WARM_START["noise"], batch_size: int = WARM_START["batch_size"],
              lr: float = WARM_START["lr"], seed: int = 0, model_config: ModelConfig | None = None,
-             max_context: int = 1536, reasoning: str = DEFAULT_REASONING, log=None) -> BuiltinLM:
+             max_context: int = 1536, reasoning: str = DEFAULT_REASONING, log=None, should_stop=None) -> BuiltinLM:
+    """should_stop(step) is asked after every step; True ends the warm start with WarmStartStopped."""
     env_config = env_config or {}
     torch.manual_seed(seed)
     demos = demonstrations(env_name, env_config, episodes, noise, seed, reasoning)
@@ -101,5 +102,7 @@ def pretrain(env_name: str, env_config: dict | None = None, *, steps: int = WARM
         sched.step()
         if log and (step % 50 == 0 or step == steps - 1):
             log(step, loss.item())
+        if should_stop and should_stop(step + 1):
+            raise WarmStartStopped(f"stopped after {step + 1} of {steps} warm-start steps")
     lm.eval()
     return lm

@@ -7,3 +7,7 @@ time at sampling temperature 1, so RL first spends its steps relearning the form
 
 WARM_START = {"steps": 400, "episodes": 400, "noise": 0.3, "lr": 3e-3, "batch_size": 16}
 WARM_START_MODEL = {"d_model": 64, "n_layer": 2, "n_head": 2}
+
+
+class WarmStartStopped(Exception):
+    """The warm start was asked to stop (its `should_stop` said so) before it finished."""

@@ -17,7 +17,7 @@ from actfocus import __version__, budget
 from actfocus.config import PARAMS, ConfigError, make_config
 from actfocus.policy.compat import read_limits, reconcile
 from actfocus.policy.reasoning import DEFAULT_REASONING, REASONING_STYLES
-from actfocus.policy.warm_start import WARM_START, WARM_START_MODEL
+from actfocus.policy.warm_start import WARM_START, WARM_START_MODEL, WarmStartStopped
 from actfocus.run import protocol as P
 
 EXTRA_KEYS = ("model", "env_config")  # config-file keys besides hyperparameters
@@ -322,6 +322,9 @@ def _drive(session, writer, build, start_step: int, source: str) -> int:
     except KeyboardInterrupt:
         writer.close("stopped", reason="interrupted")
         return 130
+    except WarmStartStopped as e:  # nothing to checkpoint: a resume warm-starts again
+        writer.close("stopped", reason=f"{session.stop_reason} ({e})")
+        return 0
     except Exception as e:  # noqa: BLE001 - any failure: one sentence for the user, the traceback in host.log
         where = "while starting" if session.trainer is None else f"in step {session.step + 1}"
         if isinstance(e, OSError) and e.errno == errno.ENOSPC:

@@ -72,7 +72,8 @@ class Session:
             warm_env_cfg = self.w.run["config"].get("pretrain_env_config", self.env_cfg)  # runs before it: the run's
             lm = pretrain(self.cfg["env"], warm_env_cfg, steps=pretrain_steps, seed=self.cfg["seed"], max_context=self.cfg["max_context"],
                           log=lambda s, loss: s % 50 == 0 and self.w.emit(
-                              {"type": "log", "level": "info", "message": f"warm start {s}/{pretrain_steps}: loss {loss:.3f}"}))
+                              {"type": "log", "level": "info", "message": f"warm start {s}/{pretrain_steps}: loss {loss:.3f}"}),
+                          should_stop=self.warm_start_boundary)
             if self.world.is_main:  # every rank warm-starts identically (same seed); rank 0 keeps it
                 tmp = path + ".tmp"
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -172,6 +173,26 @@ class Session:
             self.w.emit({"type": "export", "path": rel, "format": "onnx"})
             return rel
         raise ValueError(f"unhandled action {a}")
+
+    def warm_start_boundary(self, step: int) -> bool:
+        """Every 10 warm-start steps (a fraction of a second to a few seconds): a signal or a stop request
+        ends the warm start; other requests need the trainer and are answered with an error saying so.
+        Every rank asks at the same steps, so the broadcasts pair up."""
+        if step % 10:
+            return False
+        self.stop_reason = D.broadcast_object(self.stop_reason, self.world)
+        reqs = D.broadcast_object(take_pending(self.w.dir) if self.world.is_main else None, self.world)
+        for req in reqs:
+            base = {"request": req.id, "action": req.action}
+            if req.error:
+                self.w.emit({"type": "error", "message": req.error, **base, **({"field": req.field} if req.field else {})})
+            elif req.action == "stop":
+                self.stop_reason = f"request {req.id}"
+                self.w.emit({"type": "ack", **base})
+            else:
+                self.w.emit({"type": "error", "message": f"{req.action} is not available during the warm start; "
+                                                         "send it again once training has started", **base})
+        return self.stop_reason is not None
 
     def boundary(self) -> None:
         """Apply control requests; while paused, keep answering them until resume or stop. Ranks follow
