@@ -69,7 +69,7 @@ class Session:
 
             self.w.heartbeat.set(phase="pretraining")
             self.w.emit({"type": "log", "level": "info", "message": f"warm-starting a built-in model ({pretrain_steps} steps)"})
-            warm_env_cfg = self.w.run["config"].get("pretrain_env_config", self.env_cfg)  # runs before it: the run's
+            warm_env_cfg = self.w.run["config"].get("pretrain_env_config", self.env_cfg)  # runs from before this option: the run's own
             lm = pretrain(self.cfg["env"], warm_env_cfg, steps=pretrain_steps, seed=self.cfg["seed"], max_context=self.cfg["max_context"],
                           log=lambda s, loss: s % 50 == 0 and self.w.emit(
                               {"type": "log", "level": "info", "message": f"warm start {s}/{pretrain_steps}: loss {loss:.3f}"}),
