@@ -239,11 +239,11 @@ def run_train(args) -> int:
         cfg = budget.cap(cfg, budget.SMOKE_TRAIN, "train")
         args.pretrain_steps = budget.cap({"steps": args.pretrain_steps}, {"steps": budget.SMOKE_PRETRAIN["steps"]}, "warm start")["steps"]
         device = _device(cfg["device"])
+        run_config = {**cfg, "env_config": env_cfg, "model": model, "pretrain_steps": args.pretrain_steps,
+                      "pretrain_env_config": warm_env_cfg, "world_size": world.size}
         if world.is_main:
             run_id = os.path.basename(os.path.abspath(args.run_dir))
-            writer = RunWriter.create(args.run_dir, run_id, {**cfg, "env_config": env_cfg, "model": model, "pretrain_steps": args.pretrain_steps,
-                                                             "pretrain_env_config": warm_env_cfg,
-                                                             "world_size": world.size},
+            writer = RunWriter.create(args.run_dir, run_id, run_config,
                                       {"actfocus": __version__, "torch": torch.__version__, "protocol": str(P.PROTOCOL_VERSION)})
     except (ConfigError, PermissionError, FileExistsError, OSError) as e:
         error = str(e)
@@ -253,7 +253,7 @@ def run_train(args) -> int:
             print(f"actfocus train: {error}", file=sys.stderr)
         return 2
     if writer is None:
-        writer = NullWriter(args.run_dir, {"step": 0, "config": {**cfg, "model": model, "pretrain_env_config": warm_env_cfg}})
+        writer = NullWriter(args.run_dir, {"step": 0, "config": run_config})
     session = Session(writer, cfg, env_cfg, device, log=lambda s: print(s, flush=True))
     return _drive(session, writer, lambda: session.build(model, args.pretrain_steps, None), start_step=0, source="start")
 

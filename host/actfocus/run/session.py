@@ -134,6 +134,10 @@ class Session:
                 self.w.emit({"type": "error", "message": req.error, **base, "action": req.action,
                              **({"field": req.field} if req.field else {})})
                 continue
+            if self.trainer is None and req.action != "stop":  # the warm start: only a stop can act before the trainer exists
+                self.w.emit({"type": "error", "message": f"{req.action} is not available during the warm start; "
+                                                         "send it again once training has started", **base, "action": req.action})
+                continue
             try:
                 detail = self.apply(req)
             except Exception as e:  # noqa: BLE001 - a failed request is reported, training goes on
@@ -176,22 +180,12 @@ class Session:
 
     def warm_start_boundary(self, step: int) -> bool:
         """Every 10 warm-start steps (a fraction of a second to a few seconds): a signal or a stop request
-        ends the warm start; other requests need the trainer and are answered with an error saying so.
-        Every rank asks at the same steps, so the broadcasts pair up."""
+        ends the warm start (handle_control refuses the other requests there). Every rank asks at the same
+        steps, so the broadcasts pair up."""
         if step % 10:
             return False
         self.stop_reason = D.broadcast_object(self.stop_reason, self.world)
-        reqs = D.broadcast_object(take_pending(self.w.dir) if self.world.is_main else None, self.world)
-        for req in reqs:
-            base = {"request": req.id, "action": req.action}
-            if req.error:
-                self.w.emit({"type": "error", "message": req.error, **base, **({"field": req.field} if req.field else {})})
-            elif req.action == "stop":
-                self.stop_reason = f"request {req.id}"
-                self.w.emit({"type": "ack", **base})
-            else:
-                self.w.emit({"type": "error", "message": f"{req.action} is not available during the warm start; "
-                                                         "send it again once training has started", **base})
+        self.handle_control()
         return self.stop_reason is not None
 
     def boundary(self) -> None:
