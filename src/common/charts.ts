@@ -22,3 +22,6 @@ export const CHARTS: readonly ChartSpec[] = [
   { id: 'entropy', title: 'Entropy', lines: [{ key: 'entropy', label: 'policy' }] },
   { id: 'loss', title: 'Loss', lines: [{ key: 'loss', label: 'loss' }, { key: 'pg_loss', label: 'policy gradient' }] },
 ];
+
+/** Every metric a chart draws: what the dashboard keeps per run (the rest is read from disk on demand). */
+export const CHART_METRICS: ReadonlySet<string> = new Set(CHARTS.flatMap((c) => c.lines.map((l) => l.key)));

@@ -51,9 +51,13 @@ export interface DashboardUiState {
   xAxis: 'step' | 'time';
   logFilter: string;
   logLevel: string;
+  /** The run list's filter (text, or /regex/). */
+  runFilter: string;
 }
 
-const isRunIds = (x: unknown): x is string[] => Array.isArray(x) && x.length <= 64 && x.every(isRunId);
+/** Bounded (a sweep's runs, not unbounded input); the dashboard overlays up to this many. */
+export const MAX_OVERLAID_RUNS = 256;
+const isRunIds = (x: unknown): x is string[] => Array.isArray(x) && x.length <= MAX_OVERLAID_RUNS && x.every(isRunId);
 
 /** Narrow an untrusted value posted by a webview to a FromDashboard message, or undefined. */
 export function parseFromDashboard(value: unknown): FromDashboard | undefined {

@@ -1,7 +1,12 @@
-// A run's data for the dashboard, built from its events (pure: no I/O, no vscode). Metrics are kept
-// columnar per name (step, time, value) so appending is O(1) and a chart reads its series directly.
+// A run's data for the dashboard, built from its events (pure: no I/O, no vscode). The metrics the
+// charts draw are kept at the resolution a chart can show (SeriesStore: bounded memory per run, whatever
+// its length); every other metric, and every point, stays in events.jsonl and is read on demand
+// (fullSeries: CSV export, a trajectory's step statistics).
 import type { RunEvent } from '../protocol/types.generated';
+import { CHART_METRICS } from './charts';
+import { SeriesStore, type StoreCursor, type StoreDelta } from './seriesStore';
 
+/** A metric at full resolution, columnar (step, time, value). */
 export interface Series {
   x: number[]; // step
   t: number[]; // seconds since the epoch
@@ -26,7 +31,8 @@ export interface LogLine {
 }
 
 export interface RunData {
-  series: Record<string, Series>;
+  /** The charted metrics (CHART_METRICS), by name. */
+  series: Record<string, SeriesStore>;
   markers: HParamMarker[];
   logs: LogLine[];
   /** Number of events applied. */
@@ -55,12 +61,10 @@ export function applyEvents(d: RunData, events: readonly RunEvent[]): Set<string
     d.lastStep = Math.max(d.lastStep, e.step);
     switch (e.type) {
       case 'metrics':
-        for (const [k, v] of Object.entries(e)) {
-          if (RESERVED.has(k)) continue;
-          const s = (d.series[k] ??= { x: [], t: [], y: [] });
-          s.x.push(e.step);
-          s.t.push(e.t);
-          s.y.push(typeof v === 'number' && Number.isFinite(v) ? v : null);
+        for (const k of CHART_METRICS) {
+          const v = (e as Record<string, unknown>)[k];
+          if (v === undefined) continue;
+          (d.series[k] ??= new SeriesStore()).push(e.step, e.t, typeof v === 'number' ? v : NaN);
           touched.add(k);
         }
         break;
@@ -103,22 +107,41 @@ export function pushLog(d: RunData, line: LogLine): void {
   if (d.logs.length > MAX_LOG_LINES) d.logs.splice(0, d.logs.length - MAX_LOG_LINES);
 }
 
-/** Latest finite value of a metric. */
+/** Latest finite value of a charted metric. */
 export function latest(d: RunData, name: string): number | undefined {
-  const s = d.series[name];
-  if (!s) return undefined;
-  for (let i = s.y.length - 1; i >= 0; i--) if (s.y[i] !== null) return s.y[i] as number;
-  return undefined;
+  const v = d.series[name]?.last();
+  return v === undefined || Number.isNaN(v) ? undefined : v;
+}
+
+/** Every metric of these events at full resolution (non-finite values as null), added to `into`. */
+export function fullSeries(events: readonly RunEvent[], into: Record<string, Series> = {}, keys?: ReadonlySet<string>): Record<string, Series> {
+  for (const e of events) {
+    if (e.type !== 'metrics') continue;
+    for (const [k, v] of Object.entries(e)) {
+      if (RESERVED.has(k) || (keys && !keys.has(k))) continue;
+      const s = (into[k] ??= { x: [], t: [], y: [] });
+      s.x.push(e.step);
+      s.t.push(e.t);
+      s.y.push(typeof v === 'number' && Number.isFinite(v) ? v : null);
+    }
+  }
+  return into;
+}
+
+/** The value of a full-resolution metric at a step (the last one written for it), or undefined. */
+export function valueAt(s: Series | undefined, step: number): number | null | undefined {
+  const i = s ? s.x.lastIndexOf(step) : -1;
+  return i >= 0 ? s!.y[i] : undefined;
 }
 
 /** Full-resolution CSV of the given runs' metrics: one row per (run, step), one column per metric. */
-export function toCsv(runs: { id: string; data: RunData }[]): string {
-  const names = [...new Set(runs.flatMap((r) => Object.keys(r.data.series)))].sort();
+export function toCsv(runs: { id: string; series: Record<string, Series> }[]): string {
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.series)))].sort();
   const rows = [['run', 'step', 'time', ...names].map(csvCell).join(',')];
-  for (const { id, data } of runs) {
+  for (const { id, series } of runs) {
     const byStep = new Map<number, { t: number; v: Map<string, number | null> }>();
     for (const n of names) {
-      const s = data.series[n];
+      const s = series[n];
       if (!s) continue;
       for (let i = 0; i < s.x.length; i++) {
         const row = byStep.get(s.x[i]!) ?? { t: s.t[i]!, v: new Map() };
@@ -142,13 +165,13 @@ export function csvCell(s: string): string {
 
 /** How much of a RunData a receiver already has. */
 export interface DataCursor {
-  series: Record<string, number>;
+  series: Record<string, StoreCursor>;
   markers: number;
   logTotal: number;
 }
 
 export interface RunDelta {
-  series: Record<string, Series>;
+  series: Record<string, StoreDelta>;
   markers: HParamMarker[];
   logs: LogLine[];
   status?: string;
@@ -162,12 +185,13 @@ export function emptyCursor(): DataCursor {
 
 /** What `d` has beyond `c` (new points, markers, log lines), and the cursor after it. */
 export function deltaSince(d: RunData, c: DataCursor): { delta: RunDelta; cursor: DataCursor } {
-  const series: Record<string, Series> = {};
+  const series: Record<string, StoreDelta> = {};
   const next: DataCursor = { series: { ...c.series }, markers: d.markers.length, logTotal: d.logTotal };
   for (const [k, s] of Object.entries(d.series)) {
-    const from = c.series[k] ?? 0;
-    if (s.x.length > from) series[k] = { x: s.x.slice(from), t: s.t.slice(from), y: s.y.slice(from) };
-    next.series[k] = s.x.length;
+    const out = s.deltaSince(c.series[k]);
+    if (!out) continue;
+    series[k] = out.delta;
+    next.series[k] = out.cursor;
   }
   const newLogs = Math.min(d.logs.length, d.logTotal - c.logTotal);
   return {
@@ -178,14 +202,7 @@ export function deltaSince(d: RunData, c: DataCursor): { delta: RunDelta; cursor
 
 /** Merge a delta into a receiver's copy. */
 export function applyDelta(d: RunData, delta: RunDelta): void {
-  for (const [k, s] of Object.entries(delta.series)) {
-    const t = (d.series[k] ??= { x: [], t: [], y: [] });
-    for (let i = 0; i < s.x.length; i++) {
-      t.x.push(s.x[i]!);
-      t.t.push(s.t[i]!);
-      t.y.push(s.y[i]!);
-    }
-  }
+  for (const [k, s] of Object.entries(delta.series)) (d.series[k] ??= new SeriesStore()).apply(s);
   d.markers.push(...delta.markers);
   for (const l of delta.logs) pushLog(d, l);
   d.status = delta.status;

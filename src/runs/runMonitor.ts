@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import type { RunSummary } from '../common/messages';
-import { applyEvents, emptyRunData, latest, pushLog, type RunData } from '../common/runData';
+import { applyEvents, emptyRunData, fullSeries, latest, pushLog, type RunData, type Series } from '../common/runData';
 import { isRunId, summarizeRun } from '../common/runSummary';
 import { EventTail, JsonlTail } from '../protocol/jsonlTail';
 import { FILES } from '../protocol/schema';
@@ -192,6 +192,22 @@ export class RunMonitor implements vscode.Disposable {
       st.summary = summary;
     }
     if (changed || change.appended.size || change.reset.size) this.emitter.fire(change);
+  }
+
+  /**
+   * A run's metrics at full resolution, read from its events file now (the monitor keeps only what the
+   * charts draw, at the resolution they show). keys: only these metrics.
+   */
+  async readFullMetrics(id: string, keys?: ReadonlySet<string>): Promise<Record<string, Series>> {
+    const run = this.runs.get(id);
+    if (!run) return {};
+    const tail = new EventTail(path.join(run.dir, FILES.events), { maxBytesPerPoll: 64 << 20 });
+    const out: Record<string, Series> = {};
+    for (;;) {
+      const batch = await tail.poll();
+      fullSeries(batch.events, out, keys);
+      if (batch.atEnd) return out;
+    }
   }
 
   /** Resolves with the host's answer (ack or error event) to a control request. */

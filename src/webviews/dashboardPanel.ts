@@ -139,11 +139,10 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   private async exportCsv(runIds: string[]): Promise<void> {
-    const runs = runIds.flatMap((id) => {
-      const r = this.monitor.get(id);
-      return r ? [{ id, data: r.data }] : [];
-    });
-    if (!runs.length) return;
+    const ids = runIds.filter((id) => this.monitor.get(id));
+    if (!ids.length) return;
+    // Every point of every metric, read from the runs' files now: the dashboard holds only what it draws.
+    const runs = await Promise.all(ids.map(async (id) => ({ id, series: await this.monitor.readFullMetrics(id) })));
     await this.saveAs(`${runs.length === 1 ? runs[0]!.id : 'runs'}-metrics.csv`, { CSV: ['csv'] }, new TextEncoder().encode(toCsv(runs)));
   }
 

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { buildWebviewHtml } from '../common/webviewHtml';
 import { parseFromViewer, type FromViewer, type ToViewer, type TrajectoryPayload } from '../common/messages';
 import { TrajectoryFile, type Trajectory } from '../protocol/trajectories';
+import { valueAt } from '../common/runData';
 import type { RunMonitor } from '../runs/runMonitor';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
@@ -13,6 +14,9 @@ export function toPayload(runId: string, position: number, tr: Trajectory): Traj
 }
 
 /** The trajectory viewer: one panel per trajectory (run + position), with a side-by-side partner. */
+/** The ActFocus signal's batch statistics of a step (metrics the dashboard does not keep). */
+const SIGNAL_STATS: ReadonlySet<string> = new Set(['signal_mu', 'signal_sigma']);
+
 export class TrajectoryPanel {
   static readonly viewType = 'actfocus.trajectory';
   private static readonly open = new Map<string, TrajectoryPanel>();
@@ -67,14 +71,10 @@ export class TrajectoryPanel {
           return { primary: toPayload(this.runId, this.position, tr), siblings: sibs.map(({ position, index, reward, success }) => ({ position, index, reward, success })) };
         });
         const data = this.monitor.get(this.runId)?.data;
-        const stat = (k: string) => {
-          const s = data?.series[k];
-          const i = s ? s.x.lastIndexOf(primary.header.step) : -1;
-          return i >= 0 ? s!.y[i] : null;
-        };
-        const mu = stat('signal_mu');
-        const sigma = stat('signal_sigma');
-        this.post({ t: 'open', primary, siblings, hparams: { ...(data?.hparams ?? {}) }, signalStats: mu !== null && sigma !== null && mu !== undefined && sigma !== undefined ? { mu, sigma } : undefined });
+        const stats = await this.monitor.readFullMetrics(this.runId, SIGNAL_STATS);
+        const mu = valueAt(stats.signal_mu, primary.header.step);
+        const sigma = valueAt(stats.signal_sigma, primary.header.step);
+        this.post({ t: 'open', primary, siblings, hparams: { ...(data?.hparams ?? {}) }, signalStats: typeof mu === 'number' && typeof sigma === 'number' ? { mu, sigma } : undefined });
       } else if (msg.t === 'compare') {
         const pos = msg.position;
         const trajectory = pos === null ? undefined : toPayload(this.runId, pos, await this.read((f) => f.read(pos)));

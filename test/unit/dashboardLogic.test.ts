@@ -1,8 +1,8 @@
 // Pure logic behind the dashboard, the trees and the launcher.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyDelta, applyEvents, csvCell, deltaSince, emptyCursor, emptyRunData, latest, toCsv, MAX_LOG_LINES } from '../../src/common/runData';
-import { debiasedEma, decimate } from '../../src/common/smoothing';
+import { applyDelta, applyEvents, csvCell, deltaSince, emptyCursor, emptyRunData, fullSeries, latest, toCsv, valueAt, MAX_LOG_LINES } from '../../src/common/runData';
+import { rawPoints, STRIDE, type SeriesStore } from '../../src/common/seriesStore';
 import { buildTrajectoryTree, trajNodeLabel } from '../../src/common/trajectoryTree';
 import { buildTrainArgs, choosePython, defaultRunName } from '../../src/host/launchArgs';
 import { setupSteps } from '../../src/host/setupSteps';
@@ -16,25 +16,43 @@ test('events build columnar series, markers, logs and answers', () => {
   applyEvents(d, [m(1), m(2, { loss: null }), { v: 1, t: 103, step: 2, type: 'hparams', values: { alpha: 0.3 }, previous: { alpha: 0.1 }, source: 'request', request: 'r1' },
     { v: 1, t: 104, step: 2, type: 'ack', request: 'r1', action: 'set_hparams', detail: 'alpha=0.3' }, { v: 1, t: 105, step: 2, type: 'error', request: 'r2', action: 'set_hparams', message: 'bad', field: 'beta' },
     { v: 1, t: 106, step: 2, type: 'hparams', values: { alpha: 0.1, beta: 0.5 }, source: 'start' }]);
-  assert.deepEqual(d.series.success_rate, { x: [1, 2], t: [101, 102], y: [0.1, 0.2] });
-  assert.deepEqual(d.series.loss!.y, [null]);
+  assert.deepEqual(rawPoints(d.series.success_rate!), [{ x: 1, y: 0.1 }, { x: 2, y: 0.2 }]);
+  assert.equal(d.series.loss!.points, 0); // a non-finite value is not a point
   assert.equal(d.markers.length, 1); // start/resume values are not markers
   assert.deepEqual(d.answers, { r1: { type: 'ack', message: 'set_hparams: alpha=0.3' }, r2: { type: 'error', message: 'bad' } });
   assert.equal(latest(d, 'success_rate'), 0.2);
   assert.equal(d.hparams.beta, 0.5);
 });
 
-test('deltas since a cursor rebuild the same data on the receiving side', () => {
+test('only the charted metrics are kept; every metric is read at full resolution on demand', () => {
+  const events = [m(1, { grad_norm: 2, loss: 0.5 }), m(2, { grad_norm: null })];
+  const d = emptyRunData();
+  applyEvents(d, events);
+  assert.deepEqual(Object.keys(d.series).sort(), ['loss', 'success_rate']);
+  const full = fullSeries(events);
+  assert.deepEqual(full.grad_norm, { x: [1, 2], t: [101, 102], y: [2, null] });
+  assert.deepEqual(Object.keys(fullSeries(events, {}, new Set(['loss']))), ['loss']);
+  assert.equal(valueAt(full.grad_norm, 1), 2);
+  assert.equal(valueAt(full.grad_norm, 2), null);
+  assert.equal(valueAt(full.grad_norm, 3), undefined);
+});
+
+/** A store as a receiver must hold it (buffer capacity and the change counter aside). */
+const held = (s: SeriesStore) => ({ count: s.count, width: s.width, points: s.points, generation: s.generation, buckets: Array.from(s.buf.subarray(0, s.count * STRIDE)) });
+
+test('deltas since a cursor rebuild the same data on the receiving side, across bucket merges', () => {
   const src = emptyRunData();
   const dst = emptyRunData();
   let cursor = emptyCursor();
-  for (let k = 0; k < 5; k++) {
-    applyEvents(src, [m(2 * k), m(2 * k + 1, { reward_mean: k }), { v: 1, t: 1, step: k, type: 'log', level: 'info', message: `line ${k}` }]);
+  let step = 0;
+  for (const n of [2, 2, 1, 600, 3, 1, 2000, 1]) {
+    applyEvents(src, [...Array.from({ length: n }, () => m(++step, { reward_mean: Math.sin(step) })), { v: 1, t: 1, step, type: 'log', level: 'info', message: `line ${step}` }]);
     const { delta, cursor: next } = deltaSince(src, cursor);
     applyDelta(dst, delta);
     cursor = next;
+    for (const k of Object.keys(src.series)) assert.deepEqual(held(dst.series[k]!), held(src.series[k]!), `${k} after ${step} steps`);
   }
-  assert.deepEqual(dst.series, src.series);
+  assert.ok(src.series.success_rate!.generation > 0, 'the series merged buckets');
   assert.deepEqual(dst.logs, src.logs);
   assert.equal(Object.keys(deltaSince(src, cursor).delta.series).length, 0);
 });
@@ -50,36 +68,13 @@ test('the log keeps the last lines only, and deltas stay correct past the cap', 
 });
 
 test('CSV has every metric at full resolution and neutralises formulas', () => {
-  const a = emptyRunData();
-  applyEvents(a, [m(1, { loss: 0.5 }), m(2), m(3)]);
-  const b = emptyRunData();
-  applyEvents(b, [m(1)]);
-  const csv = toCsv([{ id: 'a', data: a }, { id: '=HYPERLINK("x")', data: b }]).trim().split('\n');
+  const csv = toCsv([{ id: 'a', series: fullSeries([m(1, { loss: 0.5 }), m(2), m(3)]) }, { id: '=HYPERLINK("x")', series: fullSeries([m(1)]) }]).trim().split('\n');
   assert.equal(csv[0], 'run,step,time,loss,success_rate');
   assert.equal(csv[1], 'a,1,101,0.5,0.1');
   assert.equal(csv[2], 'a,2,102,,0.2');
   assert.equal(csv.length, 5);
   assert.equal(csv[4], `"'=HYPERLINK(""x"")",1,101,,0.1`);
   assert.equal(csvCell('-1+2'), "'-1+2");
-});
-
-test('debiased EMA starts at the first value and skips gaps', () => {
-  assert.deepEqual(debiasedEma([1, 1, 1], 0.9).map((x) => +x!.toFixed(12)), [1, 1, 1]);
-  const s = debiasedEma([0, null, 10], 0.5);
-  assert.equal(s[0], 0);
-  assert.equal(s[1], null);
-  assert.ok(Math.abs(s[2]! - (0.5 * 10) / 0.75) < 1e-12); // (0.5*0 + 0.5*10) / (1 - 0.25)
-  assert.deepEqual(debiasedEma([3, 4], 0), [3, 4]);
-});
-
-test('decimation bounds the points and keeps extremes and order', () => {
-  const x = Array.from({ length: 100_000 }, (_, i) => i);
-  const y = x.map((i) => (i === 51_234 ? 1000 : Math.sin(i / 1000)));
-  const pts = decimate(x, y, 1000);
-  assert.ok(pts.length <= 1000);
-  assert.ok(pts.some((p) => p.y === 1000));
-  assert.ok(pts.every((p, i) => i === 0 || p.x > pts[i - 1]!.x));
-  assert.deepEqual(decimate([1, 2, 3], [1, null, 3], 10), [{ x: 1, y: 1 }, { x: 3, y: 3 }]);
 });
 
 test('trajectory tree: newest step first, groups in order, sortable by reward', () => {

@@ -5,8 +5,9 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser';
 import { posted, send, serveWebview } from '../support/webviewHarness';
 import type { ToDashboard } from '../../src/common/messages';
-import { applyEvents, deltaSince, emptyCursor, emptyRunData } from '../../src/common/runData';
+import { applyEvents, deltaSince, emptyCursor, emptyRunData, type DataCursor, type RunData } from '../../src/common/runData';
 import type { RunEvent } from '../../src/protocol/types.generated';
+import { rawPoints, SeriesStore } from '../../src/common/seriesStore';
 
 let browser: Browser;
 let server: Awaited<ReturnType<typeof serveWebview>>;
@@ -18,11 +19,16 @@ function metrics(step: number): RunEvent {
   return { v: 1, t: 1000 + step * 6, step, type: 'metrics', success_rate: step / 20, reward_mean: step / 10 - 0.5, 'diag/share_action': 0.1, 'diag/rho_action': 0.5, 'diag/rho_reasoning': 0, 'diag/rho_full': 0.2 } as RunEvent;
 }
 
-/** The data message the extension would send for these events (same pure code as the extension). */
+/** What the extension holds per run and how much of it the webview has (same pure code as the extension). */
+const sent = new Map<string, { data: RunData; cursor: DataCursor }>();
+
+/** The data message the extension would send after these events; reset: the run's files were rewritten. */
 function dataMessage(runId: string, events: RunEvent[], reset = true): ToDashboard {
-  const d = emptyRunData();
-  applyEvents(d, events);
-  return { t: 'data', runId, reset, delta: deltaSince(d, emptyCursor()).delta };
+  const run = reset || !sent.has(runId) ? { data: emptyRunData(), cursor: emptyCursor() } : sent.get(runId)!;
+  applyEvents(run.data, events);
+  const { delta, cursor } = deltaSince(run.data, run.cursor);
+  sent.set(runId, { data: run.data, cursor });
+  return { t: 'data', runId, reset, delta };
 }
 
 const pointsOf = (id: string) => page.$eval(`#chart-${id}`, (c) => Number((c as HTMLCanvasElement).dataset.points ?? -1));
@@ -67,12 +73,8 @@ test('run data draws every chart; live appends add points; hyperparameter change
   assert.equal(await pointsOf('rho'), 60); // three scopes
   assert.equal(await pointsOf('share'), 20);
   // A live append (not a reset) with a hyperparameter change.
-  const d = emptyRunData();
-  applyEvents(d, events);
-  const cursor = deltaSince(d, emptyCursor()).cursor;
-  applyEvents(d, [{ v: 1, t: 2000, step: 20, type: 'hparams', source: 'request', values: { alpha: 0.3 }, previous: { alpha: 0.1 }, request: 'r1' }, metrics(21),
-    { v: 1, t: 2001, step: 21, type: 'log', level: 'warning', message: hostile }]);
-  await send(page, { t: 'data', runId: 'run-a', reset: false, delta: deltaSince(d, cursor).delta });
+  await send(page, dataMessage('run-a', [{ v: 1, t: 2000, step: 20, type: 'hparams', source: 'request', values: { alpha: 0.3 }, previous: { alpha: 0.1 }, request: 'r1' }, metrics(21),
+    { v: 1, t: 2001, step: 21, type: 'log', level: 'warning', message: hostile }], false));
   await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) === 21);
   assert.equal(await page.$eval('#chart-success', (c) => (c as HTMLCanvasElement).dataset.markers), '1');
   assert.match((await page.textContent('#log'))!, /warning/);
@@ -100,9 +102,7 @@ test('drag to zoom; live appends keep the zoom; reset shows everything', async (
   await page.waitForFunction(() => (document.getElementById('chart-success') as HTMLCanvasElement).dataset.xRange !== '');
   const range = (await page.$eval('#chart-success', (c) => (c as HTMLCanvasElement).dataset.xRange))!.split(',').map(Number);
   assert.ok(range[0]! > 1 && range[1]! < 21 && range[0]! < range[1]!, `zoomed to ${range}`);
-  const d = emptyRunData();
-  applyEvents(d, [metrics(22)]);
-  await send(page, { t: 'data', runId: 'run-a', reset: false, delta: deltaSince(d, emptyCursor()).delta });
+  await send(page, dataMessage('run-a', [metrics(22)], false));
   await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) === 22);
   assert.equal(await page.$eval('#chart-success', (c) => (c as HTMLCanvasElement).dataset.xRange), range.map((v) => v.toFixed(2)).join(','));
   await page.click('#reset-zoom');
@@ -150,6 +150,59 @@ test('a selection made by the extension (a run opened from the Runs view) is sho
   await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) === 1);
   assert.equal(await page.isChecked('#runs li[data-run="run-b"] input'), true);
   assert.equal(await page.isChecked('#runs li[data-run="run-a"] input'), false);
+});
+
+
+test('100 overlaid runs draw the same points, line by line, as each run drawn alone', async () => {
+  const p = await browser.newPage();
+  p.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await p.goto(server.url);
+    const ids = Array.from({ length: 100 }, (_, i) => `sweep-${String(i).padStart(3, '0')}`);
+    // Long enough that the store aggregates (1500 points: M4 buckets of 16), values differ per run, spikes.
+    const eventsOf = (r: number): RunEvent[] => Array.from({ length: 1500 }, (_, i) => ({ v: 1, t: 1000 + 7 * i, step: i + 1, type: 'metrics',
+      success_rate: ((i * (r + 3)) % 97) / 97, reward_mean: i === 40 * r ? 50 : Math.sin(i / (r + 5)),
+      'diag/rho_action': Math.cos(i * r), 'diag/rho_reasoning': ((i + r) % 11) / 11 - 0.5, 'diag/rho_full': 0 }) as RunEvent);
+    await send(p, { t: 'init', extensionVersion: '1', selected: [], runs: ids.map((id) => ({ id, status: 'completed', step: 1500, totalSteps: 1500 })) });
+    for (const [r, id] of ids.entries()) {
+      const d = emptyRunData();
+      applyEvents(d, eventsOf(r));
+      await send(p, { t: 'data', runId: id, reset: true, delta: deltaSince(d, emptyCursor()).delta });
+    }
+    type Lines = { run: string; label: string; data: { x: number; y: number }[] }[];
+    const expected = { success: 1, reward: 1, rho: 3 };
+    /** Once every chart draws exactly these runs' lines. */
+    const drawnWith = async (runs: string[]): Promise<Record<string, Lines>> => {
+      await p.waitForFunction(([e, want]) => Object.entries(e).every(([c, k]) => {
+        const lines = (document.getElementById(`chart-${c}`) as unknown as { drawnLines: Lines }).drawnLines;
+        return lines.length === k * want.length && want.every((id) => lines.filter((l) => l.run === id).length === k);
+      }), [expected, runs] as const, { timeout: 60_000 });
+      return p.evaluate((charts) => Object.fromEntries(charts.map((c) => [c, (document.getElementById(`chart-${c}`) as unknown as { drawnLines: Lines }).drawnLines])), Object.keys(expected));
+    };
+    await p.click('#runs-all');
+    assert.deepEqual((await posted(p)).at(-1), { t: 'select', runIds: ids });
+    const overlaid = await drawnWith(ids);
+    assert.equal(await p.textContent('#run-count'), '100 of 100 overlaid');
+    // Independently: the points are M4 of each run's full series (what a SeriesStore fed the events draws).
+    for (const r of [0, 57]) {
+      const store = new SeriesStore();
+      for (const e of eventsOf(r)) store.push(e.step, e.t, (e as unknown as { reward_mean: number }).reward_mean);
+      assert.deepEqual(overlaid.reward!.find((l) => l.label === `${ids[r]} · train`)!.data, rawPoints(store));
+    }
+    for (const id of ids) {
+      await send(p, { t: 'selected', runIds: [id] });
+      const alone = await drawnWith([id]);
+      for (const chart of Object.keys(expected)) {
+        for (const line of alone[chart]!) {
+          const same = overlaid[chart]!.find((l) => l.label === `${id} · ${line.label}`);
+          assert.ok(same, `${chart}: ${id} · ${line.label} is overlaid`);
+          assert.deepEqual(same.data, line.data, `${chart}: ${id} · ${line.label}`);
+        }
+      }
+    }
+  } finally {
+    await p.close();
+  }
 });
 
 test('no errors under the strict CSP', () => {

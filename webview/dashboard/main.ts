@@ -1,10 +1,10 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { Chart, LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, type Plugin } from 'chart.js';
-import type { DashboardUiState, FromDashboard, RunSummary, ToDashboard, ControlActionName } from '../../src/common/messages';
+import { MAX_OVERLAID_RUNS, type DashboardUiState, type FromDashboard, type RunSummary, type ToDashboard, type ControlActionName } from '../../src/common/messages';
 import { applyDelta, emptyRunData, type RunData } from '../../src/common/runData';
 import { CHARTS, type ChartSpec } from '../../src/common/charts';
-import { debiasedEma, decimate } from '../../src/common/smoothing';
+import { byStep, firstTime as seriesFirstTime, minutesSince, smoothedPoints, type Point, type SeriesStore } from '../../src/common/seriesStore';
 import { connectHost } from '../shared/host';
 import { setVisibleText } from '../shared/visible';
 import { visibleText } from '../../src/common/visibleText';
@@ -12,7 +12,8 @@ import { readPalette, onThemeChange, type ChartPalette } from '../shared/theme';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
 
-const MAX_POINTS = 1500; // per line, after smoothing
+/** Above this many lines a chart's legend would bury the plot: the run list (with colour swatches) is the legend. */
+const MAX_LEGEND_ITEMS = 12;
 const app = document.getElementById('app')!;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
@@ -32,7 +33,7 @@ function button(id: string, label: string, title = label): HTMLElement {
 // ---- state ----
 let runs: RunSummary[] = [];
 const data = new Map<string, RunData>();
-let ui: DashboardUiState = { selectedRunIds: [], smoothing: 0, xAxis: 'step', logFilter: '', logLevel: 'info' };
+let ui: DashboardUiState = { selectedRunIds: [], smoothing: 0, xAxis: 'step', logFilter: '', logLevel: 'info', runFilter: '' };
 /** Zoom (shared by all charts): drag across a chart to zoom in on x; double-click or Reset zoom to undo. */
 let xRange: [number, number] | undefined;
 
@@ -55,6 +56,12 @@ const answer = el('span', { id: 'answer', role: 'status' });
 controls.append(el('span', { id: 'primary-run', class: 'muted' }), ...Object.values(controlButtons), answer);
 
 const runList = el('ul', { id: 'runs', class: 'run-list', 'aria-label': 'Runs (check to overlay)' });
+const runTools = el('div', { class: 'toolbar run-tools' });
+const runFilter = el('input', { id: 'run-filter', type: 'search', placeholder: 'Filter runs (text or /regex/)', 'aria-label': 'Filter runs' });
+const showAll = button('runs-all', 'Overlay all', 'Overlay every run the filter shows');
+const showNone = button('runs-none', 'Clear', 'Overlay no run');
+const runCount = el('span', { id: 'run-count', class: 'muted' });
+runTools.append(runFilter, showAll, showNone, runCount);
 
 const options = el('div', { class: 'toolbar options' });
 const smoothing = el('input', { id: 'smoothing', type: 'range', min: '0', max: '0.99', step: '0.01', value: '0', 'aria-label': 'Smoothing' });
@@ -73,7 +80,7 @@ const logSearch = el('input', { id: 'log-search', type: 'search', placeholder: '
 const logList = el('div', { id: 'log', class: 'log', role: 'log' });
 logBox.append(el('div', { class: 'toolbar' }, ''), logList);
 logBox.firstElementChild!.append(el('h2', {}, 'Log'), logLevel, logSearch);
-app.append(header, controls, runList, options, grid, logBox);
+app.append(header, controls, runTools, runList, options, grid, logBox);
 
 // ---- charts ----
 let palette: ChartPalette = readPalette();
@@ -110,12 +117,14 @@ for (const spec of CHARTS) {
   png.classList.add('small');
   caption.append(png);
   const box = el('div', { class: 'chart-box' });
-  const canvas = el('canvas', { id: `chart-${spec.id}`, 'aria-label': spec.title });
+  const canvas = el('canvas', { id: `chart-${spec.id}`, 'data-chart': spec.id, 'aria-label': spec.title });
   box.append(canvas);
   card.append(caption, box);
   grid.append(card);
   const chart = makeChart(canvas, spec);
   charts.set(spec.id, chart);
+  // What the chart was last handed to draw, per line (read by the webview tests and benchmarks).
+  Object.defineProperty(canvas, 'drawnLines', { get: () => chart.data.datasets.map((ds) => ({ run: lineOwner.get(ds), label: ds.label, data: ds.data })) });
   enableZoom(canvas, chart);
   png.addEventListener('click', () => host.post({ t: 'savePng', name: spec.id, dataUrl: canvas.toDataURL('image/png') }));
 }
@@ -170,56 +179,124 @@ function scheduleDraw(): void {
   });
 }
 
-function draw(): void {
-  const selected = ui.selectedRunIds.filter((id) => data.has(id));
-  const t0 = new Map(selected.map((id) => [id, firstTime(data.get(id)!)]));
-  for (const spec of CHARTS) {
-    const chart = charts.get(spec.id)!;
-    const datasets: Chart<'line'>['data']['datasets'] = [];
-    let points = 0;
-    selected.forEach((id, r) => {
-      const d = data.get(id)!;
-      spec.lines.forEach((line, k) => {
-        const s = d.series[line.key];
-        if (!s) return;
-        const x = ui.xAxis === 'step' ? s.x : s.t.map((t) => (t - t0.get(id)!) / 60);
-        const pts = decimate(x, debiasedEma(s.y, ui.smoothing), MAX_POINTS);
-        points += pts.length;
-        datasets.push({
-          label: selected.length > 1 ? `${visibleText(id)} · ${line.label}` : line.label,
-          data: pts,
-          borderColor: palette.series[(selected.length > 1 ? r : k) % palette.series.length],
-          borderDash: selected.length > 1 && k > 0 ? [5, 3] : k > 0 && line.key.startsWith('eval/') ? [5, 3] : undefined,
-          borderWidth: 1.5,
-          pointRadius: pts.length < 30 ? 2 : 0,
-        });
-      });
-    });
-    const markers = selected.flatMap((id) => data.get(id)!.markers.map((m) => ({
-      x: ui.xAxis === 'step' ? m.step : (m.t - t0.get(id)!) / 60,
-      label: Object.entries(m.values).map(([k, v]) => `${k}=${v}`).join(' '),
-    })));
-    chart.data.datasets = datasets;
-    (chart.options.plugins as unknown as { hparamMarkers: unknown }).hparamMarkers = markers;
-    chart.options.scales!.x!.title = { display: true, text: ui.xAxis === 'step' ? 'step' : 'minutes', color: palette.foreground };
-    // Live appends redraw with the same zoom: the range is state, not derived from the data.
-    chart.options.scales!.x!.min = xRange?.[0];
-    chart.options.scales!.x!.max = xRange?.[1];
-    chart.canvas.dataset.xRange = xRange ? xRange.map((v) => v.toFixed(2)).join(',') : '';
-    chart.update('none');
-    // Read by tests and the latency benchmark: what the chart actually holds.
-    chart.canvas.dataset.points = String(points);
-    chart.canvas.dataset.markers = String(markers.length);
-    chart.canvas.dataset.datasets = String(datasets.length);
-    chart.canvas.dataset.drawn = String(Date.now());
-    chart.canvas.dataset.lastX = String(Math.max(-1, ...datasets.map((ds) => ((ds.data as { x: number }[]).at(-1)?.x ?? -1))));
+/**
+ * What one line draws, by run and metric: recomputed only when that metric's data, the smoothing or the
+ * x axis changed, so that overlaying or hiding one run costs that run, not all of them.
+ */
+const linePoints = new Map<string, { store: SeriesStore; version: number; mode: string; pts: Point[] }>();
+function pointsOf(id: string, key: string, store: SeriesStore, t0: number): Point[] {
+  const mode = `${ui.smoothing}|${ui.xAxis}|${ui.xAxis === 'time' ? t0 : ''}`;
+  const cacheKey = `${id}\u0000${key}`;
+  const hit = linePoints.get(cacheKey);
+  if (hit && hit.store === store && hit.version === store.version && hit.mode === mode) return hit.pts;
+  const pts = smoothedPoints(store, ui.smoothing, ui.xAxis === 'step' ? byStep : minutesSince(t0));
+  linePoints.set(cacheKey, { store, version: store.version, mode, pts });
+  return pts;
+}
+
+function runColour(r: number): string {
+  return palette.series[r % palette.series.length]!;
+}
+
+type LineDataset = Chart<'line'>['data']['datasets'][number];
+/**
+ * One dataset object per chart, run and metric, kept across draws: chart.js then updates its elements in
+ * place instead of building them again, which is most of the cost when a hundred runs are overlaid.
+ */
+const datasetsByLine = new Map<string, LineDataset>();
+const lineOwner = new WeakMap<LineDataset, string>();
+
+/** Charts on screen (drawn at once) and off screen with data they do not show yet (drawn when idle). */
+const onScreen = new Set<string>();
+const stale = new Set<string>();
+const screenWatch = new IntersectionObserver((entries) => {
+  for (const e of entries) {
+    const id = (e.target as HTMLElement).dataset.chart!;
+    if (e.isIntersecting) onScreen.add(id);
+    else onScreen.delete(id);
   }
+  if ([...stale].some((id) => onScreen.has(id))) scheduleDraw();
+});
+for (const c of charts.values()) screenWatch.observe(c.canvas);
+
+/**
+ * Redraw after a change of data, selection or view: the charts on screen now, the others one at a time
+ * when the page is idle, so that a hundred overlaid runs never hold the page for long.
+ */
+function draw(): void {
+  for (const spec of CHARTS) {
+    if (onScreen.has(spec.id)) drawChart(spec);
+    else stale.add(spec.id);
+  }
+  drawStaleWhenIdle();
   renderLog();
+}
+
+let idleQueued = false;
+function drawStaleWhenIdle(): void {
+  if (idleQueued || !stale.size) return;
+  idleQueued = true;
+  requestIdleCallback(() => {
+    idleQueued = false;
+    const next = CHARTS.find((c) => stale.has(c.id));
+    if (next) drawChart(next);
+    drawStaleWhenIdle();
+  }, { timeout: 500 });
+}
+
+function drawChart(spec: ChartSpec): void {
+  stale.delete(spec.id);
+  const selected = ui.selectedRunIds.filter((id) => data.has(id));
+  const overlay = selected.length > 1;
+  const t0 = new Map(selected.map((id) => [id, firstTime(data.get(id)!)]));
+  const chart = charts.get(spec.id)!;
+  const datasets: LineDataset[] = [];
+  let points = 0;
+  selected.forEach((id, r) => {
+    const d = data.get(id)!;
+    spec.lines.forEach((line, k) => {
+      const s = d.series[line.key];
+      if (!s || !s.count) return;
+      const pts = pointsOf(id, line.key, s, t0.get(id)!);
+      points += pts.length;
+      const key = `${spec.id}\u0000${id}\u0000${line.key}`;
+      const ds = datasetsByLine.get(key) ?? { data: [] };
+      datasetsByLine.set(key, ds);
+      lineOwner.set(ds, id);
+      ds.data = pts;
+      ds.label = overlay ? `${visibleText(id)} · ${line.label}` : line.label;
+      ds.borderColor = overlay ? runColour(r) : palette.series[k % palette.series.length];
+      // Dashes only while few lines are drawn: a dashed line leaves chart.js's fast path (one segment per pixel column).
+      ds.borderDash = !overlay && k > 0 && line.key.startsWith('eval/') ? [5, 3] : undefined;
+      ds.borderWidth = overlay ? 1 : 1.5;
+      ds.pointRadius = pts.length < 30 ? 2 : 0;
+      datasets.push(ds);
+    });
+  });
+  const markers = selected.flatMap((id) => data.get(id)!.markers.map((m) => ({
+    x: ui.xAxis === 'step' ? m.step : (m.t - t0.get(id)!) / 60,
+    label: Object.entries(m.values).map(([k, v]) => `${k}=${v}`).join(' '),
+  })));
+  chart.data.datasets = datasets;
+  chart.options.plugins!.legend!.display = datasets.length <= MAX_LEGEND_ITEMS;
+  (chart.options.plugins as unknown as { hparamMarkers: unknown }).hparamMarkers = markers;
+  chart.options.scales!.x!.title = { display: true, text: ui.xAxis === 'step' ? 'step' : 'minutes', color: palette.foreground };
+  // Live appends redraw with the same zoom: the range is state, not derived from the data.
+  chart.options.scales!.x!.min = xRange?.[0];
+  chart.options.scales!.x!.max = xRange?.[1];
+  chart.canvas.dataset.xRange = xRange ? xRange.map((v) => v.toFixed(2)).join(',') : '';
+  chart.update('none');
+  // Read by tests and the latency benchmark: what the chart actually holds.
+  chart.canvas.dataset.points = String(points);
+  chart.canvas.dataset.markers = String(markers.length);
+  chart.canvas.dataset.datasets = String(datasets.length);
+  chart.canvas.dataset.drawn = String(Date.now());
+  chart.canvas.dataset.lastX = String(datasets.reduce((m, ds) => Math.max(m, (ds.data as Point[]).at(-1)?.x ?? -1), -1));
 }
 
 function firstTime(d: RunData): number {
   let t = Infinity;
-  for (const s of Object.values(d.series)) if (s.t.length) t = Math.min(t, s.t[0]!);
+  for (const s of Object.values(d.series)) t = Math.min(t, seriesFirstTime(s));
   return Number.isFinite(t) ? t : 0;
 }
 
@@ -241,24 +318,47 @@ function primaryRun(): RunSummary | undefined {
   return runs.find((r) => r.id === ui.selectedRunIds[0]);
 }
 
+/** The runs the filter shows: a substring (case-insensitive), or a regular expression written /like this/. */
+function filteredRuns(): RunSummary[] {
+  const f = ui.runFilter.trim();
+  if (!f) return runs;
+  const re = /^\/(.+)\/$/.exec(f);
+  if (re) {
+    try {
+      const rx = new RegExp(re[1]!, 'i');
+      return runs.filter((r) => rx.test(r.id));
+    } catch {
+      /* not a valid expression: taken as text */
+    }
+  }
+  return runs.filter((r) => r.id.toLowerCase().includes(f.toLowerCase()));
+}
+
 function renderRuns(): void {
+  const shown = filteredRuns();
+  const overlay = ui.selectedRunIds.length > 1;
   runList.replaceChildren(
-    ...runs.map((r) => {
+    ...shown.map((r) => {
       const li = el('li', { 'data-run': r.id });
       const box = el('input', { type: 'checkbox', 'aria-label': `Show ${r.id}` });
-      box.checked = ui.selectedRunIds.includes(r.id);
+      const at = ui.selectedRunIds.indexOf(r.id);
+      box.checked = at >= 0;
       box.addEventListener('change', () => {
         const ids = ui.selectedRunIds.filter((x) => x !== r.id);
         setSelection(box.checked ? [...ids, r.id] : ids);
       });
-      const shown = r.status === 'dead' ? 'failed (host died)' : r.status;
-      const badge = el('vscode-badge', { class: 'run-status' }, shown);
+      const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
+      // Overlaid runs are told apart by colour; the chart legends stop listing them when they would not fit.
+      if (overlay && at >= 0) swatch.style.background = runColour(at);
+      const label = r.status === 'dead' ? 'failed (host died)' : r.status;
+      const badge = el('vscode-badge', { class: 'run-status' }, label);
       const progress = el('span', { class: 'muted' }, `step ${r.step}${r.totalSteps ? `/${r.totalSteps}` : ''}${r.successRate !== undefined ? ` · success ${(r.successRate * 100).toFixed(0)}%` : ''}`);
-      li.append(box, el('span', { class: 'run-name' }, r.id), badge, progress);
+      li.append(box, swatch, el('span', { class: 'run-name' }, r.id), badge, progress);
       if (r.problem) li.title = visibleText(r.problem);
       return li;
     }),
   );
+  runCount.textContent = `${ui.selectedRunIds.length} of ${runs.length} overlaid${shown.length < runs.length ? ` · ${shown.length} shown` : ''}`;
   const p = primaryRun();
   const primary = document.getElementById('primary-run')!;
   setVisibleText(primary, p ? `${p.id}:` : 'No run selected');
@@ -339,6 +439,7 @@ if (saved) {
   xAxis.value = ui.xAxis;
   logLevel.value = ui.logLevel;
   logSearch.value = ui.logFilter;
+  runFilter.value = ui.runFilter ?? '';
 }
 smoothing.addEventListener('input', () => {
   ui = { ...ui, smoothing: Number(smoothing.value) };
@@ -366,6 +467,16 @@ logSearch.addEventListener('input', () => {
   host.setState(ui);
   renderLog();
 });
+runFilter.addEventListener('input', () => {
+  ui = { ...ui, runFilter: runFilter.value };
+  host.setState(ui);
+  renderRuns();
+});
+showAll.addEventListener('click', () => {
+  const ids = filteredRuns().map((r) => r.id);
+  setSelection([...ui.selectedRunIds.filter((id) => !ids.includes(id)), ...ids].slice(0, MAX_OVERLAID_RUNS));
+});
+showNone.addEventListener('click', () => setSelection([]));
 refresh.addEventListener('click', () => host.post({ t: 'command', command: 'refresh' }));
 newRun.addEventListener('click', () => host.post({ t: 'command', command: 'newRun' }));
 exportCsv.addEventListener('click', () => host.post({ t: 'exportCsv', runIds: ui.selectedRunIds }));
