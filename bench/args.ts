@@ -9,3 +9,9 @@ export function jsonOut(): string | undefined {
   const i = process.argv.indexOf('--json');
   return i > 0 ? process.argv[i + 1] : undefined;
 }
+
+/** A string flag `--name VALUE`. */
+export function strArg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? String(process.argv[i + 1]) : dflt;
+}

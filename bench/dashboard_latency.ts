@@ -1,130 +1,242 @@
-// Dashboard update latency and extension-host memory with 10 runs x 10,000 steps loaded, in a real
-// VS Code (code-server + Chromium), side by side with the same window holding no runs:
-//   latency  a metrics line appended to one run's events.jsonl → the point drawn on the dashboard's
-//            success chart: the append and the draw are both stamped with the machine clock (the
-//            page records when it drew); also reported as seen by Playwright polling, an upper bound
-//   memory   RSS of the extension-host process: no runs vs 10 runs x 10k steps, all overlaid
-//   node --import tsx bench/dashboard_latency.ts [--runs 10] [--steps 10000] [--samples 20] [--json FILE]
-import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+// The dashboard at sweep scale, in a real VS Code (code-server + Chromium): for each size (default 10, 30
+// and 100 runs x 10,000 steps, each size in a fresh window) it measures
+//   listed       window open → the dashboard lists every run (the extension has read every events file)
+//   overlay      "Overlay all" clicked → every run drawn on the success chart (on screen), and on every
+//                chart (the off-screen ones are drawn when the page is idle); a build without that button
+//                (the one before issue 18) gets each run's checkbox clicked in turn, as its users had to
+//   input        while overlaying: round trips of a no-op script into the page (Playwright, from outside):
+//                how long input waits for the page
+//   toggle       one run's checkbox clicked → the success chart drawn without (or with) it and the frame
+//                after it painted, both stamped on the page's clock from the input event
+//   latency      a metrics line appended to one run's events.jsonl → the point drawn on the success chart
+//                (machine clock on both sides), with every run overlaid and live (heartbeats)
+//   memory       RSS of the extension-host process: a window on an empty runs folder, then N runs read, then all overlaid
+// Per-run costs (overlay seconds and RSS per run) are reported at each size, to show how the cost grows.
+//   node --import tsx bench/dashboard_latency.ts [--sizes 10,30,100] [--steps 10000] [--samples 20] [--toggles 10]
+//        [--limit-s 300] [--json FILE]          ACTFOCUS_VSIX=path/to/other.vsix: measure another build
+import { appendFileSync, linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Frame } from 'playwright-core';
 import { findWebviewFrame, startVsCode, type VsCodeSession } from '../test/support/codeServer';
-import { jsonOut, numArg } from './args';
+import { jsonOut, numArg, strArg } from './args';
 
-const RUNS = numArg('runs', 10);
+const SIZES = strArg('sizes', '10,30,100').split(',').map(Number);
 const STEPS = numArg('steps', 10_000);
 const SAMPLES = numArg('samples', 20);
+const TOGGLES = numArg('toggles', 10);
+const LIMIT_S = numArg('limit-s', 300); // per phase; a build that takes longer is reported as not finishing
 const JSON_OUT = jsonOut();
 
 function metricsLine(step: number, t: number): string {
   const rec: Record<string, unknown> = { v: 1, t, step, type: 'metrics', success_rate: (step % 100) / 100, reward_mean: Math.sin(step / 50), kl_ref: 0.01, entropy: 1.2, loss: -0.01, pg_loss: -0.01 };
-  for (const r of ['reasoning', 'action', 'other']) for (const k of ['share', 'energy', 'weight_mean', 'weight_max']) rec[`diag/${k}_${r}`] = Math.cos(step + k.length);
+  // The names the host writes (docs/protocol.md): 16 of them are charted.
+  for (const r of ['reasoning', 'action', 'other']) {
+    rec[`diag/share_${r}`] = 0.1 + 0.05 * Math.cos(step / 30);
+    rec[`diag/energy_${r}`] = Math.cos(step / 40 + r.length);
+    rec[`diag/weight_${r}_mean`] = 1 + 0.1 * Math.sin(step / 60 + r.length);
+    rec[`diag/weight_${r}_max`] = 2 + 0.1 * Math.sin(step / 60 + r.length);
+  }
   for (const s of ['full', 'reasoning', 'action']) rec[`diag/rho_${s}`] = Math.sin(step / 7);
   return JSON.stringify(rec) + '\n';
 }
 
-function makeRuns(ws: string): string[] {
-  const ids = Array.from({ length: RUNS }, (_, i) => `bench-${String(i).padStart(2, '0')}`);
+/** N runs; every events file but the first (which receives the appends) is a hard link to one template. */
+function makeRuns(ws: string, n: number, template: string): string[] {
+  const ids = Array.from({ length: n }, (_, i) => `bench-${String(i).padStart(3, '0')}`);
   const t0 = Date.now() / 1000 - STEPS;
-  for (const id of ids) {
+  ids.forEach((id, i) => {
     const dir = join(ws, 'runs', id);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'run.json'), JSON.stringify({ schema_version: 1, id, config: { steps: STEPS * 2, env: 'sokoban', algo: 'grpo', weighting: 'actfocus' }, versions: {}, status: 'running', step: STEPS, created: t0, pid: 1, hostname: 'bench' }));
-    let text = '';
-    for (let s = 1; s <= STEPS; s++) text += metricsLine(s, t0 + s);
-    writeFileSync(join(dir, 'events.jsonl'), text);
-  }
+    if (i === 0) writeFileSync(join(dir, 'events.jsonl'), eventsText(t0));
+    else linkSync(template, join(dir, 'events.jsonl'));
+  });
   return ids;
+}
+
+function eventsText(t0: number): string {
+  const parts: string[] = [];
+  for (let s = 1; s <= STEPS; s++) parts.push(metricsLine(s, t0 + s));
+  return parts.join('');
 }
 
 function beat(ws: string, ids: string[]): void {
   for (const id of ids) writeFileSync(join(ws, 'runs', id, 'heartbeat.json'), JSON.stringify({ v: 1, t: Date.now() / 1000, pid: 1, hostname: 'bench', interval_s: 2, step: STEPS, phase: 'training' }));
 }
 
-/** RSS (MiB) of code-server's extension-host process for this session. */
-function extHostRss(userDataDir: string): number {
+/** RSS (MiB) of code-server's extension-host process (one session runs at a time in this script). */
+function extHostRss(): number {
   const ps = execFileSync('ps', ['-eo', 'pid,rss,args'], { encoding: 'utf8' }).split('\n');
   const rows = ps.filter((l) => l.includes('extensionHost') || l.includes('--type=extensionHost'));
   if (!rows.length) throw new Error('extension host process not found');
-  // One session runs at a time in this script, so the one extension host is ours.
   return Math.max(...rows.map((l) => Number(l.trim().split(/\s+/)[1]) / 1024));
 }
 
-async function openDashboard(vs: VsCodeSession) {
-  const frame = await findWebviewFrame(vs.page, '#chart-success', 120_000);
-  await frame.waitForFunction(() => document.getElementById('status')?.textContent?.includes('run'), null, { timeout: 120_000 });
-  return frame;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function stats(xs: number[]) {
+  if (!xs.length) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+  return { n: s.length, mean: +(s.reduce((a, b) => a + b, 0) / s.length).toFixed(1), p50: +q(0.5).toFixed(1), p95: +q(0.95).toFixed(1), max: +s.at(-1)!.toFixed(1) };
 }
 
-async function main() {
-  const result: Record<string, unknown> = { runs: RUNS, steps: STEPS };
-  // Baseline: the same window and dashboard, no runs.
-  let vs = await startVsCode({ settings: { 'actfocus.dashboard.openOnStartup': true } });
-  await openDashboard(vs);
-  await new Promise((r) => setTimeout(r, 3000));
-  const rssEmpty = extHostRss('');
-  await vs.close();
+const datasetsOn = (frame: Frame, chart: string) => frame.$eval(`#chart-${chart}`, (c) => Number((c as HTMLCanvasElement).dataset.datasets ?? 0));
 
+/** Round trips of a no-op into the page until `done` resolves: how long input would wait. */
+async function probeInput(frame: Frame, done: Promise<unknown>): Promise<number[]> {
+  let over = false;
+  void done.finally(() => (over = true));
+  const out: number[] = [];
+  while (!over) {
+    const t = performance.now();
+    await frame.evaluate(() => 0);
+    out.push(performance.now() - t);
+    await sleep(50);
+  }
+  return out;
+}
+
+/** Stamps, on the page's clock, each checkbox change, the success chart's first draw after it, and the frame after that draw. */
+async function instrument(frame: Frame): Promise<void> {
+  await frame.evaluate(() => {
+    const w = window as unknown as { __inputAt: number; __drawnAt: number; __paintedAt: number };
+    document.addEventListener('change', () => {
+      w.__inputAt = Date.now();
+      w.__drawnAt = w.__paintedAt = 0;
+    }, true);
+    const canvas = document.getElementById('chart-success')!;
+    new MutationObserver(() => {
+      if (!w.__inputAt || w.__drawnAt) return;
+      w.__drawnAt = Date.now();
+      requestAnimationFrame(() => setTimeout(() => (w.__paintedAt = Date.now())));
+    }).observe(canvas, { attributes: true, attributeFilter: ['data-drawn'] });
+  });
+}
+
+async function measureSize(n: number, template: string, rssEmpty: number): Promise<Record<string, unknown>> {
   const ws = mkdtempSync(join(tmpdir(), 'actfocus-bench-ws-'));
-  let t = performance.now();
-  const ids = makeRuns(ws);
+  const ids = makeRuns(ws, n, template);
   beat(ws, ids);
   const beater = setInterval(() => beat(ws, ids), 1000);
-  console.log(`wrote ${RUNS} runs x ${STEPS} steps in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  vs = await startVsCode({ workspace: ws, settings: { 'actfocus.dashboard.openOnStartup': true } });
+  const out: Record<string, unknown> = { runs: n, steps: STEPS };
+  const t0 = performance.now();
+  const vs: VsCodeSession = await startVsCode({ workspace: ws, settings: { 'actfocus.dashboard.openOnStartup': true } });
+  vs.page.on('console', (m) => { if (m.type() === 'error' || process.env.BENCH_DEBUG) console.error('page:', m.text().slice(0, 300)); });
+  vs.page.on('pageerror', (e) => console.error('pageerror:', e.message.slice(0, 300)));
   try {
-    const frame = await openDashboard(vs);
-    t = performance.now();
-    for (const id of ids) await frame.check(`#runs li[data-run="${id}"] input`);
-    // Loaded: every run's latest step is drawn on the success chart.
-    await frame.waitForFunction((n) => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.datasets) === n, RUNS, { timeout: 300_000, polling: 200 })
-      .catch(async (e) => {
-        await vs.page.screenshot({ path: join(tmpdir(), 'bench-dashboard-failure.png') });
-        console.error('datasets drawn:', await frame.$eval('#chart-success', (c) => (c as HTMLCanvasElement).dataset.datasets), 'status:', await frame.textContent('#status'));
-        throw e;
+    const frame = await findWebviewFrame(vs.page, '#chart-success', 120_000);
+    await frame.waitForFunction((k) => document.querySelectorAll('#runs li').length === k, n, { timeout: LIMIT_S * 1000, polling: 250 });
+    out.listed_s = +((performance.now() - t0) / 1000).toFixed(2);
+    await sleep(3000);
+    out.rss_listed_mib = +extHostRss().toFixed(0);
+    // Start from nothing overlaid (the dashboard opens with one run selected).
+    const hasAll = (await frame.$('#runs-all')) !== null;
+    if (hasAll) await frame.click('#runs-none');
+    else while (await frame.$('#runs li input:checked')) await frame.uncheck('#runs li input:checked'); // the list is rebuilt after each
+    await frame.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.datasets ?? 0) === 0, null, { timeout: 60_000 });
+    await instrument(frame);
+
+    out.overlay_by = hasAll ? 'Overlay all (one click)' : `${n} checkbox clicks`;
+    const t1 = performance.now();
+    const overlay = (async () => {
+      if (hasAll) await frame.click('#runs-all');
+      else for (const id of ids) await frame.check(`#runs li[data-run="${id}"] input`, { timeout: LIMIT_S * 1000 });
+      await frame.waitForFunction((k) => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.datasets) === k, n, { timeout: LIMIT_S * 1000, polling: 100 });
+      out.overlay_success_chart_s = +((performance.now() - t1) / 1000).toFixed(2);
+      // Every chart: 16 lines in all per run (the charted metrics this bench writes).
+      await frame.waitForFunction((k) => [...document.querySelectorAll('canvas[id^="chart-"]')].reduce((a, c) => a + Number((c as HTMLCanvasElement).dataset.datasets ?? 0), 0) === k,
+        16 * n, { timeout: LIMIT_S * 1000, polling: 100 });
+      out.overlay_all_charts_s = +((performance.now() - t1) / 1000).toFixed(2);
+    })();
+    const input = await probeInput(frame, overlay.catch(() => undefined));
+    try {
+      await overlay;
+    } catch (e) {
+      out.overlay_did_not_finish = `not within ${LIMIT_S} s: ${await datasetsOn(frame, 'success')} of ${n} runs on the success chart`;
+      out.input_wait_ms_while_overlaying = stats(input);
+      return out;
+    }
+    out.input_wait_ms_while_overlaying = stats(input);
+    out.overlay_s_per_run = +((out.overlay_all_charts_s as number) / n).toFixed(3);
+    await sleep(3000);
+    const rss = extHostRss();
+    out.rss_overlaid_mib = +rss.toFixed(0);
+    out.rss_per_run_mib = +((rss - rssEmpty) / n).toFixed(2);
+
+    // Toggle one run out and in again.
+    const inPage: number[] = [];
+    const painted: number[] = [];
+    const outside: number[] = [];
+    for (let i = 0; i < TOGGLES; i++) {
+      const want = i % 2 === 0 ? n - 1 : n;
+      const t = performance.now();
+      await frame.click(`#runs li[data-run="${ids[1 + (Math.floor(i / 2) % (n - 1))]}"] input`);
+      await frame.waitForFunction((k) => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.datasets) === k
+        && (window as unknown as { __paintedAt: number }).__paintedAt > 0, want, { timeout: 60_000, polling: 'raf' });
+      outside.push(performance.now() - t);
+      const [inputAt, drawnAt, paintedAt] = await frame.evaluate(() => {
+        const w = window as unknown as { __inputAt: number; __drawnAt: number; __paintedAt: number };
+        return [w.__inputAt, w.__drawnAt, w.__paintedAt];
       });
-    const loadS = (performance.now() - t) / 1000;
-    await new Promise((r) => setTimeout(r, 3000));
-    const rssLoaded = extHostRss('');
+      inPage.push(drawnAt - inputAt);
+      painted.push(paintedAt - inputAt);
+      await sleep(1500); // let the off-screen charts catch up, as a user's next click would
+    }
+    out.toggle_input_to_drawn_ms = stats(inPage);
+    out.toggle_input_to_painted_ms = stats(painted);
+    out.toggle_seen_by_playwright_ms = stats(outside);
+
+    // A live append to one run, every run overlaid.
     const lat: number[] = [];
-    const toMessage: number[] = [];
-    const toDraw: number[] = [];
-    const inPage: number[] = []; // appended → drawn, both stamped with the machine clock (ms)
     for (let i = 1; i <= SAMPLES; i++) {
       const step = STEPS + i;
       const wait = frame.waitForFunction((s) => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.lastX) >= s, step, { timeout: 30_000, polling: 'raf' });
-      const t0 = performance.now();
       const wall0 = Date.now();
       appendFileSync(join(ws, 'runs', ids[0]!, 'events.jsonl'), metricsLine(step, Date.now() / 1000));
       await wait;
-      lat.push(performance.now() - t0);
-      // Where the time goes: file written → data message in the webview → chart drawn.
-      const [dataAt, drawnAt] = await frame.evaluate(() => [Number(document.body.dataset.dataAt), Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.drawn)]);
-      toMessage.push(dataAt - wall0);
-      toDraw.push(drawnAt - dataAt);
-      inPage.push(drawnAt - wall0);
-      await new Promise((r) => setTimeout(r, 300));
+      lat.push(Number(await frame.$eval('#chart-success', (c) => (c as HTMLCanvasElement).dataset.drawn)) - wall0);
+      await sleep(300);
     }
-    const stats = (xs: number[]) => {
-      const s = [...xs].sort((a, b) => a - b);
-      const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-      return { mean: s.reduce((a, b) => a + b, 0) / s.length, p50: q(0.5), p95: q(0.95), max: s.at(-1) };
-    };
-    Object.assign(result, {
-      load_all_runs_s: loadS,
-      file_to_webview_message_ms_mean: toMessage.reduce((a, b) => a + b, 0) / toMessage.length,
-      message_to_drawn_ms_mean: toDraw.reduce((a, b) => a + b, 0) / toDraw.length,
-      latency_ms: stats(inPage),
-      // Upper bound: as seen by Playwright polling the page across iframes (adds its own ~200 ms).
-      latency_observed_by_playwright_ms: stats(lat),
-      ext_host_rss_mib: { no_runs: rssEmpty, loaded: rssLoaded, ratio_loaded_to_empty: rssLoaded / rssEmpty },
-    });
-    console.log(JSON.stringify(result, null, 2));
+    out.write_to_drawn_ms = stats(lat);
+    return out;
   } finally {
     clearInterval(beater);
     await vs.close();
+    rmSync(ws, { recursive: true, force: true });
   }
+}
+
+async function main() {
+  const result: Record<string, unknown> = { build: process.env.ACTFOCUS_VSIX ?? 'this checkout', sizes: SIZES, steps: STEPS };
+  // The baseline: the same window on a workspace whose runs folder is empty.
+  const empty = mkdtempSync(join(tmpdir(), 'actfocus-bench-empty-'));
+  mkdirSync(join(empty, 'runs'));
+  const vs = await startVsCode({ workspace: empty, settings: { 'actfocus.dashboard.openOnStartup': true } });
+  await findWebviewFrame(vs.page, '#chart-success', 120_000);
+  await sleep(3000);
+  const rssEmpty = extHostRss();
+  await vs.close();
+  rmSync(empty, { recursive: true, force: true });
+  result.rss_no_runs_mib = +rssEmpty.toFixed(0);
+  const scratch = mkdtempSync(join(tmpdir(), 'actfocus-bench-template-'));
+  const template = join(scratch, 'events.jsonl');
+  writeFileSync(template, eventsText(Date.now() / 1000 - STEPS));
+  const rows: Record<string, unknown>[] = [];
+  try {
+    for (const n of SIZES) {
+      console.error(`${n} runs x ${STEPS} steps…`);
+      const row = await measureSize(n, template, rssEmpty);
+      console.error(JSON.stringify(row));
+      rows.push(row);
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  result.by_size = rows;
+  console.log(JSON.stringify(result, null, 2));
   if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify(result, null, 2) + '\n');
 }
 

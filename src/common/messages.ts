@@ -11,8 +11,14 @@ export type ToDashboard =
   /** The extension changed the selection (a run opened from the Runs view while the dashboard is open). */
   | { t: 'selected'; runIds: string[] }
   /** Data of a run: reset = replace what the webview has (first send, or the run's files were rewritten). */
-  | { t: 'data'; runId: string; reset: boolean; delta: RunDelta }
+  | ({ t: 'data' } & DataItem)
   | { t: 'answer'; runId: string; action: string; type: 'ack' | 'error' | 'timeout'; message: string };
+
+export interface DataItem {
+  runId: string;
+  reset: boolean;
+  delta: RunDelta;
+}
 
 export type ControlActionName = 'pause' | 'resume' | 'stop' | 'checkpoint' | 'export_onnx';
 export const DASHBOARD_ACTIONS: readonly ControlActionName[] = ['pause', 'resume', 'stop', 'checkpoint', 'export_onnx'];

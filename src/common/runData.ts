@@ -53,52 +53,52 @@ export function emptyRunData(): RunData {
 
 const RESERVED = new Set(['v', 't', 'step', 'type']);
 
-/** Apply events in order; returns the metric names that received points. */
-export function applyEvents(d: RunData, events: readonly RunEvent[]): Set<string> {
-  const touched = new Set<string>();
-  for (const e of events) {
-    d.events++;
-    d.lastStep = Math.max(d.lastStep, e.step);
-    switch (e.type) {
-      case 'metrics':
-        for (const k of CHART_METRICS) {
-          const v = (e as Record<string, unknown>)[k];
-          if (v === undefined) continue;
-          (d.series[k] ??= new SeriesStore()).push(e.step, e.t, typeof v === 'number' ? v : NaN);
-          touched.add(k);
-        }
-        break;
-      case 'hparams':
-        Object.assign(d.hparams, e.values);
-        if (e.source === 'request') d.markers.push({ step: e.step, t: e.t, values: e.values, previous: e.previous, request: e.request });
-        break;
-      case 'status':
-        d.status = e.status;
-        pushLog(d, { step: e.step, t: e.t, level: e.status === 'failed' ? 'error' : 'info', message: `status: ${e.status}${e.reason ? ` (${e.reason})` : ''}` });
-        break;
-      case 'log':
-        pushLog(d, { step: e.step, t: e.t, level: e.level, message: e.message });
-        break;
-      case 'ack':
-        d.answers[e.request] = { type: 'ack', message: `${e.action}${e.detail ? `: ${e.detail}` : ''}` };
-        pushLog(d, { step: e.step, t: e.t, level: 'info', message: `request ${e.action} applied${e.detail ? `: ${e.detail}` : ''}` });
-        break;
-      case 'error':
-        if (e.request) d.answers[e.request] = { type: 'error', message: e.message };
-        pushLog(d, { step: e.step, t: e.t, level: 'error', message: e.request ? `request ${e.action ?? ''} refused: ${e.message}` : e.message });
-        break;
-      case 'checkpoint':
-        pushLog(d, { step: e.step, t: e.t, level: 'info', message: `checkpoint ${e.path}` });
-        break;
-      case 'export':
-        pushLog(d, { step: e.step, t: e.t, level: 'info', message: `exported ${e.format} to ${e.path}` });
-        break;
-      case 'resume':
-        pushLog(d, { step: e.step, t: e.t, level: 'warning', message: `resumed from step ${e.from_step}` });
-        break;
-    }
+/** Apply events in order. */
+export function applyEvents(d: RunData, events: readonly RunEvent[]): void {
+  for (const e of events) applyEvent(d, e);
+}
+
+/** Apply one event. */
+export function applyEvent(d: RunData, e: RunEvent): void {
+  d.events++;
+  d.lastStep = Math.max(d.lastStep, e.step);
+  switch (e.type) {
+    case 'metrics':
+      for (const k of CHART_METRICS) {
+        const v = (e as Record<string, unknown>)[k];
+        if (v === undefined) continue;
+        (d.series[k] ??= new SeriesStore()).push(e.step, e.t, typeof v === 'number' ? v : NaN);
+      }
+      break;
+    case 'hparams':
+      Object.assign(d.hparams, e.values);
+      if (e.source === 'request') d.markers.push({ step: e.step, t: e.t, values: e.values, previous: e.previous, request: e.request });
+      break;
+    case 'status':
+      d.status = e.status;
+      pushLog(d, { step: e.step, t: e.t, level: e.status === 'failed' ? 'error' : 'info', message: `status: ${e.status}${e.reason ? ` (${e.reason})` : ''}` });
+      break;
+    case 'log':
+      pushLog(d, { step: e.step, t: e.t, level: e.level, message: e.message });
+      break;
+    case 'ack':
+      d.answers[e.request] = { type: 'ack', message: `${e.action}${e.detail ? `: ${e.detail}` : ''}` };
+      pushLog(d, { step: e.step, t: e.t, level: 'info', message: `request ${e.action} applied${e.detail ? `: ${e.detail}` : ''}` });
+      break;
+    case 'error':
+      if (e.request) d.answers[e.request] = { type: 'error', message: e.message };
+      pushLog(d, { step: e.step, t: e.t, level: 'error', message: e.request ? `request ${e.action ?? ''} refused: ${e.message}` : e.message });
+      break;
+    case 'checkpoint':
+      pushLog(d, { step: e.step, t: e.t, level: 'info', message: `checkpoint ${e.path}` });
+      break;
+    case 'export':
+      pushLog(d, { step: e.step, t: e.t, level: 'info', message: `exported ${e.format} to ${e.path}` });
+      break;
+    case 'resume':
+      pushLog(d, { step: e.step, t: e.t, level: 'warning', message: `resumed from step ${e.from_step}` });
+      break;
   }
-  return touched;
 }
 
 export function pushLog(d: RunData, line: LogLine): void {

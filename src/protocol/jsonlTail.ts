@@ -30,11 +30,11 @@ export class JsonlTail {
   private offset = 0;
   private ino: number | undefined;
   private readonly splitter = new LineSplitter();
-  private readonly chunk: Buffer;
+  private readonly chunkSize: number;
   private readonly maxBytes: number;
 
   constructor(readonly path: string, opts: TailOptions = {}) {
-    this.chunk = Buffer.allocUnsafe(opts.chunkSize ?? 1 << 20);
+    this.chunkSize = opts.chunkSize ?? 1 << 20;
     this.maxBytes = opts.maxBytesPerPoll ?? Number.POSITIVE_INFINITY;
   }
 
@@ -42,7 +42,8 @@ export class JsonlTail {
     return this.offset;
   }
 
-  async poll(onLine: (line: string) => void): Promise<PollResult> {
+  /** onReset: called before any line when the file was truncated or replaced (reading starts over). */
+  async poll(onLine: (line: string) => void, onReset?: () => void): Promise<PollResult> {
     let handle: fs.FileHandle;
     try {
       handle = await fs.open(this.path, 'r');
@@ -60,17 +61,21 @@ export class JsonlTail {
       if ((this.ino !== undefined && st.ino !== this.ino) || st.size < this.offset) {
         this.restart(st.ino);
         reset = true;
+        onReset?.();
       }
       this.ino = st.ino;
       const target = Math.min(st.size, this.offset + this.maxBytes);
       let bytesRead = 0;
-      while (this.offset < target) {
-        const want = Math.min(this.chunk.length, target - this.offset);
-        const { bytesRead: n } = await handle.read(this.chunk, 0, want, this.offset);
+      // The read buffer lives only while there is something to read: a sweep tails hundreds of files,
+      // and a buffer held per file would cost more than the data the dashboard keeps of it.
+      const chunk = this.offset < target ? Buffer.allocUnsafe(Math.min(this.chunkSize, target - this.offset)) : undefined;
+      while (chunk && this.offset < target) {
+        const want = Math.min(chunk.length, target - this.offset);
+        const { bytesRead: n } = await handle.read(chunk, 0, want, this.offset);
         if (n === 0) break;
         this.offset += n;
         bytesRead += n;
-        for (const line of this.splitter.push(this.chunk.subarray(0, n))) onLine(line);
+        for (const line of this.splitter.push(chunk.subarray(0, n))) onLine(line);
       }
       return { reset, bytesRead, atEnd: this.offset >= st.size, partialBytes: this.splitter.partialBytes, missing: false };
     } finally {
@@ -103,19 +108,30 @@ export class EventTail {
 
   async poll(): Promise<EventBatch> {
     const events: RunEvent[] = [];
+    const res = await this.pollEach((e) => events.push(e));
+    return { ...res, events };
+  }
+
+  /**
+   * Each new event handed over as soon as it is parsed (none kept here: reading a long run costs one
+   * event's memory at a time, not the batch's); onReset as for JsonlTail.poll.
+   */
+  async pollEach(onEvent: (e: RunEvent) => void, onReset?: () => void): Promise<Omit<EventBatch, 'events'>> {
     const reasons: string[] = [];
     let malformed = 0;
     const res = await this.tail.poll((line) => {
       if (!line.trim()) return;
       const p = parseEventLine(line);
-      if (p.ok) events.push(p.event);
+      if (p.ok) onEvent(p.event);
       else {
         malformed++;
         if (reasons.length < 5) reasons.push(p.reason);
       }
+    }, () => {
+      this.malformedTotal = 0;
+      onReset?.();
     });
-    if (res.reset) this.malformedTotal = 0;
     this.malformedTotal += malformed;
-    return { ...res, events, malformed, malformedReasons: reasons };
+    return { ...res, malformed, malformedReasons: reasons };
   }
 }

