@@ -135,7 +135,10 @@ async function measureSize(n: number, template: string, rssEmpty: number): Promi
     // Start from nothing overlaid (the dashboard opens with one run selected).
     const hasAll = (await frame.$('#runs-all')) !== null;
     if (hasAll) await frame.click('#runs-none');
-    else while (await frame.$('#runs li input:checked')) await frame.uncheck('#runs li input:checked'); // the list is rebuilt after each
+    else while (await frame.$('#runs li input:checked')) { // the list is rebuilt after each click
+      await frame.click('#runs li input:checked');
+      await sleep(300);
+    }
     await frame.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.datasets ?? 0) === 0, null, { timeout: 60_000 });
     await instrument(frame);
 

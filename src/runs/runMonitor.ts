@@ -32,11 +32,8 @@ export interface RunsChange {
 
 /** Statuses after which a run's files no longer change. */
 const FINAL = new Set(['completed', 'stopped', 'failed']);
-/**
- * Events read per run and scan: a long run's file arrives over a few scans, so that the parsed events of
- * one read stay small (they are dropped once applied) while a sweep of long runs is read.
- */
-const EVENTS_BYTES_PER_SCAN = 8 << 20;
+/** Events read per run and scan: a huge file arrives over several scans, so the other runs keep updating. */
+const EVENTS_BYTES_PER_SCAN = 64 << 20;
 /** A host that has not written run.json this long after starting is taken for dead. */
 const STARTUP_GRACE_S = 180;
 
@@ -51,6 +48,10 @@ export class RunMonitor implements vscode.Disposable {
   /** Live runs' folders are watched (inotify etc.) so appends show at once; polling is the fallback. */
   private readonly watchers = new Map<string, FSWatcher>();
   private soon: NodeJS.Timeout | undefined;
+  /** Watched runs whose folders changed since the last targeted read. */
+  private readonly touched = new Set<string>();
+  /** Per run, the read in progress: a run's files are read by one scan at a time (its tails keep offsets). */
+  private readonly reading = new Map<string, Promise<boolean>>();
 
   /** Run folders outside the runs folder, attached by the user (persisted by the caller). */
   extraDirs = new Set<string>();
@@ -80,9 +81,12 @@ export class RunMonitor implements vscode.Disposable {
     if (live && !w) {
       try {
         const watcher = watch(dir, () => {
+          this.touched.add(id);
           this.soon ??= setTimeout(() => {
             this.soon = undefined;
-            void this.refresh();
+            const ids = [...this.touched];
+            this.touched.clear();
+            void this.refreshRuns(ids);
           }, 15);
         });
         watcher.on('error', () => this.unwatch(id));
@@ -145,8 +149,31 @@ export class RunMonitor implements vscode.Disposable {
     const now = Date.now() / 1000;
     // One run at a time: reading a sweep's runs side by side raised the extension host's memory
     // high-water mark (read buffers and parsed events in flight) more than it saved time.
-    for (const id of names) if (await this.scanRun(id, dirs.get(id)!, now, change)) changed = true;
+    for (const id of names) if (await this.readRun(id, dirs.get(id)!, now, change)) changed = true;
     if (changed || change.appended.size || change.reset.size) this.emitter.fire(change);
+  }
+
+  /**
+   * Read only these (watched, known) runs: a change in one run of a sweep is shown without reading the
+   * hundred others; the periodic scan still covers every run, new and removed ones included.
+   */
+  private async refreshRuns(ids: string[]): Promise<void> {
+    const change: RunsChange = { appended: new Set(), reset: new Set() };
+    let changed = false;
+    const now = Date.now() / 1000;
+    for (const id of ids) {
+      const st = this.runs.get(id);
+      if (st && (await this.readRun(id, st.dir, now, change))) changed = true;
+    }
+    if (changed || change.appended.size || change.reset.size) this.emitter.fire(change);
+  }
+
+  /** scanRun, after any read of the same run in progress. */
+  private readRun(id: string, dir: string, now: number, change: RunsChange): Promise<boolean> {
+    const next = (this.reading.get(id) ?? Promise.resolve(false)).catch(() => false).then(() => this.scanRun(id, dir, now, change));
+    this.reading.set(id, next);
+    void next.finally(() => this.reading.get(id) === next && this.reading.delete(id)).catch(() => undefined);
+    return next;
   }
 
   /** Read one run's new files; true when its listing changed (new run or new summary). */

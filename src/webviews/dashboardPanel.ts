@@ -124,6 +124,8 @@ export class DashboardPanel implements vscode.Disposable {
     if (!this.ready) return;
     void this.post({ t: 'runs', runs: this.monitor.summaries() });
     for (const id of c.reset) this.cursors.delete(id);
+    // A run folder that went away starts from nothing if it comes back (the webview forgets it too).
+    for (const id of [...this.cursors.keys()]) if (!this.monitor.get(id)) this.cursors.delete(id);
     this.sendData(new Set([...c.appended, ...c.reset].filter((id) => this.selected.includes(id))), false);
   }
 

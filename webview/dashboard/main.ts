@@ -169,7 +169,6 @@ function enableZoom(canvas: HTMLCanvasElement, chart: Chart<'line'>): void {
   });
 }
 
-
 /**
  * What one line draws, by run and metric: recomputed only when that metric's data, the smoothing or the
  * x axis changed, so that overlaying or hiding one run costs that run, not all of them.
@@ -189,10 +188,9 @@ function runColour(r: number): string {
   return palette.series[r % palette.series.length]!;
 }
 
-type LineDataset = Chart<'line'>['data']['datasets'][number];
-/**
- * One dataset object per chart, run and metric, kept across draws: chart.js then updates its elements in
- * place instead of building them again, which is most of the cost when a hundred runs are overlaid.
+type LineDataset = Chart<'line'>['data']['datasets'][number];/**
+ * One dataset object per chart, run and metric, kept across draws, so that chart.js updates a line it
+ * already has instead of building it again.
  */
 const datasetsByLine = new Map<string, LineDataset>();
 const lineOwner = new WeakMap<LineDataset, string>();
@@ -406,6 +404,14 @@ function renderLog(): void {
   if (atBottom) logList.scrollTop = logList.scrollHeight; // follow the tail unless the user scrolled up
 }
 
+/** Drop what was kept for runs no longer listed (their folders were deleted). */
+function forgetRemovedRuns(): void {
+  const listed = new Set(runs.map((r) => r.id));
+  for (const id of [...data.keys()]) if (!listed.has(id)) data.delete(id);
+  for (const key of [...linePoints.keys()]) if (!listed.has(key.split('\u0000')[0]!)) linePoints.delete(key);
+  for (const key of [...datasetsByLine.keys()]) if (!listed.has(key.split('\u0000')[1]!)) datasetsByLine.delete(key);
+}
+
 // ---- wiring ----
 /** Apply a run's data; true when it changes what a selected run draws. */
 function receive(msg: DataItem): boolean {
@@ -435,6 +441,7 @@ const host = connectHost<FromDashboard, ToDashboard, DashboardUiState>((msg) => 
       break;
     case 'runs':
       runs = msg.runs;
+      forgetRemovedRuns();
       status.textContent = `${msg.runs.length} run(s)`;
       renderRuns();
       break;
