@@ -238,7 +238,7 @@ export class RunMonitor implements vscode.Disposable {
   async readFullMetrics(id: string, keys?: ReadonlySet<string>): Promise<Record<string, Series>> {
     const run = this.runs.get(id);
     if (!run) return {};
-    const tail = new EventTail(path.join(run.dir, FILES.events), { maxBytesPerPoll: 64 << 20 });
+    const tail = new EventTail(path.join(run.dir, FILES.events), { maxBytesPerPoll: EVENTS_BYTES_PER_SCAN });
     const out: Record<string, Series> = {};
     for (;;) {
       const batch = await tail.pollEach((e) => fullSeries([e], out, keys));

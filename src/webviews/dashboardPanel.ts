@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import { buildWebviewHtml } from '../common/webviewHtml';
-import { parseFromDashboard, type DataItem, type FromDashboard, type ToDashboard } from '../common/messages';
+import { parseFromDashboard, type FromDashboard, type ToDashboard } from '../common/messages';
 import { deltaSince, emptyCursor, toCsv, type DataCursor } from '../common/runData';
 import type { RunMonitor, RunsChange } from '../runs/runMonitor';
 import { sendControl } from '../control/controller';
@@ -131,18 +131,16 @@ export class DashboardPanel implements vscode.Disposable {
 
   private sendData(ids: Set<string>, reset: boolean): void {
     if (!this.ready) return;
-    const items: DataItem[] = [];
+    // One message per run: a message carrying many runs' typed arrays at once arrived with most of them
+    // empty in code-server (100 runs, ~25 MB); the webview draws once per frame however many arrive.
     for (const id of ids) {
       const run = this.monitor.get(id);
       if (!run) continue;
       const fresh = reset || !this.cursors.has(id);
       const { delta, cursor } = deltaSince(run.data, fresh ? emptyCursor() : this.cursors.get(id)!);
       this.cursors.set(id, cursor);
-      items.push({ runId: id, reset: fresh, delta });
+      void this.post({ t: 'data', runId: id, reset: fresh, delta });
     }
-    // One message per run: a message carrying many runs' typed arrays at once arrived with most of them
-    // empty in code-server (100 runs, ~25 MB); the webview draws once per frame however many arrive.
-    for (const item of items) void this.post({ t: 'data', ...item });
   }
 
   private async exportCsv(runIds: string[]): Promise<void> {

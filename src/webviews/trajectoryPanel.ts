@@ -13,10 +13,10 @@ export function toPayload(runId: string, position: number, tr: Trajectory): Traj
   return { runId, position, header: tr.header, columns: Object.fromEntries(Object.entries(tr.columns).map(([k, v]) => [k, Array.from(v as ArrayLike<number | string>)])) as TrajectoryPayload['columns'] };
 }
 
-/** The trajectory viewer: one panel per trajectory (run + position), with a side-by-side partner. */
 /** The ActFocus signal's batch statistics of a step (metrics the dashboard does not keep). */
 const SIGNAL_STATS: ReadonlySet<string> = new Set(['signal_mu', 'signal_sigma']);
 
+/** The trajectory viewer: one panel per trajectory (run + position), with a side-by-side partner. */
 export class TrajectoryPanel {
   static readonly viewType = 'actfocus.trajectory';
   private static readonly open = new Map<string, TrajectoryPanel>();
