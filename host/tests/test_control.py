@@ -135,21 +135,35 @@ def test_exported_onnx_matches_the_torch_model(tmp_path, tiny_model_dir):
 
 @pytest.mark.parametrize("how", ["signal", "request"])
 def test_stop_during_the_warm_start(tmp_path, how):
-    """SIGTERM or a stop request ends a run in its warm start (which used to run to its end first); other
-    requests are refused there, saying why; no half-trained init model is left for a resume to pick up."""
+    """SIGTERM or a stop request ends a run in its warm start (which used to run to its end first); pause and
+    resume act there too; other requests are refused, saying why; no half-trained init model is left for a
+    resume to pick up; the heartbeat carries the warm start's progress as numbers."""
     import signal
 
     run_dir = tmp_path / "run"
     proc = spawn("train", "--run-dir", run_dir, "--pretrain-steps", 100_000, "--steps", 5, *FAST)
     try:
         wait_for(run_dir, lambda e: e["type"] == "log" and e["message"].startswith("warm start 50/"), timeout=180)
-        assert json.loads((run_dir / P.HEARTBEAT).read_text())["phase"] == "pretraining"
+        hb = json.loads((run_dir / P.HEARTBEAT).read_text())
+        assert hb["phase"] == "pretraining" and hb["progress"]["total"] == 100_000 and hb["progress"]["unit"] == "steps", hb
+        assert hb["progress"]["done"] >= 1
+        validate("heartbeat", hb)
         if how == "signal":
             proc.send_signal(signal.SIGTERM)
             expected = "signal SIGTERM"
         else:
             refused = answer(run_dir, request(run_dir, "set_hparams", {"alpha": 0.2}))
             assert refused["type"] == "error" and "not available during the warm start" in refused["message"]
+            # A pause holds the warm start where it is (no step while paused), a resume goes on with it.
+            assert answer(run_dir, request(run_dir, "pause"))["type"] == "ack"
+            assert json.loads((run_dir / P.HEARTBEAT).read_text())["phase"] == "paused"
+            held = json.loads((run_dir / P.RUN_JSON).read_text())["status"]
+            logged = len(read_events(run_dir).records)
+            time.sleep(1.0)
+            assert held == "paused" and len(read_events(run_dir).records) == logged
+            assert answer(run_dir, request(run_dir, "resume"))["type"] == "ack"
+            wait_for(run_dir, lambda e: e["type"] == "progress" and e["step"] == 0 and e["done"] > 500, timeout=180)
+            assert json.loads((run_dir / P.HEARTBEAT).read_text())["phase"] == "pretraining"
             rid = request(run_dir, "stop")
             assert answer(run_dir, rid)["type"] == "ack"
             expected = f"request {rid}"
@@ -158,8 +172,84 @@ def test_stop_during_the_warm_start(tmp_path, how):
         proc.kill()
     run = json.loads((run_dir / P.RUN_JSON).read_text())
     assert run["status"] == "stopped" and run["reason"].startswith(expected) and "of 100000 warm-start steps" in run["reason"]
+    assert "before the first checkpoint" in run["reason"]
     assert not (run_dir / "init_model").exists()
     ev = read_events(run_dir).records
     assert ev[-1]["type"] == "status" and ev[-1]["status"] == "stopped"
+    for e in ev:
+        validate("event", e)
+
+
+def _in_process(*argv) -> int:
+    """actfocus's CLI in this process (the run's signal handlers are put back afterwards)."""
+    import signal
+
+    from actfocus.cli import main
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return main([str(a) for a in argv])
+    finally:
+        for s, h in saved.items():
+            signal.signal(s, h)
+
+
+def test_sigterm_inside_a_step_abandons_it_and_a_resume_equals_the_uninterrupted_run(tmp_path, acting_model_dir, monkeypatch):
+    """A stop no longer waits for the step's end: SIGTERM in the middle of step 2's rollout ends the run
+    there (step 2 abandoned, the checkpoint is step 1's state, random states included), and resuming gives
+    the same steps 2 and 3 as a run never stopped. The signal is real; only its moment is chosen, by
+    sending it from the hook the trainer calls between turns (the second turn of step 2)."""
+    import signal
+
+    from actfocus.run.session import Session
+
+    args = ["--model", acting_model_dir, "--steps", 3, "--eval-every", 0, "--checkpoint-every", 0, *FAST]
+    ref = tmp_path / "uninterrupted"
+    assert _in_process("train", "--run-dir", ref, *args) == 0
+
+    turns = []
+    original = Session.within_step
+
+    def within_step(self, phase, done, total):
+        turns.append((self.w.run["step"], phase))
+        if turns.count((2, "rollout")) == 2 and turns[-1] == (2, "rollout"):
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, phase, done, total)
+
+    monkeypatch.setattr(Session, "within_step", within_step)
+    run_dir = tmp_path / "stopped"
+    assert _in_process("train", "--run-dir", run_dir, *args) == 0
+    run = json.loads((run_dir / P.RUN_JSON).read_text())
+    assert run["status"] == "stopped" and run["step"] == 1, run
+    assert run["reason"] == "signal SIGTERM (during step 2's rollout, which was abandoned: the run ends at step 1)"
+    assert turns.count((2, "rollout")) == 2 and (2, "update") not in turns  # it stopped at the turn the signal came
+    assert json.loads((run_dir / P.CHECKPOINTS / "latest.json").read_text())["step"] == 1
+    assert [e["step"] for e in read_events(run_dir).records if e["type"] == "metrics"] == [1]
+
+    monkeypatch.setattr(Session, "within_step", original)
+    assert _in_process("resume", run_dir) == 0
+    got = {e["step"]: e for e in read_events(run_dir).records if e["type"] == "metrics"}
+    want = {e["step"]: e for e in read_events(ref).records if e["type"] == "metrics"}
+    assert sorted(got) == sorted(want) == [1, 2, 3]
+    for s in want:
+        for k in ("reward_mean", "success_rate", "response_tokens_mean", "turns_mean", "loss", "signal_mu", "signal_sigma"):
+            assert got[s][k] == want[s][k], (s, k)
+
+
+def test_a_stop_during_an_evaluation_ends_it_at_the_next_turn(tmp_path, tiny_model_dir):
+    """A stop request waiting when the host starts is taken by the first evaluation's first turn (before,
+    it waited for the first step boundary after a whole evaluation): the evaluation gives no result, says
+    so, and the run stops with its step-0 checkpoint; the heartbeat showed the evaluation's progress."""
+    run_dir = tmp_path / "run"
+    rid = request(run_dir, "stop")
+    proc = spawn("train", "--run-dir", run_dir, "--model", tiny_model_dir, "--steps", 5, "--eval-every", 1, *FAST)
+    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    run = json.loads((run_dir / P.RUN_JSON).read_text())
+    assert run["status"] == "stopped" and run["reason"] == f"request {rid}" and run["step"] == 0
+    ev = read_events(run_dir).records
+    assert answer(run_dir, rid)["type"] == "ack"
+    assert not [e for e in ev if e["type"] == "metrics"]
+    assert any(e["type"] == "log" and e["message"] == "the evaluation at step 0 was stopped before its end: no result" for e in ev)
+    assert json.loads((run_dir / P.CHECKPOINTS / "latest.json").read_text())["step"] == 0
     for e in ev:
         validate("event", e)

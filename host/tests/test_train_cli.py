@@ -5,6 +5,11 @@ import sys
 import pytest
 
 from actfocus.config import ConfigError, make_config, validate_value
+from protocol_util import validate
+
+
+def events_of(run_dir):
+    return [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
 
 
 def run(*args, timeout=300):
@@ -67,6 +72,27 @@ def test_warm_start_can_use_other_environment_options_than_the_run(tmp_path):
     assert config["pretrain_env_config"] == {"is_slippery": False}
     model = json.loads((run_dir / "init_model" / "config.json").read_text())
     assert model["trained_on"] == {"env": "frozenlake", "env_config": {"is_slippery": False}}
+    # The warm start's progress as numbers: one event per step at this length, each with its loss.
+    progress = [e for e in events_of(run_dir) if e["type"] == "progress"]
+    assert [(e["phase"], e["done"], e["total"]) for e in progress] == [("pretraining", 1, 2), ("pretraining", 2, 2)]
+    assert all(e["loss"] > 0 and e["step"] == 0 for e in progress)
+    for e in progress:
+        validate("event", e)
+
+
+def test_warm_start_progress_events_are_bounded_and_average_the_loss():
+    """A long warm start writes at most WARM_START_POINTS progress events, each with the mean loss of the
+    steps since the one before (not a sample of one step)."""
+    from actfocus.run.session import WARM_START_POINTS, warm_start_progress
+
+    emitted, beats = [], []
+    total = WARM_START_POINTS * 3 + 1
+    progress = warm_start_progress(total, beats.append, emitted.append)
+    for done in range(1, total + 1):
+        progress(done, total, float(done))
+    assert len(beats) == total and beats[-1] == (total, total, "steps")
+    assert [e["done"] for e in emitted] == list(range(3, total, 3)) + [total]
+    assert emitted[0]["loss"] == 2.0 and emitted[1]["loss"] == 5.0 and emitted[-1]["loss"] == float(total)
 
 
 def test_config_validation_in_process():

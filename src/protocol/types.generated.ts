@@ -25,7 +25,8 @@ export type RunEvent =
   | ErrorEvent
   | CheckpointEvent
   | ExportEvent
-  | ResumeEvent;
+  | ResumeEvent
+  | ProgressEvent;
 /**
  * A number; null stands for NaN or infinity, which JSON cannot hold.
  */
@@ -86,7 +87,16 @@ export interface Heartbeat {
   hostname: string;
   interval_s: number;
   step: Step;
-  phase: 'starting' | 'pretraining' | 'training' | 'paused' | 'checkpointing' | 'exporting' | 'stopping';
+  phase: 'starting' | 'pretraining' | 'training' | 'evaluating' | 'paused' | 'checkpointing' | 'exporting' | 'stopping';
+  progress?: PhaseProgress;
+}
+/**
+ * How far the current phase is, as numbers (the warm start's steps, an evaluation's finished episodes); absent where a phase has none.
+ */
+export interface PhaseProgress {
+  done: number;
+  total: number;
+  unit: 'steps' | 'episodes';
 }
 /**
  * Numbers measured at a step. Names: training metrics, eval/* (held-out evaluation), diag/* (Action-Bottleneck diagnosis, docs/method.md).
@@ -195,6 +205,19 @@ export interface ResumeEvent {
    * Files (relative) that received the moved records.
    */
   superseded: string[];
+}
+/**
+ * Progress of a long phase outside the training steps, written as it goes: the warm start every max(1, total/200) of its steps, with the mean loss since the last one (the dashboard charts it).
+ */
+export interface ProgressEvent {
+  v: Version;
+  t: Time;
+  step: Step;
+  type: 'progress';
+  phase: 'pretraining';
+  done: number;
+  total: number;
+  loss?: NumberOrNull;
 }
 /**
  * control/pending/<id>.json, written atomically (temp file + rename) by the extension. The host applies it at the next step boundary, answers with an ack or error event and moves it to control/done/.

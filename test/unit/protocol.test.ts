@@ -25,7 +25,7 @@ test('generated protocol types are up to date with the schema', () => {
 
 test('facts derived from the schema', () => {
   assert.equal(PROTOCOL_VERSION, 1);
-  assert.deepEqual([...EVENT_TYPES].sort(), ['ack', 'checkpoint', 'error', 'export', 'hparams', 'log', 'metrics', 'resume', 'status']);
+  assert.deepEqual([...EVENT_TYPES].sort(), ['ack', 'checkpoint', 'error', 'export', 'hparams', 'log', 'metrics', 'progress', 'resume', 'status']);
   assert.ok(CONTROL_ACTIONS.includes('export_onnx') && CONTROL_ACTIONS.length === 6);
   assert.equal(COLUMN_NAMES[0], 'token_id');
 });

@@ -42,6 +42,15 @@ def _flat_index(batch: StepBatch, idx: list[int]) -> torch.Tensor:
     return torch.cat([torch.arange(batch.offsets[i], batch.offsets[i] + len(batch.samples[i].response_ids)) for i in idx])
 
 
+class StepInterrupted(Exception):
+    """Raised by Trainer.hook inside a step (a stop request or signal): the step is abandoned before its
+    update, and the trainer is left as the step found it."""
+
+
+def _no_hook(phase: str, done: int, total: int) -> None:
+    pass
+
+
 class Trainer:
     def __init__(self, cfg: dict, policy: LanguageModel, env_config: dict | None = None, emit=None, device="cpu"):
         self.cfg = cfg
@@ -64,6 +73,9 @@ class Trainer:
         # scores every turn on its own: the simple path, which the fused one must equal (a test). Either
         # way a mini-batch is made of whole chains.
         self.fuse = True
+        # hook(phase, done, total): called between a step's parts ("rollout"/"evaluating" turns with finished
+        # episodes, "update" before the optimiser steps); the session answers stop and pause there.
+        self.hook = _no_hook
         self._optimum: dict[int, float | None] = {}
 
     def set_hparams(self, changes: dict) -> None:
@@ -156,13 +168,21 @@ class Trainer:
         c, t0 = self.cfg, time.perf_counter()
         w = self.world
         seeds = self.train_seeds(step)[w.rank :: w.size]  # whole groups per rank: prompt p goes to rank p % size
-        trajs = rollout(self.policy, c["env"], self.env_config, seeds, c["group_size"],
-                        temperature=c["temperature"], max_new_tokens=c["max_new_tokens"], max_context=c["max_context"],
-                        generator=self.gen, malformed_role=c["malformed_role"], device=self.device)
-        localize_groups(trajs, w)
-        t_roll = time.perf_counter() - t0
-        n_gen = sum(len(t.response_ids) for tr in trajs for t in tr.turns)
-        metrics = self.train_on(trajs)
+        rng = self.gen.get_state(), self.shuffle.getstate()
+        try:
+            trajs = rollout(self.policy, c["env"], self.env_config, seeds, c["group_size"],
+                            temperature=c["temperature"], max_new_tokens=c["max_new_tokens"], max_context=c["max_context"],
+                            generator=self.gen, malformed_role=c["malformed_role"], device=self.device,
+                            on_turn=lambda done, total: self.hook("rollout", done, total))
+            localize_groups(trajs, w)
+            t_roll = time.perf_counter() - t0
+            n_gen = sum(len(t.response_ids) for tr in trajs for t in tr.turns)
+            metrics = self.train_on(trajs)
+        except StepInterrupted:
+            # Nothing was updated yet: with the random states put back, a resume's step equals this one.
+            self.gen.set_state(rng[0])
+            self.shuffle.setstate(rng[1])
+            raise
         self.last_trajs = trajs
         metrics["time_rollout_s"] = t_roll
         metrics["rollout_tokens_per_s"] = n_gen / max(1e-9, t_roll)
@@ -182,6 +202,7 @@ class Trainer:
         for tr in trajs:
             group_rewards.setdefault(tr.group, []).append(tr.total_reward)
         diag = self.diagnosis(group_rewards, tok, w)
+        self.hook("update", 0, 1)  # the last point a step can be abandoned: the optimiser steps run to their end
         upd = self.update(batch, [i for i, s in enumerate(batch.samples) if s.group in kept_groups])
         dt = time.perf_counter() - t0
         self.last_batch = batch
@@ -331,7 +352,8 @@ class Trainer:
         n = prompts or c["eval_prompts"]
         trajs = rollout(self.policy, c["env"], self.env_config, [EVAL_SEED_BASE + i for i in range(n)], 1,
                         temperature=c["eval_temperature"], max_new_tokens=c["max_new_tokens"], max_context=c["max_context"],
-                        generator=torch.Generator().manual_seed(c["seed"] + 1), device=self.device)
+                        generator=torch.Generator().manual_seed(c["seed"] + 1), device=self.device,
+                        on_turn=lambda done, total: self.hook("evaluating", done, total))
         out = {"eval/success_rate": float(np.mean([t.success for t in trajs])),
                "eval/reward_mean": float(np.mean([t.total_reward for t in trajs])),
                "eval/valid_turn_rate": float(np.mean([s.valid for t in trajs for s in t.turns]))}

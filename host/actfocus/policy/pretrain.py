@@ -76,8 +76,10 @@ def build_tokenizer(demos, vocab_size: int) -> Tokenizer:
 def pretrain(env_name: str, env_config: dict | None = None, *, steps: int = WARM_START["steps"],
              episodes: int = WARM_START["episodes"], noise: float = WARM_START["noise"], batch_size: int = WARM_START["batch_size"],
              lr: float = WARM_START["lr"], seed: int = 0, model_config: ModelConfig | None = None,
-             max_context: int = 1536, reasoning: str = DEFAULT_REASONING, log=None, should_stop=None) -> BuiltinLM:
-    """should_stop(step) is asked after every step; True ends the warm start with WarmStartStopped."""
+             max_context: int = 1536, reasoning: str = DEFAULT_REASONING, log=None, should_stop=None,
+             progress=None) -> BuiltinLM:
+    """should_stop(step) is asked after every step; True ends the warm start with WarmStartStopped.
+    progress(done, total, loss) is told after every step."""
     env_config = env_config or {}
     torch.manual_seed(seed)
     demos = demonstrations(env_name, env_config, episodes, noise, seed, reasoning)
@@ -100,9 +102,13 @@ def pretrain(env_name: str, env_config: dict | None = None, *, steps: int = WARM
         torch.nn.utils.clip_grad_norm_(lm.parameters(), 1.0)
         opt.step()
         sched.step()
+        value = loss.item()
         if log and (step % 50 == 0 or step == steps - 1):
-            log(step, loss.item())
+            log(step, value)
+        if progress:
+            progress(step + 1, steps, value)
         if should_stop and should_stop(step + 1):
-            raise WarmStartStopped(f"stopped after {step + 1} of {steps} warm-start steps")
+            raise WarmStartStopped(f"stopped after {step + 1} of {steps} warm-start steps, before the first checkpoint: "
+                                   "a resume starts the warm start again")
     lm.eval()
     return lm

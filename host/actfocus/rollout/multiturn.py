@@ -71,7 +71,9 @@ def next_prompt(lm: LanguageModel, traj: Trajectory, budget: int) -> list[int]:
 
 def rollout(lm: LanguageModel, env_name: str, env_config: dict, seeds: list[int], group_size: int, *,
             temperature: float, max_new_tokens: int, max_context: int, generator: torch.Generator,
-            malformed_role: str = "reasoning", device="cpu", reuse_cache: bool = True) -> list[Trajectory]:
+            malformed_role: str = "reasoning", device="cpu", reuse_cache: bool = True, on_turn=None) -> list[Trajectory]:
+    """on_turn(finished, total) is called before each turn with the episodes finished so far; it may raise
+    to abandon the rollout (a stop request), which then leaves nothing behind."""
     envs, trajs = [], []
     for g, seed in enumerate(seeds):
         for _ in range(group_size):
@@ -86,6 +88,8 @@ def rollout(lm: LanguageModel, env_name: str, env_config: dict, seeds: list[int]
     try:
         while True:
             active = [i for i, e in enumerate(envs) if not e.done]
+            if on_turn:
+                on_turn(len(envs) - len(active), len(envs))
             if not active:
                 break
             budget = max_context - max_new_tokens - 1

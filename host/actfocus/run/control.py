@@ -61,8 +61,17 @@ def _check(rid: str, raw: object) -> Request:
     return req
 
 
-def take_pending(run_dir: str) -> list[Request]:
-    """Pending requests in order, each moved to control/done/ as it is read."""
+def _action_of(data: bytes) -> str | None:
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return raw.get("action") if isinstance(raw, dict) and isinstance(raw.get("action"), str) else None
+
+
+def take_pending(run_dir: str, only: frozenset[str] | None = None) -> list[Request]:
+    """Pending requests in order, each moved to control/done/ as it is read. only: take just the
+    requests for these actions; the rest (and any that cannot be read) stay pending for a later call."""
     pending = os.path.join(run_dir, P.CONTROL_PENDING)
     try:
         names = sorted(n for n in os.listdir(pending) if n.endswith(".json") and not n.startswith("."))
@@ -78,6 +87,8 @@ def take_pending(run_dir: str) -> list[Request]:
             with open(src, "rb") as f:
                 data = f.read()
         except OSError:
+            continue
+        if only is not None and _action_of(data) not in only:
             continue
         os.replace(src, os.path.join(done, name))
         if not _ID.match(rid):

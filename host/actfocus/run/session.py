@@ -21,6 +21,11 @@ from actfocus.run.trajstore import select, step_records
 from actfocus.run.writer import RunWriter, atomic_write_json, remove_quietly
 
 KEEP_CHECKPOINTS = 2
+# Inside a step only these act (a changed temperature or weighting halfway through would mix two settings
+# in one step); the others wait for the step boundary.
+WITHIN_STEP_ACTIONS = frozenset({"stop", "pause", "resume"})
+# The warm start's loss is written as a progress event this many times over the warm start, at most.
+WARM_START_POINTS = 200
 
 
 def init_model_path(run_dir: str, run_config: dict) -> str:
@@ -35,6 +40,22 @@ def latest_checkpoint(run_dir: str) -> dict | None:
         return None
 
 
+def warm_start_progress(total: int, beat, emit):
+    """The warm start's progress callback: beat((done, total, "steps")) every step (the heartbeat writer
+    limits how often that is written), and a progress event with the mean loss since the last one every
+    total/WARM_START_POINTS steps and at the end: the dashboard's loss chart, bounded whatever the length."""
+    every, acc = max(1, total // WARM_START_POINTS), [0.0, 0]
+
+    def progress(done: int, total: int, loss: float) -> None:
+        beat((done, total, "steps"))
+        acc[0] += loss
+        acc[1] += 1
+        if done % every == 0 or done == total:
+            emit({"type": "progress", "phase": "pretraining", "done": done, "total": total, "loss": acc[0] / acc[1]})
+            acc[:] = [0.0, 0]
+    return progress
+
+
 class Session:
     def __init__(self, writer: RunWriter, cfg: dict, env_cfg: dict, device: str, log=print):
         self.w, self.cfg, self.env_cfg, self.device = writer, cfg, env_cfg, device
@@ -45,6 +66,7 @@ class Session:
         self.trainer = None
         self.lm = None
         self.step = 0
+        self.activity = "training"  # or "pretraining", "evaluating": the phase the heartbeat shows when not paused
 
     # ---- signals: first SIGTERM/SIGINT stops cleanly at the next boundary, a second one at once ----
     def _on_signal(self, signum, _frame):
@@ -67,13 +89,16 @@ class Session:
         else:
             from actfocus.policy.pretrain import pretrain
 
-            self.w.heartbeat.set(phase="pretraining")
+            self.activity = "pretraining"  # what a resume from a pause here returns to
+            self.w.heartbeat.set(phase="pretraining", progress=(0, pretrain_steps, "steps"))
             self.w.emit({"type": "log", "level": "info", "message": f"warm-starting a built-in model ({pretrain_steps} steps)"})
             warm_env_cfg = self.w.run["config"].get("pretrain_env_config", self.env_cfg)  # runs from before this option: the run's own
             lm = pretrain(self.cfg["env"], warm_env_cfg, steps=pretrain_steps, seed=self.cfg["seed"], max_context=self.cfg["max_context"],
                           log=lambda s, loss: s % 50 == 0 and self.w.emit(
                               {"type": "log", "level": "info", "message": f"warm start {s}/{pretrain_steps}: loss {loss:.3f}"}),
-                          should_stop=self.warm_start_boundary)
+                          should_stop=self.warm_start_boundary,
+                          progress=warm_start_progress(pretrain_steps, lambda p: self.w.heartbeat.set(progress=p), self.w.emit))
+            self.activity = "training"
             if self.world.is_main:  # every rank warm-starts identically (same seed); rank 0 keeps it
                 tmp = path + ".tmp"
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -123,18 +148,18 @@ class Session:
         return rel_state or ""
 
     def phase(self) -> str:
-        return "paused" if self.paused else "training"
+        return "paused" if self.paused else self.activity
 
     # ---- control ----
-    def handle_control(self) -> None:
-        reqs = D.broadcast_object(take_pending(self.w.dir) if self.world.is_main else None, self.world)
+    def handle_control(self, only: frozenset[str] | None = None) -> None:
+        reqs = D.broadcast_object(take_pending(self.w.dir, only) if self.world.is_main else None, self.world)
         for req in reqs:
             base = {"request": req.id}
             if req.error:
                 self.w.emit({"type": "error", "message": req.error, **base, "action": req.action,
                              **({"field": req.field} if req.field else {})})
                 continue
-            if self.trainer is None and req.action != "stop":  # the warm start: only a stop can act before the trainer exists
+            if self.trainer is None and req.action not in WITHIN_STEP_ACTIONS:  # the warm start: nothing else exists yet
                 self.w.emit({"type": "error", "message": f"{req.action} is not available during the warm start; "
                                                          "send it again once training has started", **base, "action": req.action})
                 continue
@@ -179,14 +204,60 @@ class Session:
         raise ValueError(f"unhandled action {a}")
 
     def warm_start_boundary(self, step: int) -> bool:
-        """Every 10 warm-start steps (a fraction of a second to a few seconds): a signal or a stop request
-        ends the warm start (handle_control refuses the other requests there). Every rank asks at the same
-        steps, so the broadcasts pair up."""
-        if step % 10:
-            return False
+        """After every warm-start step (a fraction of a second): a signal or a stop request ends the warm
+        start, a pause waits here (handle_control refuses the other requests there). Every rank asks at the
+        same steps and follows the same requests, so the broadcasts pair up."""
         self.stop_reason = D.broadcast_object(self.stop_reason, self.world)
         self.handle_control()
+        while self.paused and self.stop_reason is None:
+            time.sleep(0.2)
+            self.stop_reason = D.broadcast_object(self.stop_reason, self.world)
+            self.handle_control()
         return self.stop_reason is not None
+
+    def within_step(self, phase: str, done: int, total: int) -> None:
+        """The trainer's hook between a step's parts (each rollout or evaluation turn, before the update):
+        stop and pause act here, within about a second, instead of at the step's end, by abandoning the
+        step (StepInterrupted; nothing of it was applied, random states are put back). A paused run then
+        waits at the step boundary, where every request can be answered, and runs the step again from its
+        start on resume. Single process only: under torchrun the ranks' turn counts differ, so per-turn
+        broadcasts would not pair up."""
+        from actfocus.algos.trainer import StepInterrupted
+
+        if phase == "evaluating":
+            self.w.heartbeat.set(progress=(done, total, "episodes"))
+        if self.world.size > 1:
+            return
+        in_progress, self.w.run["step"] = self.w.run["step"], self.step  # answers belong to the last whole step
+        try:
+            self.handle_control(WITHIN_STEP_ACTIONS)
+        finally:
+            self.w.run["step"] = in_progress
+        if self.stop_reason is not None or self.paused:
+            raise StepInterrupted(phase)
+
+    def evaluate(self, step: int) -> None:
+        """A held-out evaluation. A pause during it waits at the boundary, then evaluates again from the
+        start; a stop skips it (said in the log) and lets the run stop."""
+        from actfocus.algos.trainer import StepInterrupted
+
+        while True:
+            self.activity = "evaluating"
+            self.w.heartbeat.set(phase=self.phase(), progress=(0, self.cfg["eval_prompts"], "episodes"))
+            try:
+                self.w.emit({"type": "metrics", **self.trainer.evaluate()}, step=step)
+                return
+            except StepInterrupted:
+                if self.stop_reason is not None:
+                    self.w.emit({"type": "log", "level": "warning", "message": f"the evaluation at step {step} was stopped before its end: no result"}, step=step)
+                    return
+                self.activity = "training"
+                self.boundary()  # paused: wait here, answering every request; a stop may come meanwhile
+                if self.stop_reason is not None:
+                    return
+            finally:
+                self.activity = "training"
+                self.w.heartbeat.set(phase=self.phase())
 
     def boundary(self) -> None:
         """Apply control requests; while paused, keep answering them until resume or stop. Ranks follow
@@ -202,21 +273,33 @@ class Session:
     def run(self, start_step: int, total: int, fresh: bool = True) -> int:
         """fresh: no checkpoint exists yet (a new run, or a resume of one killed during start-up)."""
         c = self.cfg
+        from actfocus.algos.trainer import StepInterrupted
+
         self.step = start_step
+        self.trainer.hook = self.within_step
         self.w.heartbeat.set(step=start_step, phase=self.phase())
         if fresh:
             if c["eval_every"]:
-                self.w.emit({"type": "metrics", **self.trainer.evaluate()}, step=0)
+                self.evaluate(0)
             self.save_checkpoint(light=True)
         self.boundary()
         while self.step < total and self.stop_reason is None:
             step = self.step + 1
             self.w.run["step"] = step
-            m = self.trainer.step(step)
+            try:
+                m = self.trainer.step(step)
+            except StepInterrupted as e:
+                self.w.run["step"] = self.step
+                if self.stop_reason is None:  # a pause: wait at the boundary, then run the step from its start
+                    self.w.emit({"type": "log", "level": "info", "message": f"paused during step {step}'s {e}: the step starts again on resume"})
+                    self.boundary()
+                    continue
+                self.stop_reason += f" (during step {step}'s {e}, which was abandoned: the run ends at step {self.step})"
+                break
             self.w.emit({"type": "metrics", **m}, step=step)
             self.store_trajectories(step)
             if c["eval_every"] and step % c["eval_every"] == 0:
-                self.w.emit({"type": "metrics", **self.trainer.evaluate()}, step=step)
+                self.evaluate(step)
             self.step = step
             self.w.end_step(step)
             if (c["checkpoint_every"] and step % c["checkpoint_every"] == 0) or step == total:

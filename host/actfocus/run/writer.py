@@ -61,6 +61,9 @@ def check_writable(run_dir: str) -> None:
         raise PermissionError(f"--run-dir: {run_dir!r} is not writable ({e.strerror})") from None
 
 
+PROGRESS_BEAT_S = 0.5
+
+
 class Heartbeat(threading.Thread):
     """Rewrites heartbeat.json every interval so a reader can tell a live host from a dead one
     (by age, which works across machines; pid/hostname let a same-machine reader check directly)."""
@@ -69,18 +72,27 @@ class Heartbeat(threading.Thread):
         super().__init__(daemon=True, name="actfocus-heartbeat")
         self.path, self.interval = path, interval
         self.step, self.phase = 0, "starting"
+        self.progress: dict | None = None
         self._stop_evt = threading.Event()
         self.beat()
 
     def beat(self) -> None:
+        self._last_beat = time.monotonic()
         atomic_write_json(self.path, {"v": SCHEMA_VERSION, "t": time.time(), "pid": os.getpid(), "hostname": socket.gethostname(),
-                                      "interval_s": self.interval, "step": self.step, "phase": self.phase}, indent=None)
+                                      "interval_s": self.interval, "step": self.step, "phase": self.phase,
+                                      **({"progress": self.progress} if self.progress else {})}, indent=None)
 
-    def set(self, step: int | None = None, phase: str | None = None) -> None:
+    def set(self, step: int | None = None, phase: str | None = None, progress: tuple[int, int, str] | None = None) -> None:
+        """A new phase drops the last one's progress; progress = (done, total, unit) for the phase now."""
+        only_progress = step is None and (phase is None or phase == self.phase)
         if step is not None:
             self.step = step
-        if phase is not None:
-            self.phase = phase
+        if phase is not None and phase != self.phase:
+            self.phase, self.progress = phase, None
+        if progress is not None:
+            self.progress = {"done": int(progress[0]), "total": int(progress[1]), "unit": progress[2]}
+            if only_progress and time.monotonic() - self._last_beat < PROGRESS_BEAT_S:
+                return  # many small steps: written at most this often (the timer thread writes it anyway)
         try:
             self.beat()
         except OSError:
@@ -212,7 +224,7 @@ def supersede_tails(run_dir: str, marks: dict[str, int], generation: int) -> lis
 
 
 class _NullHeartbeat:
-    def set(self, step: int | None = None, phase: str | None = None) -> None:
+    def set(self, step: int | None = None, phase: str | None = None, progress: tuple[int, int, str] | None = None) -> None:
         pass
 
     def stop(self) -> None:
