@@ -8,7 +8,7 @@ import { RunsTreeProvider } from './views/runsTree';
 import { TrajectoriesTreeProvider } from './views/trajectoriesTree';
 import { RunStatusBar } from './views/statusBar';
 import { newRun, resolvePython, type NewRunArgs } from './host/newRunFlow';
-import { setupHost } from './host/setupHost';
+import { owned as setupProcesses, setupHost } from './host/setupHost';
 import { sendControl, showAnswer } from './control/controller';
 import type { RunSummary } from './common/messages';
 import type { ControlAction } from './protocol/types.generated';
@@ -102,12 +102,14 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('actfocus.showDashboard', () => DashboardPanel.show(context, monitor)),
     vscode.commands.registerCommand('actfocus.openRun', (run?: RunSummary) => run?.id && openRun(run.id)),
     vscode.commands.registerCommand('actfocus.newRun', (args?: NewRunArgs) =>
-      newRun({ runsRoot: () => monitor.runsRoot(), nextRunValues: () => hparams.nextRunValues(), onLaunched: (id) => void monitor.refresh().then(() => openRun(id)) }, args)),
-    vscode.commands.registerCommand('actfocus.setupHost', async () => {
+      newRun({ runsRoot: () => monitor.runsRoot(), nextRunValues: () => hparams.nextRunValues(), onLaunched: (id) => void monitor.refresh().then(() => openRun(id)),
+        version: String((context.extension.packageJSON as { version?: string }).version), memory: context.globalState }, args)),
+    vscode.commands.registerCommand('actfocus.setupHost', async (): Promise<string | undefined> => {
       if (!vscode.workspace.isTrusted) return void vscode.window.showErrorMessage('ActFocus installs the training host only in a trusted workspace.');
       const base = await resolvePython();
-      await setupHost(context, base.source === 'setting' ? 'python3' : base.path);
+      return setupHost(context, base.source === 'setting' ? 'python3' : base.path);
     }),
+    { dispose: () => setupProcesses.killAll() }, // a closing window ends a set-up's pip, never leaves it running unowned
     vscode.commands.registerCommand('actfocus.sortTrajectoriesByReward', () => trajectories.setSort('reward')),
     vscode.commands.registerCommand('actfocus.sortTrajectoriesByIndex', () => trajectories.setSort('index')),
     vscode.commands.registerCommand('actfocus.showTrajectory', (runId: string, position: number) => {
@@ -164,5 +166,7 @@ class TrajectoryDocuments implements vscode.TextDocumentContentProvider {
 }
 
 export function deactivate(): void {
-  // Training hosts run in their own process group and outlive the window by design; nothing to stop here.
+  // Training hosts run in their own process group and outlive the window by design. A set-up in progress
+  // does not: it is ended (its disposable, and here again in case disposal is cut short).
+  setupProcesses.killAll();
 }

@@ -5,9 +5,18 @@ export interface ChartSpec {
   lines: { key: string; label: string }[];
   yMin?: number;
   yMax?: number;
+  /** Shown only while a drawn run has data for it (the warm start: only built-in models have one). */
+  whenData?: boolean;
+  /** The x axis' name in step mode, when it is not the training step. */
+  xTitle?: string;
 }
 
+/** The warm start's loss, from `progress` events; its x is the warm-start step. */
+export const WARM_START_LOSS = 'warm_start/loss';
+
 export const CHARTS: readonly ChartSpec[] = [
+  // First: during a warm start it is the only chart with data, so it must be in view without scrolling.
+  { id: 'warmstart', title: 'Warm-start loss', whenData: true, xTitle: 'warm-start step', yMin: 0, lines: [{ key: WARM_START_LOSS, label: 'loss (mean per point)' }] },
   { id: 'success', title: 'Success rate', yMin: 0, yMax: 1, lines: [{ key: 'success_rate', label: 'train' },
     { key: 'eval/success_rate', label: 'eval' }, { key: 'eval/optimal_success', label: 'optimum (eval episodes)' }] },
   { id: 'reward', title: 'Reward', lines: [{ key: 'reward_mean', label: 'train' }, { key: 'eval/reward_mean', label: 'eval' }] },

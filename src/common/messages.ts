@@ -48,6 +48,9 @@ export interface RunSummary {
   malformedLines?: number;
   /** Last lines of host.log, for runs whose host died. */
   logTail?: string;
+  /** A live run's phase and its progress, from the heartbeat (the warm start, an evaluation…). */
+  phase?: string;
+  progress?: { done: number; total: number; unit: string };
 }
 
 /** Persisted webview UI state (setState/getState); only UI and navigation, never data. */

@@ -3,7 +3,7 @@
 // its length); every other metric, and every point, stays in events.jsonl and is read on demand
 // (fullSeries: CSV export, a trajectory's step statistics).
 import type { RunEvent } from '../protocol/types.generated';
-import { CHART_METRICS } from './charts';
+import { CHART_METRICS, WARM_START_LOSS } from './charts';
 import { SeriesStore, type StoreCursor, type StoreDelta } from './seriesStore';
 
 /** A metric at full resolution, columnar (step, time, value). */
@@ -94,6 +94,11 @@ export function applyEvent(d: RunData, e: RunEvent): void {
       break;
     case 'export':
       pushLog(d, { step: e.step, t: e.t, level: 'info', message: `exported ${e.format} to ${e.path}` });
+      break;
+    case 'progress':
+      if (e.phase === 'pretraining' && e.loss !== undefined) {
+        (d.series[WARM_START_LOSS] ??= new SeriesStore()).push(e.done, e.t, typeof e.loss === 'number' ? e.loss : NaN);
+      }
       break;
     case 'resume':
       pushLog(d, { step: e.step, t: e.t, level: 'warning', message: `resumed from step ${e.from_step}` });

@@ -2,6 +2,7 @@ import type { RunSummary } from './messages';
 import { liveness } from '../protocol/liveness';
 import { versionProblem } from '../protocol/schema';
 import { visibleText } from './visibleText';
+import { whereText } from './runProgress';
 import type { Heartbeat, RunInfo } from '../protocol/types.generated';
 
 /**
@@ -45,7 +46,15 @@ export function summarizeRun(id: string, text: string | undefined, hb: Heartbeat
     if (live.state === 'not-responding') {
       out.status = 'dead';
       out.problem = `The training host stopped responding: ${live.detail}`;
-    } else out.status = live.state;
+    } else {
+      out.status = live.state;
+      if (typeof hb?.phase === 'string') out.phase = hb.phase;
+      const p = hb?.progress as Record<string, unknown> | undefined;
+      const count = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
+      if (p && typeof p === 'object' && count(p.done) && count(p.total) && typeof p.unit === 'string') {
+        out.progress = { done: p.done as number, total: p.total as number, unit: p.unit };
+      }
+    }
   }
   return out;
 }
@@ -85,7 +94,7 @@ export function runItemFields(run: RunSummary): { label: string; description: st
     run.logTail ? `last lines of host.log:\n${visibleText(run.logTail.split('\n').slice(-8).join('\n'))}` : ''].filter(Boolean).join('\n');
   return {
     label: visibleText(run.id), // a folder name may hold any character the file system allows
-    description: run.status === 'invalid' ? (run.problem ? `invalid · ${visibleText(run.problem)}` : 'invalid') : `${shown} · step ${progress}${success}`,
+    description: run.status === 'invalid' ? (run.problem ? `invalid · ${visibleText(run.problem)}` : 'invalid') : `${shown} · ${whereText(run)}${success}`,
     icon: statusIcon[run.status] ?? 'circle-outline',
     tooltip,
     // Menus (package.json) show Stop/Pause/Resume only where they apply.

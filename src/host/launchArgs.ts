@@ -2,7 +2,7 @@
 // as an array, so nothing here is ever interpreted by a shell; values are still validated so a
 // hostile run name or path is refused with a message instead of creating odd folders.
 import * as path from 'node:path';
-import { HPARAMS, validateHParam } from '../common/hparams';
+import { validateHParam } from '../common/hparams';
 import { isSafeRunId } from '../common/runSummary';
 
 export interface NewRunForm {
@@ -45,7 +45,6 @@ export function buildTrainArgs(runsDir: string, form: NewRunForm): Built {
 
 /** The hyperparameters the New Run flow asks for; the rest come from the Hyperparameters view or defaults. */
 export const ASKED = ['env', 'algo', 'weighting', 'device', 'steps'] as const;
-export const LIVE_HPARAMS = HPARAMS.filter((h) => h.live).map((h) => h.name);
 
 /** A default run name: env-weighting-algo-YYYYMMDD-HHMMSS (always a safe id). */
 export function defaultRunName(h: Record<string, number | string>, now: Date): string {
@@ -64,4 +63,21 @@ export function choosePython(setting: string | undefined, pythonExtension: strin
   if (setting && setting.trim()) return { path: setting.trim(), source: 'setting' };
   if (pythonExtension && pythonExtension.trim()) return { path: pythonExtension.trim(), source: 'python-extension' };
   return { path: 'python3', source: 'default' };
+}
+
+/** A run's main choices in one line: "frozenlake · grpo · actfocus · built-in model · 50 steps". */
+export function describeChoices(h: Record<string, number | string>, modelPath: string | undefined): string {
+  return [h.env, h.algo, h.weighting, modelPath ? path.basename(modelPath) : 'built-in model', `${h.steps} steps`, h.device === 'auto' ? '' : h.device]
+    .filter(Boolean).join(' · ');
+}
+
+/**
+ * Why the host `python` reported (`actfocus X.Y.Z`) cannot serve this extension, or undefined: the run
+ * directory protocol and the command line change with versions, so they must match.
+ */
+export function hostVersionProblem(python: string, probed: string, extensionVersion: string): string | undefined {
+  const found = /^actfocus (\S+)$/.exec(probed.trim())?.[1];
+  if (found === extensionVersion) return undefined;
+  return `"${python}" has ${found ? `the ActFocus training host ${found}` : `an unrecognised host ("${probed.trim().slice(0, 80)}")`}, and this extension is ${extensionVersion}: `
+    + 'run "ActFocus: Set Up Training Host" to install the matching host, or choose another interpreter.';
 }

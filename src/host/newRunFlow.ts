@@ -1,16 +1,29 @@
-// "ActFocus: New Training Run…": quick picks for the main choices, defaults from hparams.json and the
-// Hyperparameters view's "Use for next run", then the host is spawned in the runs folder.
+// "ActFocus: New Training Run…": first the interpreter is probed (and the host's version checked), with
+// Set Up Training Host or another interpreter offered right there; then one pick — start with the
+// defaults, repeat the last run's choices, or customise them — and the host is spawned in the runs folder.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { HPARAMS, hparamDefault } from '../common/hparams';
-import { ASKED, buildTrainArgs, choosePython, defaultRunName, type NewRunForm } from './launchArgs';
+import { ASKED, buildTrainArgs, choosePython, defaultRunName, describeChoices, hostVersionProblem, type NewRunForm } from './launchArgs';
 import { HostError, launchHost, probeHost } from './hostProcess';
 
 export interface NewRunDeps {
   runsRoot: () => string | undefined;
   nextRunValues: () => Record<string, number | string>;
   onLaunched: (runId: string) => void;
+  /** The extension's version: the host must match it. */
+  version: string;
+  /** Where the last run's choices are remembered (global state). */
+  memory: vscode.Memento;
+}
+
+const LAST_CHOICES = 'actfocus.lastRunChoices';
+
+/** The last run's answers: its asked hyperparameters and model (undefined: the built-in one). */
+interface Remembered {
+  hparams: Record<string, number | string>;
+  modelPath?: string;
 }
 
 /** Non-interactive form (tests, scripted use): `actfocus.newRun` with an argument skips the questions. */
@@ -62,7 +75,68 @@ async function pick(name: string, title: string, current: number | string): Prom
   return r?.label;
 }
 
-async function ask(defaults: Record<string, number | string>): Promise<NewRunForm | undefined> {
+/**
+ * The interpreter that runs the host, probed before any question. When it cannot (no Python, no host, a
+ * host of another version), the user may set the host up or pick another interpreter right there, and the
+ * flow goes on with it; undefined when they decline.
+ */
+async function ensureHost(deps: NewRunDeps, cwd: string): Promise<string | undefined> {
+  for (;;) {
+    const python = await resolvePython();
+    let problem: string | undefined;
+    try {
+      const found = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'ActFocus: checking the training host' }, () => probeHost(python.path, cwd));
+      problem = hostVersionProblem(python.path, found, deps.version);
+    } catch (e) {
+      problem = e instanceof HostError ? e.message : `Could not check the training host: ${(e as Error).message}`;
+    }
+    if (!problem) return python.path;
+    const choice = await vscode.window.showWarningMessage(problem, 'Set Up Training Host', 'Choose Interpreter…', 'Open Settings');
+    if (choice === 'Set Up Training Host') {
+      const ready = await vscode.commands.executeCommand<string | undefined>('actfocus.setupHost');
+      if (!ready) return undefined; // failed or cancelled: the set-up said why
+    } else if (choice === 'Choose Interpreter…') {
+      if (!(await chooseInterpreter())) return undefined;
+    } else {
+      if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'actfocus.pythonPath');
+      return undefined;
+    }
+  }
+}
+
+/** The Python extension's picker where it is installed (actfocus.pythonPath cleared so its choice counts), else a file dialog. */
+async function chooseInterpreter(): Promise<boolean> {
+  const settings = vscode.workspace.getConfiguration('actfocus');
+  if (vscode.extensions.getExtension('ms-python.python')) {
+    await vscode.commands.executeCommand('python.setInterpreter');
+    if (settings.get<string>('pythonPath')) await settings.update('pythonPath', undefined, vscode.ConfigurationTarget.Global);
+    return true;
+  }
+  const picked = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: false, title: 'Python interpreter with the ActFocus host (python, python3, python.exe)', openLabel: 'Use This Interpreter' });
+  if (!picked?.[0]) return false;
+  await settings.update('pythonPath', picked[0].fsPath, vscode.ConfigurationTarget.Global);
+  return true;
+}
+
+/** One pick for the common case; the seven questions only when asked for. */
+async function chooseForm(defaults: Record<string, number | string>, last: Remembered | undefined): Promise<NewRunForm | undefined> {
+  type Item = vscode.QuickPickItem & { id: 'defaults' | 'last' | 'custom' };
+  const items: Item[] = [
+    { id: 'defaults', label: '$(play) Start with defaults', description: describeChoices(defaults, undefined), detail: 'The embedded default: a built-in model, warm-started on expert demonstrations first (CPU friendly).' },
+    ...(last ? [{ id: 'last' as const, label: '$(history) Repeat last choices', description: describeChoices({ ...defaults, ...last.hparams }, last.modelPath) }] : []),
+    { id: 'custom', label: '$(settings) Customise…', description: 'environment, algorithm, token credit, device, model, steps, name' },
+  ];
+  const pickedItem = await vscode.window.showQuickPick(items, { title: 'New Training Run', placeHolder: 'Start a run with…', ignoreFocusOut: true });
+  if (!pickedItem) return undefined;
+  if (pickedItem.id === 'defaults') return { name: defaultRunName(defaults, new Date()), hparams: { ...defaults } };
+  if (pickedItem.id === 'last') {
+    const h = { ...defaults, ...last!.hparams };
+    return { name: defaultRunName(h, new Date()), hparams: h, modelPath: last!.modelPath };
+  }
+  return ask({ ...defaults, ...last?.hparams }, last?.modelPath);
+}
+
+async function ask(defaults: Record<string, number | string>, lastModel?: string): Promise<NewRunForm | undefined> {
   const h: Record<string, number | string> = { ...defaults };
   for (const [name, title] of [['env', 'Environment'], ['algo', 'Algorithm'], ['weighting', 'Token credit'], ['device', 'Device']] as const) {
     const v = await pick(name, `New Training Run: ${title}`, h[name]!);
@@ -70,11 +144,15 @@ async function ask(defaults: Record<string, number | string>): Promise<NewRunFor
     h[name] = v;
   }
   const found = await workspaceModels();
-  const model = await vscode.window.showQuickPick([
+  const models = [
     { label: 'Built-in small model', description: 'warm-started on expert demonstrations first (CPU friendly, ~2 min)', id: 'builtin' },
     ...found.map((m) => ({ label: m.label, description: m.description, id: m.path })),
+    ...(lastModel && !found.some((m) => m.path === lastModel) ? [{ label: path.basename(lastModel), description: `last used: ${lastModel}`, id: lastModel }] : []),
     { label: 'Local model folder…', description: 'a built-in model from `actfocus pretrain`, or a Hugging Face model', id: 'path' },
-  ], { title: 'New Training Run: Model', ignoreFocusOut: true });
+  ];
+  const lastId = lastModel ?? 'builtin';
+  models.sort((a, b) => Number(b.id === lastId) - Number(a.id === lastId)); // the last choice first
+  const model = await vscode.window.showQuickPick(models, { title: 'New Training Run: Model', ignoreFocusOut: true });
   if (!model) return undefined;
   let modelPath: string | undefined = model.id !== 'builtin' && model.id !== 'path' ? model.id : undefined;
   if (model.id === 'path') {
@@ -107,30 +185,29 @@ export async function newRun(deps: NewRunDeps, args?: NewRunArgs): Promise<strin
     void vscode.window.showErrorMessage('Open a folder first: runs are written to its runs folder (setting "actfocus.runsDirectory").');
     return undefined;
   }
+  const cwd = path.dirname(root);
+  // Probe first: nobody answers questions for a run that cannot start.
+  const python = await ensureHost(deps, cwd);
+  if (!python) return undefined;
   // Only what differs from the defaults goes on the command line (short, readable `ps` output).
   const defaults: Record<string, number | string> = { ...Object.fromEntries(ASKED.map((n) => [n, hparamDefault(n)])), ...deps.nextRunValues() };
-  const form = args?.name ? { name: args.name, hparams: { ...defaults, ...args.hparams }, modelPath: args.modelPath, envConfig: args.envConfig, pretrainSteps: args.pretrainSteps } : await ask(defaults);
+  const last = deps.memory.get<Remembered>(LAST_CHOICES);
+  const form = args?.name ? { name: args.name, hparams: { ...defaults, ...args.hparams }, modelPath: args.modelPath, envConfig: args.envConfig, pretrainSteps: args.pretrainSteps } : await chooseForm(defaults, last);
   if (!form) return undefined;
+  const asked = Object.fromEntries(ASKED.map((n) => [n, form.hparams[n]!]));
   form.hparams = Object.fromEntries(Object.entries(form.hparams).filter(([k, v]) => ASKED.includes(k as (typeof ASKED)[number]) || v !== hparamDefault(k)));
   const built = buildTrainArgs(root, form);
   if (!built.ok) {
     void vscode.window.showErrorMessage(built.error);
     return undefined;
   }
-  const python = await resolvePython();
-  const cwd = path.dirname(root);
   try {
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Starting ${form.name}…` }, async () => {
-      await probeHost(python.path, cwd);
-      await launchHost(python.path, built.args, built.runDir, cwd);
-    });
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Starting ${form.name}…` }, () => launchHost(python, built.args, built.runDir, cwd));
   } catch (e) {
-    const msg = e instanceof HostError ? e.message : `Could not start the training host: ${(e as Error).message}`;
-    const choice = await vscode.window.showErrorMessage(msg, 'Set Up Training Host', 'Open Settings');
-    if (choice === 'Set Up Training Host') void vscode.commands.executeCommand('actfocus.setupHost');
-    if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'actfocus.pythonPath');
+    void vscode.window.showErrorMessage(e instanceof HostError ? e.message : `Could not start the training host: ${(e as Error).message}`);
     return undefined;
   }
+  if (!args?.name) await deps.memory.update(LAST_CHOICES, { hparams: asked, modelPath: form.modelPath } satisfies Remembered);
   deps.onLaunched(form.name);
   return form.name;
 }

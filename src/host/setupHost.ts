@@ -1,53 +1,120 @@
-// "ActFocus: Set Up Training Host": a virtual environment in the extension's storage with the host
-// package bundled in the extension installed into it, then actfocus.pythonPath points at it.
+// "ActFocus: Set Up Training Host": a virtual environment in the extension's storage with the PyTorch
+// build this machine can use (torchPlan.ts) and the host package bundled in the extension, then
+// actfocus.pythonPath points at it. Cancellable; its processes are owned (ownedProcess.ts); an environment
+// it created is removed again when it fails or is cancelled, and one that exists is reused when complete
+// (its marker file matches) or repaired in place.
 import * as vscode from 'vscode';
-import { spawn } from 'node:child_process';
-import { cpSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { setupSteps } from './setupSteps';
+import { setupSteps, venvPython } from './setupSteps';
+import { planTorch, torchInstallArgs, torchRequirement, type GpuProbe, type TorchChoice } from './torchPlan';
+import { CancelledError, OwnedProcesses } from './ownedProcess';
+import { probeHost } from './hostProcess';
 
-function run(cmd: string, args: string[], onLine: (s: string) => void, token: vscode.CancellationToken): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { shell: false });
-    let tail = '';
-    const feed = (b: Buffer) => {
-      const s = b.toString();
-      tail = (tail + s).slice(-2000);
-      for (const line of s.split('\n')) if (line.trim()) onLine(line.trim());
-    };
-    child.stdout.on('data', feed);
-    child.stderr.on('data', feed);
-    token.onCancellationRequested(() => child.kill());
-    child.on('error', (e) => reject(new Error(`${cmd}: ${e.message}`)));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(' ')} failed (exit ${code}):\n${tail.trim().split('\n').slice(-5).join('\n')}`))));
+/** Written last: an environment without it (or with other contents) was not finished and is repaired. */
+const MARKER = 'actfocus-setup.json';
+
+interface Marker {
+  host: string;
+  torch: string;
+  requirement: string;
+}
+
+export const owned = new OwnedProcesses();
+
+function probeGpu(): Promise<GpuProbe> {
+  return new Promise((resolve) => {
+    execFile('nvidia-smi', [], { timeout: 20_000, shell: false, windowsHide: true }, (err, stdout, stderr) => {
+      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') resolve({ kind: 'absent' });
+      else if (err) resolve({ kind: 'failed', message: `${stdout}\n${stderr}`.trim() || err.message });
+      else resolve({ kind: 'ok', stdout });
+    });
   });
 }
 
-export async function setupHost(context: vscode.ExtensionContext, basePython: string): Promise<void> {
+function readMarker(venv: string): Marker | undefined {
+  try {
+    return JSON.parse(readFileSync(path.join(venv, MARKER), 'utf8')) as Marker;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Returns the set-up interpreter, or undefined when the set-up failed or was cancelled (the user was told). */
+export async function setupHost(context: vscode.ExtensionContext, basePython: string): Promise<string | undefined> {
+  const settings = vscode.workspace.getConfiguration('actfocus');
+  const choice = settings.get<TorchChoice>('setup.torch', 'auto');
   const storage = context.globalStorageUri.fsPath;
   const venv = path.join(storage, 'host-venv');
   const hostCopy = path.join(storage, 'host-src');
+  const py = venvPython(venv);
+  const version = String((context.extension.packageJSON as { version?: string }).version ?? '');
   const out = vscode.window.createOutputChannel('ActFocus Host Setup');
+  let createdHere = false;
+  let why = '';
   try {
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ActFocus: setting up the training host', cancellable: true }, async (progress, token) => {
+    const reused = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ActFocus: setting up the training host', cancellable: true }, async (progress, token) => {
+      progress.report({ message: 'looking for an NVIDIA GPU…' });
+      const plan = planTorch(process.platform, await probeGpu(), choice);
+      why = plan.why;
+      const requirement = settings.get<string>('setup.torchRequirement', '').trim()
+        || torchRequirement(readFileSync(path.join(context.extensionPath, 'host', 'pyproject.toml'), 'utf8')) || 'torch';
+      out.appendLine(`PyTorch: ${plan.why}.`);
+      const want: Marker = { host: version, torch: plan.build, requirement };
+      const had = readMarker(venv);
+      if (had && JSON.stringify(had) === JSON.stringify(want)) {
+        try {
+          await probeHost(py, storage);
+          out.appendLine(`${venv} is complete and up to date: reused.`);
+          return true;
+        } catch (e) {
+          out.appendLine(`${venv} is marked complete but does not run the host (${(e as Error).message}): repairing it.`);
+        }
+      }
+      const fresh = !existsSync(py);
+      if (fresh) {
+        rmSync(venv, { recursive: true, force: true }); // a folder left without an interpreter is not worth repairing
+        createdHere = true;
+      } else {
+        rmSync(path.join(venv, MARKER), { force: true });
+        out.appendLine(`Repairing ${venv} (an earlier set-up did not finish, or the extension or the PyTorch build changed).`);
+      }
       // pip builds in the source folder; the installed extension may be read-only, so copy it first.
       rmSync(hostCopy, { recursive: true, force: true });
       cpSync(path.join(context.extensionPath, 'host'), hostCopy, { recursive: true });
-      const steps = setupSteps(basePython, venv, hostCopy);
+      const steps = setupSteps(basePython, venv, hostCopy, torchInstallArgs(plan, requirement), fresh);
       for (const [i, s] of steps.entries()) {
-        progress.report({ message: `${s.title} (${i + 1}/${steps.length})`, increment: 100 / steps.length });
+        if (token.isCancellationRequested) throw new CancelledError();
+        const title = s.title === 'Installing PyTorch' ? `Installing PyTorch (${plan.build === 'pip' ? 'as pip is configured' : plan.build === 'cpu' ? 'CPU build' : `CUDA build ${plan.build}`})` : s.title;
+        progress.report({ message: `${title} (${i + 1}/${steps.length})`, increment: 100 / steps.length });
         out.appendLine(`$ ${s.cmd} ${s.args.join(' ')}`);
-        await run(s.cmd, s.args, (line) => {
+        const p = owned.run(s.cmd, s.args, (line) => {
           out.appendLine(line);
-          progress.report({ message: `${s.title}: ${line.slice(0, 80)}` });
-        }, token);
+          progress.report({ message: `${title}: ${line.slice(0, 80)}` });
+        }, { env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1', PIP_PROGRESS_BAR: 'off' } });
+        const stop = token.onCancellationRequested(p.cancel);
+        try {
+          await p.done;
+        } finally {
+          stop.dispose();
+        }
       }
+      writeFileSync(path.join(venv, MARKER), JSON.stringify(want, null, 2));
+      return false;
     });
-    const py = setupSteps(basePython, venv, hostCopy)[3]!.cmd;
-    await vscode.workspace.getConfiguration('actfocus').update('pythonPath', py, vscode.ConfigurationTarget.Global);
-    void vscode.window.showInformationMessage(`The ActFocus training host is ready (${py}).`);
+    await settings.update('pythonPath', py, vscode.ConfigurationTarget.Global);
+    void vscode.window.showInformationMessage(`The ActFocus training host is ${reused ? 'already set up' : 'ready'} (${py}): ${why}.`);
+    return py;
   } catch (e) {
-    out.show(true);
-    void vscode.window.showErrorMessage(`Setting up the training host failed: ${(e as Error).message}`);
+    // Never a half-installed environment: one made here goes; one repaired here keeps no marker (the next set-up repairs it).
+    if (createdHere) rmSync(venv, { recursive: true, force: true });
+    if (e instanceof CancelledError) {
+      void vscode.window.showInformationMessage(`ActFocus set-up cancelled${createdHere ? ': the half-made environment was removed' : ''}. Run "ActFocus: Set Up Training Host" again to finish it.`);
+    } else {
+      out.show(true);
+      void vscode.window.showErrorMessage(`Setting up the training host failed: ${(e as Error).message}`);
+    }
+    return undefined;
   }
 }

@@ -1,12 +1,29 @@
 import * as path from 'node:path';
 
-/** The commands, in order (pure; tested). No shell: each is [program, args]. */
-export function setupSteps(basePython: string, venvDir: string, hostDir: string, platform: NodeJS.Platform = process.platform): { title: string; cmd: string; args: string[] }[] {
-  const py = platform === 'win32' ? path.join(venvDir, 'Scripts', 'python.exe') : path.join(venvDir, 'bin', 'python');
+export interface SetupStep {
+  title: string;
+  cmd: string;
+  args: string[];
+}
+
+/** The virtual environment's interpreter. */
+export function venvPython(venvDir: string, platform: NodeJS.Platform = process.platform): string {
+  return platform === 'win32' ? path.join(venvDir, 'Scripts', 'python.exe') : path.join(venvDir, 'bin', 'python');
+}
+
+/**
+ * The set-up's commands, in order (pure; tested). No shell: each is [program, args]. PyTorch is installed
+ * on its own first, from the index its build comes from (torchArgs, see torchPlan.ts); the host's own
+ * install then finds it satisfied. fresh: the environment does not exist yet (else it is repaired in place).
+ */
+export function setupSteps(basePython: string, venvDir: string, hostDir: string, torchArgs: string[], fresh = true,
+  platform: NodeJS.Platform = process.platform): SetupStep[] {
+  const py = venvPython(venvDir, platform);
   return [
-    { title: 'Creating the virtual environment', cmd: basePython, args: ['-m', 'venv', venvDir] },
+    ...(fresh ? [{ title: 'Creating the virtual environment', cmd: basePython, args: ['-m', 'venv', venvDir] }] : []),
     { title: 'Updating pip', cmd: py, args: ['-m', 'pip', 'install', '--upgrade', 'pip'] },
-    { title: 'Installing the training host (PyTorch and its dependencies)', cmd: py, args: ['-m', 'pip', 'install', hostDir] },
+    { title: 'Installing PyTorch', cmd: py, args: torchArgs },
+    { title: 'Installing the training host', cmd: py, args: ['-m', 'pip', 'install', hostDir] },
     { title: 'Checking the host', cmd: py, args: ['-m', 'actfocus', '--version'] },
   ];
 }

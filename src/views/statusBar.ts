@@ -1,5 +1,7 @@
 import * as vscode from 'vscode';
 import type { RunMonitor } from '../runs/runMonitor';
+import { progressFraction, whereText } from '../common/runProgress';
+import { visibleText } from '../common/visibleText';
 
 /** Progress of the active (most recently started live) run in the status bar. */
 export class RunStatusBar implements vscode.Disposable {
@@ -11,10 +13,13 @@ export class RunStatusBar implements vscode.Disposable {
       const live = monitor.summaries().filter((r) => ['running', 'paused', 'starting'].includes(r.status));
       const r = live[live.length - 1];
       if (!r) return void this.item.hide();
-      const pct = r.totalSteps ? Math.round((100 * r.step) / r.totalSteps) : 0;
       const success = r.successRate !== undefined ? ` · ${(r.successRate * 100).toFixed(0)}% success` : '';
-      this.item.text = `$(${r.status === 'paused' ? 'debug-pause' : 'sync~spin'}) ${r.id} ${r.step}/${r.totalSteps} (${pct}%)${success}`;
-      this.item.tooltip = `ActFocus: ${r.id} is ${r.status}${live.length > 1 ? ` (+${live.length - 1} more live runs)` : ''}. Click to open the dashboard.`;
+      const where = whereText(r);
+      // The step's own percentage only while training; a phase with progress already says it.
+      const pct = where.startsWith('step ') && r.totalSteps ? ` (${Math.round(100 * progressFraction(r))}%)` : '';
+      const id = visibleText(r.id);
+      this.item.text = `$(${r.status === 'paused' ? 'debug-pause' : 'sync~spin'}) ${id} ${where}${pct}${success}`;
+      this.item.tooltip = `ActFocus: ${id} is ${r.status} (${where})${live.length > 1 ? ` (+${live.length - 1} more live runs)` : ''}. Click to open the dashboard.`;
       this.item.command = { command: 'actfocus.openRun', title: 'Open', arguments: [r] };
       this.item.show();
     });

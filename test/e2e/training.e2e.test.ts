@@ -53,8 +53,9 @@ async function scenario(page: Page): Promise<void> {
   await hp.click('#use-next');
   await hp.waitForFunction(() => document.getElementById('result')!.textContent!.startsWith('Saved'), null, { timeout: 10_000 });
 
-  // 2. ActFocus: New Training Run… — defaults for env/algo/weighting/device, the workspace model, the steps, a name.
+  // 2. ActFocus: New Training Run… — Customise…: defaults for env/algo/weighting/device, the workspace model, the steps, a name.
   await runCommand(page, 'ActFocus: New Training Run…');
+  await quickPickAccept(page, 'Customise');
   for (let i = 0; i < 4; i++) await quickPickAccept(page);
   await quickPickAccept(page, 'models/tiny');
   await inputBox(page, '2000');

@@ -7,9 +7,19 @@ import { buildTrajectoryTree, trajNodeLabel } from '../../src/common/trajectoryT
 import { buildTrainArgs, choosePython, defaultRunName } from '../../src/host/launchArgs';
 import { setupSteps } from '../../src/host/setupSteps';
 import { parseFromDashboard, parseFromHParams } from '../../src/common/messages';
+import { WARM_START_LOSS } from '../../src/common/charts';
 import type { RunEvent } from '../../src/protocol/types.generated';
 
 const m = (step: number, extra: Record<string, number | null> = {}): RunEvent => ({ v: 1, t: 100 + step, step, type: 'metrics', success_rate: step / 10, ...extra }) as RunEvent;
+
+test('warm-start progress events chart the warm-start loss by warm-start step, apart from the training steps', () => {
+  const d = emptyRunData();
+  const progress = (done: number, loss: number | null): RunEvent => ({ v: 1, t: 50 + done, step: 0, type: 'progress', phase: 'pretraining', done, total: 400, loss });
+  applyEvents(d, [progress(2, 3.5), progress(4, 1.25), progress(6, null), m(1)]);
+  assert.deepEqual(rawPoints(d.series[WARM_START_LOSS]!), [{ x: 2, y: 3.5 }, { x: 4, y: 1.25 }]);
+  assert.deepEqual(rawPoints(d.series.success_rate!), [{ x: 1, y: 0.1 }]);
+  assert.equal(d.lastStep, 1);
+});
 
 test('events build columnar series, markers, logs and answers', () => {
   const d = emptyRunData();
@@ -112,14 +122,18 @@ test('python interpreter: setting, then the Python extension, then python3', () 
 });
 
 test('host set-up steps create a venv, install the bundled host and check it', () => {
-  const s = setupSteps('python3', '/store/venv', '/store/host', 'linux');
+  const torch = ['-m', 'pip', 'install', 'torch>=2.3,<3', '--index-url', 'https://download.pytorch.org/whl/cpu'];
+  const s = setupSteps('python3', '/store/venv', '/store/host', torch, true, 'linux');
   assert.deepEqual(s.map((x) => [x.cmd, ...x.args]), [
     ['python3', '-m', 'venv', '/store/venv'],
     ['/store/venv/bin/python', '-m', 'pip', 'install', '--upgrade', 'pip'],
+    ['/store/venv/bin/python', ...torch],
     ['/store/venv/bin/python', '-m', 'pip', 'install', '/store/host'],
     ['/store/venv/bin/python', '-m', 'actfocus', '--version'],
   ]);
-  assert.equal(setupSteps('py', 'C:\\v', 'C:\\h', 'win32')[1]!.cmd.endsWith('python.exe'), true);
+  // A repair reuses the environment: everything but its creation.
+  assert.deepEqual(setupSteps('python3', '/store/venv', '/store/host', torch, false, 'linux').map((x) => x.title), s.slice(1).map((x) => x.title));
+  assert.equal(setupSteps('py', 'C:\\v', 'C:\\h', [], true, 'win32')[1]!.cmd.endsWith('python.exe'), true);
 });
 
 test('webview messages are checked before use', () => {

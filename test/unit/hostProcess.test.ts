@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostError, launchHost, probeHost } from '../../src/host/hostProcess';
+import { describeChoices, hostVersionProblem } from '../../src/host/launchArgs';
 import { PYTHON, ROOT } from '../support/python';
 
 test('a missing interpreter gives an actionable message', async () => {
@@ -35,4 +36,21 @@ test('launchHost runs without a shell in its own process group and appends outpu
   // Its own process group (detached: outlives the window), and the argument arrived verbatim.
   assert.equal(readFileSync(logPath, 'utf8').trim(), `True ${hostile}`);
   assert.throws(() => readFileSync('/tmp/actfocus-pwned'));
+});
+
+test('a host of another version than the extension is named, with the way out', () => {
+  assert.equal(hostVersionProblem('/v/bin/python', 'actfocus 0.1.0\n', '0.1.0'), undefined);
+  assert.equal(hostVersionProblem('/v/bin/python', 'actfocus 0.0.9', '0.1.0'),
+    '"/v/bin/python" has the ActFocus training host 0.0.9, and this extension is 0.1.0: run "ActFocus: Set Up Training Host" to install the matching host, or choose another interpreter.');
+  assert.match(hostVersionProblem('py', 'Python 3.11.7', '0.1.0')!, /an unrecognised host \("Python 3\.11\.7"\)/);
+});
+
+test('the project host reports the extension\'s own version (they are released together)', async () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  assert.equal(hostVersionProblem(PYTHON, await probeHost(PYTHON, ROOT), pkg.version), undefined);
+});
+
+test('the one-pick summary of a run\'s choices', () => {
+  assert.equal(describeChoices({ env: 'frozenlake', algo: 'grpo', weighting: 'actfocus', steps: 50, device: 'auto' }, undefined), 'frozenlake · grpo · actfocus · built-in model · 50 steps');
+  assert.equal(describeChoices({ env: 'sokoban', algo: 'ppo', weighting: 'uniform', steps: 9, device: 'cuda' }, '/m/qwen-0.5b'), 'sokoban · ppo · uniform · qwen-0.5b · 9 steps · cuda');
 });

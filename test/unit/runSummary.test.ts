@@ -1,17 +1,43 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { failureNotice, isSafeRunId, runItemFields, summarizeRun } from '../../src/common/runSummary';
+import { progressFraction, whereText } from '../../src/common/runProgress';
 
 const hb = (t: number, phase = 'training') => ({ v: 1 as const, t, pid: 7, hostname: 'h', interval_s: 2, step: 12, phase: phase as 'training' });
 
 test('a valid run.json with a fresh heartbeat is summarised as running', () => {
   const s = summarizeRun('r1', JSON.stringify({ status: 'running', step: 12, config: { steps: 50, env: 'sokoban', algo: 'grpo', weighting: 'actfocus' } }), hb(100), 101);
-  assert.deepEqual(s, { id: 'r1', status: 'running', step: 12, totalSteps: 50, env: 'sokoban', algo: 'grpo', weighting: 'actfocus' });
+  assert.deepEqual(s, { id: 'r1', status: 'running', step: 12, totalSteps: 50, env: 'sokoban', algo: 'grpo', weighting: 'actfocus', phase: 'training' });
   const f = runItemFields({ ...s, successRate: 0.25 });
   assert.equal(f.description, 'running · step 12/50 · success 25%');
   assert.equal(f.icon, 'sync~spin');
   assert.equal(f.contextValue, 'run-live');
   assert.match(f.tooltip, /sokoban · grpo · actfocus/);
+});
+
+test('a long phase is shown with its progress from the heartbeat, not as "step 0/N"', () => {
+  const run = (status: string, phase: string, progress?: unknown) =>
+    summarizeRun('w', JSON.stringify({ status, step: 0, config: { steps: 50 } }), { ...hb(100, phase), step: 0, ...(progress ? { progress } : {}) } as never, 101);
+  const warm = run('running', 'pretraining', { done: 120, total: 400, unit: 'steps' });
+  assert.deepEqual([warm.phase, warm.progress], ['pretraining', { done: 120, total: 400, unit: 'steps' }]);
+  assert.equal(runItemFields(warm).description, 'running · warm start 120/400 (30%)');
+  assert.equal(progressFraction(warm), 0.3);
+  assert.equal(whereText(run('running', 'evaluating', { done: 12, total: 32, unit: 'episodes' })), 'evaluating 12/32 episodes');
+  assert.equal(whereText(run('running', 'checkpointing')), 'saving a checkpoint');
+  assert.equal(whereText(run('starting', 'starting')), 'starting');
+  assert.equal(whereText(run('running', 'training')), 'step 0/50');
+  assert.equal(whereText(run('paused', 'paused')), 'step 0/50');
+  // Progress that is not whole non-negative numbers is ignored, never shown as NaN.
+  for (const bad of [{ done: -1, total: 4, unit: 'steps' }, { done: 1.5, total: 4, unit: 'steps' }, { done: 1, total: '4', unit: 'steps' }, { done: 1, total: 4 }, 'x']) {
+    const r = run('running', 'pretraining', bad);
+    assert.equal(r.progress, undefined);
+    assert.equal(whereText(r), 'warm start');
+  }
+  // A host that stopped beating keeps no phase: it is a dead run at its step.
+  const dead = summarizeRun('d', JSON.stringify({ status: 'running', step: 0, config: { steps: 50 } }), { ...hb(100, 'pretraining'), progress: { done: 1, total: 2, unit: 'steps' } } as never, 500);
+  assert.equal(runItemFields(dead).description, 'failed (host died) · step 0/50');
+  // A finished run reads by its step even if its last heartbeat said otherwise.
+  assert.equal(whereText({ ...warm, status: 'stopped' }), 'step 0/50');
 });
 
 test('a live status with a stale heartbeat is a dead host, shown as failed with the log tail', () => {

@@ -152,6 +152,28 @@ test('a selection made by the extension (a run opened from the Runs view) is sho
   assert.equal(await page.isChecked('#runs li[data-run="run-a"] input'), false);
 });
 
+test('a run in its warm start shows the phase, its progress and the loss chart above the others; training hides them', async () => {
+  const warm = { id: 'run-w', status: 'running', step: 0, totalSteps: 50, phase: 'pretraining', progress: { done: 120, total: 400, unit: 'steps' } };
+  await send(page, { t: 'runs', runs: [{ id: 'run-a', status: 'running', step: 3, totalSteps: 10 }, warm] });
+  await send(page, { t: 'selected', runIds: ['run-w'] });
+  const progress = (done: number, loss: number): RunEvent => ({ v: 1, t: 900 + done, step: 0, type: 'progress', phase: 'pretraining', done, total: 400, loss });
+  await send(page, dataMessage('run-w', [progress(40, 2.5), progress(80, 0.9), progress(120, 0.2841)]));
+  await page.waitForFunction(() => Number((document.getElementById('chart-warmstart') as HTMLCanvasElement).dataset.points) === 3);
+  assert.equal(await page.isVisible('#chart-warmstart'), true);
+  assert.equal(await page.textContent('#phase-text'), 'Warm start 120/400 (30%) · loss 0.284');
+  assert.equal(await page.$eval('#phase-progress', (e) => (e as HTMLProgressElement).value), 0.3);
+  assert.equal(await page.textContent('#runs li[data-run="run-w"] .run-where'), 'warm start 120/400 (30%)');
+  // The warm-start chart is the first one: in view without scrolling while nothing else has data.
+  assert.equal(await page.$eval('.chart-grid figure', (f) => f.querySelector('canvas')!.id), 'chart-warmstart');
+
+  // Training started: the phase line goes; the warm-start chart stays for this run (it has data).
+  await send(page, { t: 'runs', runs: [{ ...warm, step: 1, phase: 'training', progress: undefined }] });
+  await page.waitForFunction(() => document.getElementById('phase')!.hidden);
+  // A run without a warm start (a model of its own) has no warm-start chart at all.
+  await send(page, { t: 'selected', runIds: ['run-b'] });
+  await page.waitForFunction(() => (document.getElementById('chart-warmstart') as HTMLElement).closest('figure')!.hidden);
+  assert.equal(await page.isVisible('#chart-success'), true);
+});
 
 test('100 overlaid runs draw the same points, line by line, as each run drawn alone', async () => {
   const p = await browser.newPage();

@@ -3,7 +3,8 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import { Chart, LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, type Plugin } from 'chart.js';
 import { MAX_OVERLAID_RUNS, type DataItem, type DashboardUiState, type FromDashboard, type RunSummary, type ToDashboard, type ControlActionName } from '../../src/common/messages';
 import { applyDelta, emptyRunData, type RunData } from '../../src/common/runData';
-import { CHARTS, type ChartSpec } from '../../src/common/charts';
+import { CHARTS, WARM_START_LOSS, type ChartSpec } from '../../src/common/charts';
+import { progressFraction, whereText } from '../../src/common/runProgress';
 import { byStep, firstTime as seriesFirstTime, minutesSince, smoothedPoints, type Point, type SeriesStore } from '../../src/common/seriesStore';
 import { connectHost } from '../shared/host';
 import { setVisibleText } from '../shared/visible';
@@ -55,6 +56,13 @@ const controlButtons: Record<ControlActionName, HTMLElement> = {
 const answer = el('span', { id: 'answer', role: 'status' });
 controls.append(el('span', { id: 'primary-run', class: 'muted' }), ...Object.values(controlButtons), answer);
 
+// The primary run's phase while it is not in its steps (warm start, evaluation, checkpoint…): what it is
+// doing and how far, above the charts, so a long warm start never looks like a stalled "step 0".
+const phaseBox = el('div', { id: 'phase', class: 'toolbar phase', role: 'status', hidden: '' });
+const phaseText = el('span', { id: 'phase-text' });
+const phaseBar = el('progress', { id: 'phase-progress', max: '1', value: '0' });
+phaseBox.append(phaseText, phaseBar);
+
 const runList = el('ul', { id: 'runs', class: 'run-list', 'aria-label': 'Runs (check to overlay)' });
 const runTools = el('div', { class: 'toolbar run-tools' });
 const runFilter = el('input', { id: 'run-filter', type: 'search', placeholder: 'Filter runs (text or /regex/)', 'aria-label': 'Filter runs' });
@@ -80,7 +88,7 @@ const logSearch = el('input', { id: 'log-search', type: 'search', placeholder: '
 const logList = el('div', { id: 'log', class: 'log', role: 'log' });
 logBox.append(el('div', { class: 'toolbar' }, ''), logList);
 logBox.firstElementChild!.append(el('h2', {}, 'Log'), logLevel, logSearch);
-app.append(header, controls, runTools, runList, options, grid, logBox);
+app.append(header, controls, phaseBox, runTools, runList, options, grid, logBox);
 
 // ---- charts ----
 let palette: ChartPalette = readPalette();
@@ -287,10 +295,11 @@ function drawChart(spec: ChartSpec): void {
     x: ui.xAxis === 'step' ? m.step : (m.t - t0.get(id)!) / 60,
     label: Object.entries(m.values).map(([k, v]) => `${k}=${v}`).join(' '),
   })));
+  if (spec.whenData) chart.canvas.closest('figure')!.hidden = datasets.length === 0;
   chart.data.datasets = datasets;
   chart.options.plugins!.legend!.display = datasets.length <= MAX_LEGEND_ITEMS;
   (chart.options.plugins as unknown as { hparamMarkers: unknown }).hparamMarkers = markers;
-  chart.options.scales!.x!.title = { display: true, text: ui.xAxis === 'step' ? 'step' : 'minutes', color: palette.foreground };
+  chart.options.scales!.x!.title = { display: true, text: ui.xAxis === 'step' ? spec.xTitle ?? 'step' : 'minutes', color: palette.foreground };
   // Live appends redraw with the same zoom: the range is state, not derived from the data.
   chart.options.scales!.x!.min = xRange?.[0];
   chart.options.scales!.x!.max = xRange?.[1];
@@ -362,7 +371,7 @@ function renderRuns(): void {
       if (overlay && at >= 0) swatch.style.background = runColour(at);
       const label = r.status === 'dead' ? 'failed (host died)' : r.status;
       const badge = el('vscode-badge', { class: 'run-status' }, label);
-      const progress = el('span', { class: 'muted' }, `step ${r.step}${r.totalSteps ? `/${r.totalSteps}` : ''}${r.successRate !== undefined ? ` · success ${(r.successRate * 100).toFixed(0)}%` : ''}`);
+      const progress = el('span', { class: 'muted run-where' }, `${whereText(r)}${r.successRate !== undefined ? ` · success ${(r.successRate * 100).toFixed(0)}%` : ''}`);
       li.append(box, swatch, el('span', { class: 'run-name' }, r.id), badge, progress);
       if (r.problem) li.title = visibleText(r.problem);
       return li;
@@ -377,6 +386,19 @@ function renderRuns(): void {
     const enabled = !!live && (action === 'pause' ? p!.status !== 'paused' : action === 'resume' ? p!.status === 'paused' : true);
     b.toggleAttribute('disabled', !enabled);
   }
+  renderPhase();
+}
+
+/** The phase line: shown while the primary run is live and in a phase other than its steps. */
+function renderPhase(): void {
+  const p = primaryRun();
+  const where = p && ['running', 'starting', 'paused'].includes(p.status) ? whereText(p) : '';
+  phaseBox.hidden = !where || where.startsWith('step ');
+  if (phaseBox.hidden) return;
+  const loss = p!.phase === 'pretraining' ? data.get(p!.id)?.series[WARM_START_LOSS]?.last() : undefined;
+  phaseText.textContent = `${where.charAt(0).toUpperCase()}${where.slice(1)}${loss !== undefined && Number.isFinite(loss) ? ` · loss ${loss.toFixed(3)}` : ''}`;
+  phaseBar.hidden = !p!.progress;
+  (phaseBar as HTMLProgressElement).value = progressFraction(p!);
 }
 
 function setSelection(ids: string[]): void {
@@ -446,7 +468,10 @@ const host = connectHost<FromDashboard, ToDashboard, DashboardUiState>((msg) => 
       renderRuns();
       break;
     case 'data':
-      if (receive(msg)) scheduleDraw();
+      if (receive(msg)) {
+        scheduleDraw();
+        renderPhase();
+      }
       break;
     case 'answer':
       setVisibleText(answer, msg.message);
