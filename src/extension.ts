@@ -9,6 +9,7 @@ import { TrajectoriesTreeProvider } from './views/trajectoriesTree';
 import { RunStatusBar } from './views/statusBar';
 import { newRun, resolvePython, type NewRunArgs } from './host/newRunFlow';
 import { owned as setupProcesses, setupHost } from './host/setupHost';
+import { continueRun } from './host/continueRun';
 import { sendControl, showAnswer } from './control/controller';
 import type { RunSummary } from './common/messages';
 import type { ControlAction } from './protocol/types.generated';
@@ -17,7 +18,7 @@ import { trajectoryText } from './views/trajectoryText';
 import { TrajectoryPanel } from './webviews/trajectoryPanel';
 import { TrajectoryEditorSupport } from './inline/trajectoryEditor';
 import { FILE_SUFFIX, formatLine } from './inline/trajectoryJsonl';
-import { isRunId } from './common/runSummary';
+import { CONTINUABLE, isRunId } from './common/runSummary';
 
 const CONTROL_COMMANDS: [string, ControlAction, string[]][] = [
   ['actfocus.stopRun', 'stop', ['running', 'paused', 'starting']],
@@ -30,6 +31,7 @@ const CONTROL_COMMANDS: [string, ControlAction, string[]][] = [
 // Wiring only: every behaviour lives in its own module.
 export function activate(context: vscode.ExtensionContext): void {
   const monitor = new RunMonitor();
+  const version = String((context.extension.packageJSON as { version?: string }).version);
   const trajectories = new TrajectoriesTreeProvider(monitor);
   const hparams = new HParamsViewProvider(context, monitor);
   const trajDocs = new TrajectoryDocuments(monitor);
@@ -103,13 +105,17 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('actfocus.openRun', (run?: RunSummary) => run?.id && openRun(run.id)),
     vscode.commands.registerCommand('actfocus.newRun', (args?: NewRunArgs) =>
       newRun({ runsRoot: () => monitor.runsRoot(), nextRunValues: () => hparams.nextRunValues(), onLaunched: (id) => void monitor.refresh().then(() => openRun(id)),
-        version: String((context.extension.packageJSON as { version?: string }).version), memory: context.globalState }, args)),
+        version, memory: context.globalState }, args)),
     vscode.commands.registerCommand('actfocus.setupHost', async (): Promise<string | undefined> => {
       if (!vscode.workspace.isTrusted) return void vscode.window.showErrorMessage('ActFocus installs the training host only in a trusted workspace.');
       const base = await resolvePython();
       return setupHost(context, base.source === 'setting' ? 'python3' : base.path);
     }),
     { dispose: () => setupProcesses.killAll() }, // a closing window ends a set-up's pip, never leaves it running unowned
+    vscode.commands.registerCommand('actfocus.continueRun', async (arg?: RunSummary | string) => {
+      const runId = await pickRun(arg, CONTINUABLE, 'continue');
+      if (runId) await continueRun(monitor, runId, version, (id) => void monitor.refresh().then(() => openRun(id)));
+    }),
     vscode.commands.registerCommand('actfocus.sortTrajectoriesByReward', () => trajectories.setSort('reward')),
     vscode.commands.registerCommand('actfocus.sortTrajectoriesByIndex', () => trajectories.setSort('index')),
     vscode.commands.registerCommand('actfocus.showTrajectory', (runId: string, position: number) => {

@@ -59,6 +59,17 @@ export function summarizeRun(id: string, text: string | undefined, hb: Heartbeat
   return out;
 }
 
+/** Statuses from which *Continue Run* (`actfocus resume`) goes on. */
+export const CONTINUABLE = ['stopped', 'failed', 'dead'];
+
+/** Why this run cannot be continued, or undefined (pure). hostAlive: its recorded host process still exists. */
+export function continueRefusal(status: string, hostAlive: boolean): string | undefined {
+  if (status === 'completed') return 'it has completed all its steps';
+  if (!CONTINUABLE.includes(status)) return `it is ${status}; only a stopped or failed run can be continued`;
+  if (hostAlive) return 'its host process is still running (hung?): end it first, or wait for it to finish';
+  return undefined;
+}
+
 /** Names of runs this extension creates (they become folder names and command-line arguments): a conservative set. */
 export function isSafeRunId(id: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id) && !id.includes('..');
@@ -98,7 +109,8 @@ export function runItemFields(run: RunSummary): { label: string; description: st
     icon: statusIcon[run.status] ?? 'circle-outline',
     tooltip,
     // Menus (package.json) show Stop/Pause/Resume only where they apply.
-    contextValue: ['running', 'starting'].includes(run.status) ? 'run-live' : run.status === 'paused' ? 'run-paused' : 'run-done',
+    contextValue: ['running', 'starting'].includes(run.status) ? 'run-live' : run.status === 'paused' ? 'run-paused'
+      : CONTINUABLE.includes(run.status) ? 'run-continuable' : 'run-done',
   };
 }
 

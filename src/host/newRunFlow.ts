@@ -80,13 +80,13 @@ async function pick(name: string, title: string, current: number | string): Prom
  * host of another version), the user may set the host up or pick another interpreter right there, and the
  * flow goes on with it; undefined when they decline.
  */
-async function ensureHost(deps: NewRunDeps, cwd: string): Promise<string | undefined> {
+export async function ensureHost(version: string, cwd: string): Promise<string | undefined> {
   for (;;) {
     const python = await resolvePython();
     let problem: string | undefined;
     try {
       const found = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'ActFocus: checking the training host' }, () => probeHost(python.path, cwd));
-      problem = hostVersionProblem(python.path, found, deps.version);
+      problem = hostVersionProblem(python.path, found, version);
     } catch (e) {
       problem = e instanceof HostError ? e.message : `Could not check the training host: ${(e as Error).message}`;
     }
@@ -187,7 +187,7 @@ export async function newRun(deps: NewRunDeps, args?: NewRunArgs): Promise<strin
   }
   const cwd = path.dirname(root);
   // Probe first: nobody answers questions for a run that cannot start.
-  const python = await ensureHost(deps, cwd);
+  const python = await ensureHost(deps.version, cwd);
   if (!python) return undefined;
   // Only what differs from the defaults goes on the command line (short, readable `ps` output).
   const defaults: Record<string, number | string> = { ...Object.fromEntries(ASKED.map((n) => [n, hparamDefault(n)])), ...deps.nextRunValues() };

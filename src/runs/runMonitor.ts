@@ -21,6 +21,8 @@ export interface RunState {
   hostLog: JsonlTail;
   malformed: number;
   atEnd: boolean;
+  /** run.json's modification time when last read: a finished run is read again only when it changes (a resume). */
+  runMtime?: number;
 }
 
 export interface RunsChange {
@@ -180,7 +182,9 @@ export class RunMonitor implements vscode.Disposable {
   private async scanRun(id: string, dir: string, now: number, change: RunsChange): Promise<boolean> {
     let changed = false;
     let st = this.runs.get(id);
-    if (st && st.atEnd && FINAL.has(st.summary.status)) return false; // finished and fully read
+    const runMtime = await mtimeOf(path.join(dir, FILES.run));
+    // Finished and fully read: nothing to do, unless run.json changed since (Continue Run resumed it).
+    if (st && st.atEnd && FINAL.has(st.summary.status) && runMtime === st.runMtime) return false;
     const [runText, hbText] = await Promise.all([readText(path.join(dir, FILES.run)), readText(path.join(dir, FILES.heartbeat))]);
     if (!st) {
       st = { id, dir, summary: summarizeRun(id, runText, undefined, now), data: emptyRunData(), tail: new EventTail(path.join(dir, FILES.events), { maxBytesPerPoll: EVENTS_BYTES_PER_SCAN }),
@@ -206,6 +210,7 @@ export class RunMonitor implements vscode.Disposable {
     if (hostLines.length) change.appended.add(id);
     st.malformed = st.tail.malformedTotal;
     st.atEnd = batch.atEnd;
+    st.runMtime = runMtime;
     let hb: Heartbeat | undefined;
     try {
       hb = hbText ? (JSON.parse(hbText) as Heartbeat) : undefined;
@@ -272,6 +277,14 @@ export class RunMonitor implements vscode.Disposable {
     if (this.soon) clearTimeout(this.soon);
     for (const id of [...this.watchers.keys()]) this.unwatch(id);
     this.disposables.forEach((d) => d.dispose());
+  }
+}
+
+async function mtimeOf(file: string): Promise<number | undefined> {
+  try {
+    return (await fs.stat(file)).mtimeMs;
+  } catch {
+    return undefined;
   }
 }
 

@@ -3,7 +3,7 @@
 // Training Run probes the interpreter before any question and offers the set-up; the set-up runs (a real
 // venv, real pip); the flow goes on to one pick, "Start with defaults"; the warm start's progress shows in
 // the dashboard, the Runs view and the status bar; Stop during the warm start ends the run, and the Runs
-// view says so. Timings are printed (they are measured, not asserted).
+// view says so; Continue Run starts it again. Timings are printed (they are measured, not asserted).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -32,6 +32,15 @@ test('first run: set-up offered before any question, defaults in one pick, warm-
     await scenario(vs.page);
   } catch (e) {
     await screenshot(vs.page, 'first-run-failure');
+    // What the run's files say (the profile and workspace are removed with the session).
+    for (const id of existsSync(join(vs.workspace, 'runs')) ? readdirSync(join(vs.workspace, 'runs')) : []) {
+      for (const f of ['run.json', 'host.log']) {
+        try {
+          console.log(`--- ${id}/${f}\n${readFileSync(join(vs.workspace, 'runs', id, f), 'utf8').slice(-3000)}`);
+        } catch { /* absent */ }
+      }
+    }
+    console.log(`--- notifications: ${(await vs.page.locator('.notification-toast').allTextContents()).join(' | ')}`);
     throw e;
   }
 });
@@ -79,6 +88,16 @@ async function scenario(page: Page): Promise<void> {
   assert.match(run.reason, /^request \S+ \(stopped after \d+ of 400 warm-start steps, before the first checkpoint/);
   assert.equal(run.config.env, 'frozenlake');
   await screenshot(page, 'first-run-stopped');
+
+  // 5. Continue Run from the Runs view's menu: stopped before its first checkpoint, it starts its warm start
+  // again in the same folder (`actfocus resume`); then stop it for good.
+  await runCommand(page, 'ActFocus: Continue Run');
+  await row.filter({ hasText: /warm start \d+\/400/ }).waitFor({ timeout: 120_000 });
+  const resumed = JSON.parse(readFileSync(join(vs.workspace, 'runs', runs[0]!, 'run.json'), 'utf8'));
+  assert.equal(resumed.resumed, 1);
+  assert.equal(resumed.reason, undefined); // running again: the last stop's reason is history (in the events)
+  await runCommand(page, 'ActFocus: Stop Run');
+  await row.filter({ hasText: 'stopped' }).waitFor({ timeout: 60_000 });
   console.log(`first run: set-up ${((tSetup - t0) / 1000).toFixed(1)} s; run started → phase line ${((tPhase - tStart) / 1000).toFixed(1)} s, → loss chart ${((tChart - tStart) / 1000).toFixed(1)} s; `
     + `Stop → Runs view "stopped" ${((tStopped - tStop) / 1000).toFixed(2)} s`);
 }

@@ -1,7 +1,7 @@
 // A real VS Code for end-to-end tests: code-server (from the npm registry, installed by
 // scripts/setup.sh into a cache folder) driven by Debian's Chromium through playwright-core.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { createServer } from 'node:net';
@@ -91,7 +91,11 @@ export async function startVsCode(options: { workspace?: string; settings?: Reco
     logs,
     close: async () => {
       await browser.close();
+      const exited = new Promise((r) => server.once('exit', r));
       server.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      // A profile can hold a set-up's virtual environment (about 1 GB): gone with the session, unless kept to debug.
+      if (!process.env.ACTFOCUS_E2E_KEEP) rmSync(root, { recursive: true, force: true, maxRetries: 3 });
     },
   };
 }
@@ -111,7 +115,8 @@ export async function runCommand(page: Page, title: string): Promise<void> {
       await input.fill(`>${title}`);
       const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
       await row.waitFor({ state: 'visible', timeout: 10_000 });
-      await input.press('Enter');
+      // Click the row: Enter runs the first one, which may be a recently used command the filter also matches.
+      await row.click();
       return;
     } catch (e) {
       if (attempt >= 4) throw e;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { failureNotice, isSafeRunId, runItemFields, summarizeRun } from '../../src/common/runSummary';
+import { continueRefusal, failureNotice, isSafeRunId, runItemFields, summarizeRun } from '../../src/common/runSummary';
 import { progressFraction, whereText } from '../../src/common/runProgress';
 
 const hb = (t: number, phase = 'training') => ({ v: 1 as const, t, pid: 7, hostname: 'h', interval_s: 2, step: 12, phase: phase as 'training' });
@@ -47,7 +47,8 @@ test('a live status with a stale heartbeat is a dead host, shown as failed with 
   const f = runItemFields({ ...s, logTail: 'Traceback...\nRuntimeError: CUDA out of memory' });
   assert.equal(f.description, 'failed (host died) · step 3/9');
   assert.match(f.tooltip, /CUDA out of memory/);
-  assert.equal(f.contextValue, 'run-done');
+  assert.equal(f.contextValue, 'run-continuable'); // its menu offers Continue Run
+  assert.equal(runItemFields(summarizeRun('r5', JSON.stringify({ status: 'completed', step: 9, config: { steps: 9 } }), undefined, 1e9)).contextValue, 'run-done');
   assert.equal(summarizeRun('r3', JSON.stringify({ status: 'paused', step: 3, config: {} }), hb(100, 'paused'), 101).status, 'paused');
   assert.equal(summarizeRun('r4', JSON.stringify({ status: 'completed', step: 3, config: {} }), undefined, 1e9).status, 'completed');
 });
@@ -97,4 +98,13 @@ test('a run directory of another protocol version is named as such, never shown 
   const hbNewer = summarizeRun('h1', JSON.stringify({ schema_version: 1, status: 'running', step: 2, config: {} }), { ...hb(100), v: 2 as unknown as 1 }, 101);
   assert.equal(hbNewer.problem, 'heartbeat.json written by a newer ActFocus (protocol 2; this reads 1)');
   assert.equal(summarizeRun('c1', JSON.stringify({ schema_version: 1, status: 'completed', step: 2, config: {} }), undefined, 1).status, 'completed');
+});
+
+test('a run can be continued when it stopped, failed or its host died, and its host is gone', () => {
+  assert.equal(continueRefusal('stopped', false), undefined);
+  assert.equal(continueRefusal('failed', false), undefined);
+  assert.equal(continueRefusal('dead', false), undefined);
+  assert.match(continueRefusal('dead', true)!, /host process is still running/);
+  assert.equal(continueRefusal('completed', false), 'it has completed all its steps');
+  assert.match(continueRefusal('running', false)!, /it is running; only a stopped or failed run/);
 });

@@ -160,6 +160,7 @@ test('a run in its warm start shows the phase, its progress and the loss chart a
   await send(page, dataMessage('run-w', [progress(40, 2.5), progress(80, 0.9), progress(120, 0.2841)]));
   await page.waitForFunction(() => Number((document.getElementById('chart-warmstart') as HTMLCanvasElement).dataset.points) === 3);
   assert.equal(await page.isVisible('#chart-warmstart'), true);
+  assert.equal(await page.isVisible('#phase'), true);
   assert.equal(await page.textContent('#phase-text'), 'Warm start 120/400 (30%) · loss 0.284');
   assert.equal(await page.$eval('#phase-progress', (e) => (e as HTMLProgressElement).value), 0.3);
   assert.equal(await page.textContent('#runs li[data-run="run-w"] .run-where'), 'warm start 120/400 (30%)');
@@ -169,9 +170,11 @@ test('a run in its warm start shows the phase, its progress and the loss chart a
   // Training started: the phase line goes; the warm-start chart stays for this run (it has data).
   await send(page, { t: 'runs', runs: [{ ...warm, step: 1, phase: 'training', progress: undefined }] });
   await page.waitForFunction(() => document.getElementById('phase')!.hidden);
+  assert.equal(await page.isVisible('#phase'), false); // hidden for real, whatever the class's display says
   // A run without a warm start (a model of its own) has no warm-start chart at all.
   await send(page, { t: 'selected', runIds: ['run-b'] });
   await page.waitForFunction(() => (document.getElementById('chart-warmstart') as HTMLElement).closest('figure')!.hidden);
+  assert.equal(await page.isVisible('#chart-warmstart'), false);
   assert.equal(await page.isVisible('#chart-success'), true);
 });
 

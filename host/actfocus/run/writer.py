@@ -114,11 +114,13 @@ class RunWriter:
         check_writable(run_dir)
         self.dir = run_dir
         self.run = run
+        # A fresh heartbeat before run.json says the run is live: a resumed run's old heartbeat (from when it
+        # stopped) next to a live run.json reads as a dead host.
+        self.heartbeat = Heartbeat(self.path(P.HEARTBEAT), heartbeat_interval)
         atomic_write_json(self.path(P.RUN_JSON), self.run)
         self._lock = threading.Lock()
         self.events = open(self.path(P.EVENTS), "a", encoding="utf-8")
         self.trajectories = TrajectoryStore(run_dir)
-        self.heartbeat = Heartbeat(self.path(P.HEARTBEAT), heartbeat_interval)
         self.heartbeat.start()
 
     @classmethod
@@ -141,6 +143,7 @@ class RunWriter:
         run.update(status="starting", step=from_step, pid=os.getpid(), hostname=socket.gethostname(), heartbeat=time.time(),
                    resumed=int(run.get("resumed", 0)) + 1)
         run.pop("ended", None)
+        run.pop("reason", None)  # a running run has none (the last stop's is in the events)
         moved = supersede_tails(run_dir, marks, run["resumed"])
         return cls(run_dir, run, **kw), moved
 
