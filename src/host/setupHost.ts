@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { setupSteps, venvPython } from './setupSteps';
+import { setupAction, setupSteps, venvPython } from './setupSteps';
 import { planTorch, torchInstallArgs, torchRequirement, type GpuProbe, type TorchChoice } from './torchPlan';
 import { CancelledError, OwnedProcesses } from './ownedProcess';
 import { probeHost } from './hostProcess';
@@ -33,9 +33,9 @@ function probeGpu(): Promise<GpuProbe> {
   });
 }
 
-function readMarker(venv: string): Marker | undefined {
+function readMarker(venv: string): string | undefined {
   try {
-    return JSON.parse(readFileSync(path.join(venv, MARKER), 'utf8')) as Marker;
+    return readFileSync(path.join(venv, MARKER), 'utf8');
   } catch {
     return undefined;
   }
@@ -62,8 +62,8 @@ export async function setupHost(context: vscode.ExtensionContext, basePython: st
         || torchRequirement(readFileSync(path.join(context.extensionPath, 'host', 'pyproject.toml'), 'utf8')) || 'torch';
       out.appendLine(`PyTorch: ${plan.why}.`);
       const want: Marker = { host: version, torch: plan.build, requirement };
-      const had = readMarker(venv);
-      if (had && JSON.stringify(had) === JSON.stringify(want)) {
+      const action = setupAction(readMarker(venv), want, existsSync(py));
+      if (action === 'check') {
         try {
           await probeHost(py, storage);
           out.appendLine(`${venv} is complete and up to date: reused.`);
@@ -72,7 +72,7 @@ export async function setupHost(context: vscode.ExtensionContext, basePython: st
           out.appendLine(`${venv} is marked complete but does not run the host (${(e as Error).message}): repairing it.`);
         }
       }
-      const fresh = !existsSync(py);
+      const fresh = action === 'fresh';
       if (fresh) {
         rmSync(venv, { recursive: true, force: true }); // a folder left without an interpreter is not worth repairing
         createdHere = true;

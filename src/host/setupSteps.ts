@@ -27,3 +27,19 @@ export function setupSteps(basePython: string, venvDir: string, hostDir: string,
     { title: 'Checking the host', cmd: py, args: ['-m', 'actfocus', '--version'] },
   ];
 }
+
+/**
+ * What the set-up does with the environment it finds (pure; tested). markerText: its marker file, written
+ * last by a finished set-up; want: the marker this set-up would write; hasPython: its interpreter exists.
+ * 'check': complete and current — reused if it still runs the host, else repaired; 'repair': reinstall in
+ * place (an unfinished set-up, or another host version or PyTorch build); 'fresh': create it.
+ */
+export function setupAction(markerText: string | undefined, want: object, hasPython: boolean): 'check' | 'repair' | 'fresh' {
+  if (!hasPython) return 'fresh';
+  try {
+    if (markerText !== undefined && JSON.stringify(JSON.parse(markerText)) === JSON.stringify(want)) return 'check';
+  } catch {
+    /* a marker cut short is no marker */
+  }
+  return 'repair';
+}

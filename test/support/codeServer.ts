@@ -31,6 +31,8 @@ async function freePort(): Promise<number> {
 export interface VsCodeSession {
   page: Page;
   workspace: string;
+  /** The profile (--user-data-dir): settings, global storage. */
+  userDir: string;
   logs: string[];
   close(): Promise<void>;
 }
@@ -88,6 +90,7 @@ export async function startVsCode(options: { workspace?: string; settings?: Reco
   return {
     page,
     workspace,
+    userDir,
     logs,
     close: async () => {
       await browser.close();

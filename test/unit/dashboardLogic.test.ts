@@ -5,7 +5,7 @@ import { applyDelta, applyEvents, csvCell, deltaSince, emptyCursor, emptyRunData
 import { rawPoints, STRIDE, type SeriesStore } from '../../src/common/seriesStore';
 import { buildTrajectoryTree, trajNodeLabel } from '../../src/common/trajectoryTree';
 import { buildTrainArgs, choosePython, defaultRunName } from '../../src/host/launchArgs';
-import { setupSteps } from '../../src/host/setupSteps';
+import { setupAction, setupSteps } from '../../src/host/setupSteps';
 import { parseFromDashboard, parseFromHParams } from '../../src/common/messages';
 import { WARM_START_LOSS } from '../../src/common/charts';
 import type { RunEvent } from '../../src/protocol/types.generated';
@@ -149,4 +149,14 @@ test('webview messages are checked before use', () => {
   // Any folder name is a run id ('r;x' included, looked up, never run or joined into a path); a path is not.
   assert.deepEqual(parseFromHParams({ t: 'apply', runId: 'r;x', values: {} }), { t: 'apply', runId: 'r;x', values: {} });
   assert.equal(parseFromHParams({ t: 'apply', runId: 'r/../x', values: {} }), undefined);
+});
+
+test('the set-up reuses a finished environment, repairs an unfinished or outdated one, creates a missing one', () => {
+  const want = { host: '0.1.0', torch: 'cpu', requirement: 'torch>=2.3,<3' };
+  assert.equal(setupAction(JSON.stringify(want, null, 2), want, true), 'check');
+  assert.equal(setupAction(undefined, want, true), 'repair'); // cancelled or failed before its marker
+  assert.equal(setupAction(JSON.stringify({ ...want, host: '0.0.9' }), want, true), 'repair'); // the extension was updated
+  assert.equal(setupAction(JSON.stringify({ ...want, torch: 'cu128' }), want, true), 'repair'); // another PyTorch build asked for
+  assert.equal(setupAction('{"host": "0.1', want, true), 'repair'); // a marker cut short
+  assert.equal(setupAction(JSON.stringify(want), want, false), 'fresh'); // no interpreter: nothing to repair
 });
