@@ -253,3 +253,42 @@ def test_a_stop_during_an_evaluation_ends_it_at_the_next_turn(tmp_path, tiny_mod
     assert json.loads((run_dir / P.CHECKPOINTS / "latest.json").read_text())["step"] == 0
     for e in ev:
         validate("event", e)
+
+
+def test_a_pause_during_an_evaluation_waits_at_the_boundary_then_evaluates_again(tmp_path, tiny_model_dir, monkeypatch):
+    """A pause during step 1's evaluation: the run waits paused at the boundary, where every request is
+    answered — a checkpoint there is step 1's (its update is applied) — and after resume the evaluation
+    runs from its start: one result per step, none lost, none twice. The requests are real files; the
+    pause is written from the hook the trainer calls before the evaluation's first turn, and a thread
+    plays the user (checkpoint, then resume) while the run waits."""
+    import threading
+
+    from actfocus.run.session import Session
+
+    run_dir = tmp_path / "run"
+    original, seen, answers = Session.within_step, [], {}
+
+    def user():
+        wait_for(run_dir, lambda e: e["type"] == "status" and e["status"] == "paused")
+        answers["checkpoint"] = answer(run_dir, request(run_dir, "checkpoint"))
+        answers["metrics_while_paused"] = [e["step"] for e in read_events(run_dir).records if e["type"] == "metrics" and "eval/success_rate" in e]
+        answers["resume"] = answer(run_dir, request(run_dir, "resume"))
+
+    def within_step(self, phase, done, total):
+        seen.append((self.w.run["step"], phase))
+        if seen.count((1, "evaluating")) == 1 and seen[-1] == (1, "evaluating"):
+            request(run_dir, "pause")
+            threading.Thread(target=user, daemon=True).start()
+        return original(self, phase, done, total)
+
+    monkeypatch.setattr(Session, "within_step", within_step)
+    assert _in_process("train", "--run-dir", run_dir, "--model", tiny_model_dir, "--steps", 2, "--eval-every", 1, "--checkpoint-every", 0, *FAST) == 0
+    assert answers["checkpoint"]["type"] == "ack" and answers["checkpoint"]["detail"] == os.path.join("checkpoints", "step-000001.pt")
+    assert answers["checkpoint"]["step"] == 1 and answers["resume"]["type"] == "ack"
+    assert answers["metrics_while_paused"] == [0]  # step 1's evaluation was set aside while paused
+    ev = read_events(run_dir).records
+    assert [e["step"] for e in ev if e["type"] == "metrics" and "eval/success_rate" in e] == [0, 1, 2]
+    assert [e["step"] for e in ev if e["type"] == "metrics" and "reward_mean" in e] == [1, 2]
+    assert json.loads((run_dir / P.RUN_JSON).read_text())["status"] == "completed"
+    for e in ev:
+        validate("event", e)

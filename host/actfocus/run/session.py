@@ -298,9 +298,9 @@ class Session:
                 break
             self.w.emit({"type": "metrics", **m}, step=step)
             self.store_trajectories(step)
+            self.step = step  # the step is applied: what a checkpoint or answer during its evaluation belongs to
             if c["eval_every"] and step % c["eval_every"] == 0:
                 self.evaluate(step)
-            self.step = step
             self.w.end_step(step)
             if (c["checkpoint_every"] and step % c["checkpoint_every"] == 0) or step == total:
                 self.save_checkpoint()
