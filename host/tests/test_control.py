@@ -194,35 +194,39 @@ def _in_process(*argv) -> int:
             signal.signal(s, h)
 
 
-def test_sigterm_inside_a_step_abandons_it_and_a_resume_equals_the_uninterrupted_run(tmp_path, acting_model_dir, monkeypatch):
-    """A stop no longer waits for the step's end: SIGTERM in the middle of step 2's rollout ends the run
-    there (step 2 abandoned, the checkpoint is step 1's state, random states included), and resuming gives
-    the same steps 2 and 3 as a run never stopped. The signal is real; only its moment is chosen, by
-    sending it from the hook the trainer calls between turns (the second turn of step 2)."""
+@pytest.mark.parametrize("phase,nth", [("rollout", 2), ("update", 4)])
+def test_sigterm_inside_a_step_abandons_it_and_a_resume_equals_the_uninterrupted_run(tmp_path, acting_model_dir, monkeypatch, phase, nth):
+    """A stop no longer waits for the step's end: SIGTERM in the middle of step 2 — its rollout (second
+    turn), or its update after two of four optimiser steps — ends the run there (step 2 abandoned, the
+    checkpoint is step 1's state: parameters, optimiser and random states put back), and resuming gives the
+    same steps 2 and 3 as a run never stopped. The signal is real; only its moment is chosen, by sending
+    it from the hook the trainer calls between a step's parts (the nth call in that phase)."""
     import signal
 
     from actfocus.run.session import Session
 
-    args = ["--model", acting_model_dir, "--steps", 3, "--eval-every", 0, "--checkpoint-every", 0, *FAST]
+    # One trajectory per mini-batch: step 2's update is four optimiser steps, with the hook before each.
+    args = ["--model", acting_model_dir, "--steps", 3, "--eval-every", 0, "--checkpoint-every", 0, *FAST,
+            "--mini-batch-size", 1, "--micro-batch-size", 1]
     ref = tmp_path / "uninterrupted"
     assert _in_process("train", "--run-dir", ref, *args) == 0
 
-    turns = []
+    calls = []
     original = Session.within_step
 
-    def within_step(self, phase, done, total):
-        turns.append((self.w.run["step"], phase))
-        if turns.count((2, "rollout")) == 2 and turns[-1] == (2, "rollout"):
+    def within_step(self, at, done, total):
+        calls.append((self.w.run["step"], at))
+        if calls.count((2, phase)) == nth and calls[-1] == (2, phase):
             os.kill(os.getpid(), signal.SIGTERM)
-        return original(self, phase, done, total)
+        return original(self, at, done, total)
 
     monkeypatch.setattr(Session, "within_step", within_step)
     run_dir = tmp_path / "stopped"
     assert _in_process("train", "--run-dir", run_dir, *args) == 0
     run = json.loads((run_dir / P.RUN_JSON).read_text())
     assert run["status"] == "stopped" and run["step"] == 1, run
-    assert run["reason"] == "signal SIGTERM (during step 2's rollout, which was abandoned: the run ends at step 1)"
-    assert turns.count((2, "rollout")) == 2 and (2, "update") not in turns  # it stopped at the turn the signal came
+    assert run["reason"] == f"signal SIGTERM (during step 2's {phase}, which was abandoned: the run ends at step 1)"
+    assert calls.count((2, phase)) == nth and calls[-1] == (2, phase)  # it stopped where the signal came
     assert json.loads((run_dir / P.CHECKPOINTS / "latest.json").read_text())["step"] == 1
     assert [e["step"] for e in read_events(run_dir).records if e["type"] == "metrics"] == [1]
 

@@ -51,6 +51,12 @@ def _no_hook(phase: str, done: int, total: int) -> None:
     pass
 
 
+# Up to this many parameters an update is interruptible: the parameters and optimiser states are copied
+# first (a few MB for the built-in model) so a stop between micro-batches can put them back. Larger
+# models finish their update (a copy of a 0.5B model and its Adam states would cost GBs per step).
+UPDATE_SNAPSHOT_MAX_PARAMS = 20_000_000
+
+
 class Trainer:
     def __init__(self, cfg: dict, policy: LanguageModel, env_config: dict | None = None, emit=None, device="cpu"):
         self.cfg = cfg
@@ -76,6 +82,7 @@ class Trainer:
         # hook(phase, done, total): called between a step's parts ("rollout"/"evaluating" turns with finished
         # episodes, "update" before the optimiser steps); the session answers stop and pause there.
         self.hook = _no_hook
+        self._update_hook = _no_hook  # the hook inside the optimiser steps: only while they can be undone
         self._optimum: dict[int, float | None] = {}
 
     def set_hparams(self, changes: dict) -> None:
@@ -244,11 +251,40 @@ class Trainer:
         scored as one sequence: scoring.chains); mini_batch_size and micro_batch_size count units."""
         if self.world.size > 1:
             return self.update_distributed(batch, idx)
-        c, tok = self.cfg, batch.tok
         units = [[idx[i] for i in u] for u in scoring.chains([batch.samples[i] for i in idx])]
         out = {"loss": [], "pg_loss": [], "clipfrac": [], "grad_norm": [], "value_loss": []}
-        skipped = 0
         self.policy.train()
+        # A stop between micro-batches (session.within_step) puts the parameters and optimiser states back.
+        snapshot = self._snapshot() if self.hook is not _no_hook else None
+        self._update_hook = self.hook if snapshot is not None else _no_hook
+        try:
+            self._update_loop(batch, units, out)
+        except StepInterrupted:
+            self._restore(snapshot)  # as if the update never began
+            raise
+        finally:
+            self._update_hook = _no_hook
+        return self._update_summary(out, out.pop("skipped"))
+
+    def _snapshot(self) -> dict | None:
+        models = [m for m in (self.policy, self.critic) if m is not None]
+        if sum(p.numel() for m in models for p in m.parameters()) > UPDATE_SNAPSHOT_MAX_PARAMS:
+            return None
+        return {"policy": copy.deepcopy(self.policy.state_dict()), "opt": copy.deepcopy(self.opt.state_dict()),
+                "critic": copy.deepcopy(self.critic.state_dict()) if self.critic else None,
+                "critic_opt": copy.deepcopy(self.critic_opt.state_dict()) if self.critic_opt else None}
+
+    def _restore(self, snap: dict) -> None:
+        self.policy.load_state_dict(snap["policy"])
+        self.opt.load_state_dict(snap["opt"])
+        if self.critic is not None:
+            self.critic.load_state_dict(snap["critic"])
+            self.critic_opt.load_state_dict(snap["critic_opt"])
+        self.opt.zero_grad(set_to_none=True)
+
+    def _update_loop(self, batch: StepBatch, units: list, out: dict) -> None:
+        c, tok = self.cfg, batch.tok
+        out["skipped"] = 0
         for _ in range(c["ppo_epochs"]):
             order = units[:]
             self.shuffle.shuffle(order)
@@ -257,14 +293,13 @@ class Trainer:
                 flat = _flat_index(batch, [i for u in mb for i in u])
                 w_sum = tok["weight"][flat].sum()
                 if float(w_sum) <= 0.0:
-                    skipped += 1
+                    out["skipped"] += 1
                     self._warn_zero_weights()
                     continue
                 n_tokens = flat.numel()
                 loss, pg_loss, clipped, vloss, gn = self._minibatch(batch, mb, w_sum, n_tokens)
-                for k, v in zip(out, (loss, pg_loss, clipped / n_tokens, gn, vloss)):
+                for k, v in zip(("loss", "pg_loss", "clipfrac", "grad_norm", "value_loss"), (loss, pg_loss, clipped / n_tokens, gn, vloss)):
                     out[k].append(v)
-        return self._update_summary(out, skipped)
 
     def update_distributed(self, batch: StepBatch, idx: list[int]) -> dict:
         """The single-process update over the global batch: the same shuffle of all ranks' kept
@@ -309,6 +344,7 @@ class Trainer:
             self.critic_opt.zero_grad(set_to_none=True)
         tot, tot_pg, clipped, vloss = 0.0, 0.0, 0.0, 0.0
         for u in range(0, len(mb), c["micro_batch_size"]):
+            self._update_hook("update", u, len(mb))
             part = [i for unit in mb[u : u + c["micro_batch_size"]] for i in unit]
             fi = _flat_index(batch, part)
             st = scoring.policy_stats(self.policy, [batch.samples[i] for i in part], self.device, self.fuse)
