@@ -94,18 +94,24 @@ class Trainer:
                 g["lr"] = self.cfg["critic_lr"]
 
     # ---- checkpoints: everything that makes step N+1 after a resume equal step N+1 without one ----
-    def state_dict(self) -> dict:
+    def _weights(self) -> dict:
+        """Parameters and optimiser states (what an update changes)."""
         return {"policy": self.policy.state_dict(), "opt": self.opt.state_dict(),
                 "critic": self.critic.state_dict() if self.critic else None,
-                "critic_opt": self.critic_opt.state_dict() if self.critic_opt else None,
-                "gen": self.gen.get_state(), "shuffle": self.shuffle.getstate(), "cfg": dict(self.cfg)}
+                "critic_opt": self.critic_opt.state_dict() if self.critic_opt else None}
 
-    def load_state_dict(self, st: dict) -> None:
+    def _load_weights(self, st: dict) -> None:
         self.policy.load_state_dict(st["policy"])
         self.opt.load_state_dict(st["opt"])
         if self.critic is not None:
             self.critic.load_state_dict(st["critic"])
             self.critic_opt.load_state_dict(st["critic_opt"])
+
+    def state_dict(self) -> dict:
+        return {**self._weights(), "gen": self.gen.get_state(), "shuffle": self.shuffle.getstate(), "cfg": dict(self.cfg)}
+
+    def load_state_dict(self, st: dict) -> None:
+        self._load_weights(st)
         self.gen.set_state(st["gen"])
         self.shuffle.setstate(st["shuffle"])
         self.set_hparams({k: v for k, v in st["cfg"].items() if k in self.cfg})
@@ -270,16 +276,10 @@ class Trainer:
         models = [m for m in (self.policy, self.critic) if m is not None]
         if sum(p.numel() for m in models for p in m.parameters()) > UPDATE_SNAPSHOT_MAX_PARAMS:
             return None
-        return {"policy": copy.deepcopy(self.policy.state_dict()), "opt": copy.deepcopy(self.opt.state_dict()),
-                "critic": copy.deepcopy(self.critic.state_dict()) if self.critic else None,
-                "critic_opt": copy.deepcopy(self.critic_opt.state_dict()) if self.critic_opt else None}
+        return copy.deepcopy(self._weights())
 
     def _restore(self, snap: dict) -> None:
-        self.policy.load_state_dict(snap["policy"])
-        self.opt.load_state_dict(snap["opt"])
-        if self.critic is not None:
-            self.critic.load_state_dict(snap["critic"])
-            self.critic_opt.load_state_dict(snap["critic_opt"])
+        self._load_weights(snap)
         self.opt.zero_grad(set_to_none=True)
 
     def _update_loop(self, batch: StepBatch, units: list, out: dict) -> None:
