@@ -11,6 +11,7 @@ import { HostError, launchHost } from './hostProcess';
 import type { RunMonitor } from '../runs/runMonitor';
 import { visibleText } from '../common/visibleText';
 import { continueRefusal } from '../common/runSummary';
+import { FILES } from '../protocol/schema';
 
 /** How long a host that wrote its final status may take to exit before Continue Run calls it hung. */
 const EXIT_WAIT_MS = 20_000;
@@ -31,7 +32,7 @@ export async function continueRun(monitor: RunMonitor, runId: string, version: s
   const shown = visibleText(runId);
   let info: { pid?: unknown; hostname?: unknown } = {};
   try {
-    info = JSON.parse(await readFile(path.join(run.dir, 'run.json'), 'utf8'));
+    info = JSON.parse(await readFile(path.join(run.dir, FILES.run), 'utf8'));
   } catch { /* unreadable: the summary says invalid, refused below */ }
   const sameMachine = info.hostname === hostname();
   // A host that recorded its own stop is still exiting for a moment (interpreter shutdown): wait for it.
