@@ -52,6 +52,7 @@ def test_train_writes_a_run_directory(tmp_path):
     assert r.returncode == 0, r.stderr
     meta = json.loads((run_dir / "run.json").read_text())
     assert meta["status"] == "completed" and meta["step"] == 2 and meta["config"]["env"] == "sokoban"
+    assert meta["config"]["precision"] == "auto" and meta["compute"] == {"device": "cpu", "precision": "fp32"}  # what auto became here
     events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
     metrics = [e for e in events if e["type"] == "metrics"]
     assert [e["step"] for e in metrics if "reward_mean" in e] == [1, 2]

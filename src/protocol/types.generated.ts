@@ -76,6 +76,14 @@ export interface RunInfo {
    * Why the run is in its status, as one sentence (a failure's message, a stop's cause); absent while running.
    */
   reason?: string;
+  /**
+   * How this start of the run computes: the device and precision that `auto` resolved to on this machine, and the GPU's name on CUDA. Written when the model is built; rewritten by each resume.
+   */
+  compute?: {
+    device: string;
+    precision: 'fp32' | 'bf16';
+    device_name?: string;
+  };
 }
 /**
  * heartbeat.json: rewritten atomically every interval_s seconds by a live host. A reader calls a running host dead when t is older than a few intervals.

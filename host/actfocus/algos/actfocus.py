@@ -50,9 +50,9 @@ def batch_signal_stats(signal: torch.Tensor, roles: torch.Tensor, eps: float, wo
 def actfocus_weights(roles: torch.Tensor, signal: torch.Tensor, alpha: float, beta: float, eps: float = 1e-6,
                      other_weight: float = 1.0, stats: tuple[float, float] | None = None) -> torch.Tensor:
     """Per-token weights (float32, detached). `stats` overrides the batch (mu, sigma) — for previews."""
-    w = torch.empty(roles.shape, dtype=torch.float32)
-    w[roles == REASONING] = alpha
-    w[roles == OTHER] = other_weight
+    # masked_fill takes the numbers as scalars: `w[mask] = alpha` would wrap each in a host tensor and copy it over.
+    w = torch.empty(roles.shape, dtype=torch.float32, device=roles.device)
+    w.masked_fill_(roles == REASONING, alpha).masked_fill_(roles == OTHER, other_weight)
     act = roles == ACTION
     if bool(act.any()):
         mu, sd = stats if stats is not None else batch_signal_stats(signal, roles, eps)  # type: ignore[misc]
@@ -63,4 +63,4 @@ def actfocus_weights(roles: torch.Tensor, signal: torch.Tensor, alpha: float, be
 
 
 def uniform_weights(roles: torch.Tensor) -> torch.Tensor:
-    return torch.ones(roles.shape, dtype=torch.float32)
+    return torch.ones(roles.shape, dtype=torch.float32, device=roles.device)

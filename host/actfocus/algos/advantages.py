@@ -22,15 +22,18 @@ def gae(rewards: torch.Tensor, values: torch.Tensor, gamma: float, lam: float) -
     """GAE over one trajectory's response tokens in order (observation tokens are not in the sequence).
 
     rewards[t] is the reward after token t (the episode reward sits on the last token); the value after
-    the last token is 0. Returns (advantages, returns = advantages + values)."""
+    the last token is 0. Returns (advantages, returns = advantages + values), on the values' device.
+
+    The recursion runs over Python floats (float64, as the tensors were): one copy to the host and
+    back, where indexing a GPU tensor token by token would launch kernels per token."""
     T = rewards.shape[0]
-    adv = torch.zeros(T, dtype=torch.float64)
+    r, v = rewards.double().tolist(), values.double().tolist()
+    adv = [0.0] * T
     last = 0.0
-    r, v = rewards.double(), values.double()
     for t in range(T - 1, -1, -1):
         next_v = v[t + 1] if t + 1 < T else 0.0
         delta = r[t] + gamma * next_v - v[t]
         last = delta + gamma * lam * last
         adv[t] = last
-    adv = adv.float()
-    return adv, adv + values.float()
+    out = torch.tensor(adv, dtype=torch.float32, device=values.device)
+    return out, out + values.float()

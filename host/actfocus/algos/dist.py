@@ -83,7 +83,8 @@ def _destroy_if_joined() -> None:
 def all_sum(values: list[float], world: World) -> list[float]:
     if world.size == 1:
         return values
-    t = torch.tensor(values, dtype=torch.float64)
+    # NCCL reduces device tensors only; Gloo host ones.
+    t = torch.tensor(values, dtype=torch.float64, device="cuda" if tdist.get_backend() == "nccl" else "cpu")
     tdist.all_reduce(t)
     return t.tolist()
 

@@ -5,7 +5,7 @@ trajectory of T turns costs one pass over its conversation instead of T passes o
 
 The reference pass returns, per response token, the reference log-prob, entropy and energy
 E = -logsumexp(logits) from the same logits (method.md §2): one pass, and the [N, V] logits of a
-micro-batch are dropped as soon as their statistics are taken.
+micro-batch are dropped as soon as their statistics are taken. Every tensor stays on the model's device.
 """
 
 from __future__ import annotations
@@ -57,20 +57,19 @@ def pack(samples, pad_id: int, device, fuse: bool = True) -> Packed:
     units = units_of(samples, fuse)
     seqs = [samples[u[-1]].prompt_ids + samples[u[-1]].response_ids for u in units]
     L = max(len(q) for q in seqs)
-    ids = torch.full((len(seqs), L), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(seqs), L), dtype=torch.long)
     rows, cols, targets = [], [], []
-    for r, (u, seq) in enumerate(zip(units, seqs)):
-        ids[r, : len(seq)] = torch.tensor(seq, dtype=torch.long)
-        mask[r, : len(seq)] = 1
+    for r, u in enumerate(units):
         for i in u:
             s = samples[i]
             p = len(s.prompt_ids)
             rows += [r] * len(s.response_ids)
             cols += range(p - 1, p - 1 + len(s.response_ids))
             targets += s.response_ids
+    # Built from lists straight on the device: no host tensor is made and copied.
     t = lambda x: torch.tensor(x, dtype=torch.long, device=device)  # noqa: E731
-    return Packed(ids.to(device), mask.to(device), t(rows), t(cols), t(targets), units)
+    ids = t([q + [pad_id] * (L - len(q)) for q in seqs])
+    mask = t([[1] * len(q) + [0] * (L - len(q)) for q in seqs])
+    return Packed(ids, mask, t(rows), t(cols), t(targets), units)
 
 
 def units_of(samples, fuse: bool = True) -> list[list[int]]:
@@ -99,9 +98,9 @@ def reference_stats(ref: LanguageModel, samples, device, micro: int, fuse: bool 
     out: dict[str, list] = {"ref_logprob": [], "ref_entropy": [], "energy": []}
     for part in micro_batches(samples, micro, fuse):
         st = policy_stats(ref, part, device, fuse)
-        out["ref_logprob"].append(st["logprob"].cpu())
-        out["ref_entropy"].append(st["entropy"].cpu())
-        out["energy"].append((-st["lse"]).cpu())
+        out["ref_logprob"].append(st["logprob"])
+        out["ref_entropy"].append(st["entropy"])
+        out["energy"].append(-st["lse"])
     return {k: torch.cat(v) for k, v in out.items()}
 
 
@@ -110,8 +109,8 @@ def old_policy_stats(lm: LanguageModel, samples, device, micro: int, fuse: bool 
     lp, ent = [], []
     for part in micro_batches(samples, micro, fuse):
         st = policy_stats(lm, part, device, fuse)
-        lp.append(st["logprob"].cpu())
-        ent.append(st["entropy"].cpu())
+        lp.append(st["logprob"])
+        ent.append(st["entropy"])
     return {"old_logprob": torch.cat(lp), "entropy": torch.cat(ent)}
 
 
@@ -122,4 +121,4 @@ def critic_values(critic: LanguageModel, samples, device, fuse: bool = True) -> 
 
 @torch.no_grad()
 def values_no_grad(critic: LanguageModel, samples, device, micro: int, fuse: bool = True) -> torch.Tensor:
-    return torch.cat([critic_values(critic, part, device, fuse).float().cpu() for part in micro_batches(samples, micro, fuse)])
+    return torch.cat([critic_values(critic, part, device, fuse).float() for part in micro_batches(samples, micro, fuse)])

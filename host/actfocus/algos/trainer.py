@@ -26,6 +26,7 @@ from actfocus.algos.losses import clipped_surrogate, kl_penalty, token_stats, we
 from actfocus.algos.roles import ACTION
 from actfocus.envs import make_env
 from actfocus.policy.lm import LanguageModel
+from actfocus.policy.precision import resolve as resolve_precision
 from actfocus.rollout.multiturn import rollout
 
 EVAL_SEED_BASE = 10_000_000  # held-out evaluation seeds never overlap training seeds (< 10^7)
@@ -39,7 +40,9 @@ class StepBatch:
 
 
 def _flat_index(batch: StepBatch, idx: list[int]) -> torch.Tensor:
-    return torch.cat([torch.arange(batch.offsets[i], batch.offsets[i] + len(batch.samples[i].response_ids)) for i in idx])
+    """The flat positions of the samples' tokens, on the device the per-token tensors live on."""
+    pos = [j for i in idx for j in range(batch.offsets[i], batch.offsets[i] + len(batch.samples[i].response_ids))]
+    return torch.tensor(pos, dtype=torch.long, device=batch.tok["roles"].device)
 
 
 class StepInterrupted(Exception):
@@ -61,19 +64,27 @@ class Trainer:
     def __init__(self, cfg: dict, policy: LanguageModel, env_config: dict | None = None, emit=None, device="cpu"):
         self.cfg = cfg
         self.device = device
+        # Every tensor of a step lives on `device`, the model's (tests/test_device.py checks it op by op).
+        self.precision = resolve_precision(cfg.get("precision", "auto"), device)
+        policy.precision = self.precision  # fp32 master weights; the trunk's forward passes as the policy says
         self.policy = policy.to(device)
         self.ref = copy.deepcopy(policy).to(device).eval()
         for p in self.ref.parameters():
             p.requires_grad_(False)
         self.critic = policy.with_value_head().to(device) if cfg["algo"] == "ppo" else None
+        if self.critic is not None:
+            self.critic.precision = self.precision
         self.env_config = env_config or {}
         self.emit = emit or (lambda event: None)
-        self.opt = torch.optim.AdamW(self.policy.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
-        self.critic_opt = torch.optim.AdamW(self.critic.parameters(), lr=cfg["critic_lr"]) if self.critic else None
+        # On CUDA the fused AdamW: one kernel per step, and its step counters live on the device (the default
+        # implementation keeps them on the host); on the CPU the default one, as before.
+        fused = {"fused": True} if torch.device(device).type == "cuda" else {}
+        self.opt = torch.optim.AdamW(self.policy.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"], **fused)
+        self.critic_opt = torch.optim.AdamW(self.critic.parameters(), lr=cfg["critic_lr"], **fused) if self.critic else None
         self.world = D.current()
         # Sampling differs per rank; everything that must agree across ranks (group filtering, signal
         # statistics, the mini-batch shuffle) is computed from gathered, global values.
-        self.gen = torch.Generator().manual_seed(cfg["seed"] + 7919 * self.world.rank)
+        self.gen = torch.Generator(device=device).manual_seed(self._gen_seed())
         self.shuffle = random.Random(cfg["seed"])
         # Score a trajectory's turns as one sequence where its conversation allows (scoring.chains); False
         # scores every turn on its own: the simple path, which the fused one must equal (a test). Either
@@ -84,6 +95,9 @@ class Trainer:
         self.hook = _no_hook
         self._update_hook = _no_hook  # the hook inside the optimiser steps: only while they can be undone
         self._optimum: dict[int, float | None] = {}
+
+    def _gen_seed(self) -> int:
+        return self.cfg["seed"] + 7919 * self.world.rank
 
     def set_hparams(self, changes: dict) -> None:
         self.cfg.update(changes)
@@ -112,7 +126,14 @@ class Trainer:
 
     def load_state_dict(self, st: dict) -> None:
         self._load_weights(st)
-        self.gen.set_state(st["gen"])
+        try:
+            self.gen.set_state(st["gen"].cpu())  # a generator's state is a host tensor whatever its device
+        except RuntimeError:
+            # Saved by a generator of another device type (a run resumed on a GPU after a CPU, say): its state
+            # cannot be carried over; sampling goes on from a fresh, still seeded, state.
+            self.gen.manual_seed(self._gen_seed() + 1)
+            self.emit({"type": "log", "level": "warning",
+                       "message": f"the checkpoint's sampling state came from another device type; resumed on {self.device} with a fresh seeded state (rollouts differ from an uninterrupted run)"})
         self.shuffle.setstate(st["shuffle"])
         self.set_hparams({k: v for k, v in st["cfg"].items() if k in self.cfg})
 
@@ -132,12 +153,14 @@ class Trainer:
             offsets.append(pos)
             pos += len(s.response_ids)
         tok = {**ref, **old}
-        tok["roles"] = torch.tensor([r for s in samples for r in s.roles], dtype=torch.long)
-        tok["group"] = torch.tensor([s.group for s in samples for _ in s.response_ids], dtype=torch.long)
-        tok["traj"] = torch.tensor([s.traj for s in samples for _ in s.response_ids], dtype=torch.long)
-        rewards = torch.tensor([tr.total_reward for tr in trajs], dtype=torch.float32)
+        dev = tok["energy"].device
+        longs = lambda x: torch.tensor(x, dtype=torch.long, device=dev)  # noqa: E731
+        tok["roles"] = longs([r for s in samples for r in s.roles])
+        tok["group"] = longs([s.group for s in samples for _ in s.response_ids])
+        tok["traj"] = longs([s.traj for s in samples for _ in s.response_ids])
+        rewards = torch.tensor([tr.total_reward for tr in trajs], dtype=torch.float32, device=dev)
         if c["algo"] == "grpo":
-            adv_traj = grpo_advantages(rewards, torch.tensor([tr.group for tr in trajs]), c["adv_eps"])
+            adv_traj = grpo_advantages(rewards, longs([tr.group for tr in trajs]), c["adv_eps"])
             tok["adv"] = adv_traj[tok["traj"]].float()
         else:
             values = scoring.values_no_grad(self.critic, samples, self.device, micro, self.fuse)
@@ -148,8 +171,7 @@ class Trainer:
             for tr in trajs:
                 idx = _flat_index(batch, list(range(first, first + len(tr.turns))))
                 first += len(tr.turns)
-                r = torch.zeros(len(idx))
-                r[-1] = tr.total_reward
+                r = torch.tensor([0.0] * (len(idx) - 1) + [tr.total_reward], device=dev)  # the episode's reward after its last token
                 a, ret = gae(r, values[idx], c["gamma"], c["lam"])
                 tok["adv"][idx], tok["returns"][idx] = a, ret
         return StepBatch(samples, tok, offsets)
@@ -208,7 +230,7 @@ class Trainer:
         batch = self.score(trajs)
         tok = batch.tok
         kept_groups = self.filter_groups(trajs)
-        keep = torch.tensor([int(g) in kept_groups for g in tok["group"].tolist()])
+        keep = torch.tensor([int(g) in kept_groups for g in tok["group"].tolist()], device=tok["group"].device)
         w, stats = self.weights(tok, keep)
         tok["weight"] = w
         group_rewards: dict[int, list[float]] = {}
@@ -318,13 +340,14 @@ class Trainer:
             self.shuffle.shuffle(order)  # same RNG on every rank: the same global order
             for m in range(0, len(order), c["mini_batch_size"]):
                 mb = [mine[k] for k in order[m : m + c["mini_batch_size"]] if k in mine]
-                flat = _flat_index(batch, [i for u in mb for i in u]) if mb else torch.zeros(0, dtype=torch.long)
+                flat = _flat_index(batch, [i for u in mb for i in u])
                 w_sum, n_tokens = D.all_sum([float(tok["weight"][flat].double().sum()), float(flat.numel())], world)
                 if w_sum <= 0.0:
                     skipped += 1
                     self._warn_zero_weights()
                     continue
-                loss, pg_loss, clipped, vloss, gn = self._minibatch(batch, mb, torch.tensor(w_sum, dtype=torch.float32), n_tokens)
+                w_sum_t = torch.tensor(w_sum, dtype=torch.float32, device=flat.device)  # as the single-process path
+                loss, pg_loss, clipped, vloss, gn = self._minibatch(batch, mb, w_sum_t, n_tokens)
                 loss, pg_loss, clipped, vloss = D.all_sum([loss, pg_loss, clipped, vloss], world)
                 for k, v in zip(out, (loss, pg_loss, clipped / n_tokens, gn, vloss)):
                     out[k].append(v)
@@ -348,20 +371,19 @@ class Trainer:
             part = [i for unit in mb[u : u + c["micro_batch_size"]] for i in unit]
             fi = _flat_index(batch, part)
             st = scoring.policy_stats(self.policy, [batch.samples[i] for i in part], self.device, self.fuse)
-            lp = st["logprob"].cpu() if self.device == "cpu" else st["logprob"]
-            dev = lp.device
-            pg, clip = clipped_surrogate(lp, tok["old_logprob"][fi].to(dev), tok["adv"][fi].to(dev), c["clip_low"], c["clip_high"])
-            loss_pg = weighted_token_mean(pg, tok["weight"][fi].to(dev), w_sum.to(dev))
+            lp = st["logprob"]
+            pg, clip = clipped_surrogate(lp, tok["old_logprob"][fi], tok["adv"][fi], c["clip_low"], c["clip_high"])
+            loss_pg = weighted_token_mean(pg, tok["weight"][fi], w_sum)
             loss = loss_pg - c["entropy_coef"] * st["entropy"].sum() / n_tokens
             if c["kl_coef"] > 0:
-                loss = loss + c["kl_coef"] * kl_penalty(lp, tok["ref_logprob"][fi].to(dev), c["kl_type"]).sum() / n_tokens
+                loss = loss + c["kl_coef"] * kl_penalty(lp, tok["ref_logprob"][fi], c["kl_type"]).sum() / n_tokens
             loss.backward()
             tot += float(loss.detach())
             tot_pg += float(loss_pg.detach())
             clipped += float(clip.float().sum())
             if self.critic is not None:
                 v = scoring.critic_values(self.critic, [batch.samples[i] for i in part], self.device, self.fuse).float()
-                vl = 0.5 * ((v - tok["returns"][fi].to(v.device)) ** 2).sum() / n_tokens
+                vl = 0.5 * ((v - tok["returns"][fi]) ** 2).sum() / n_tokens
                 vl.backward()
                 vloss += float(vl.detach())
         clip_to = c["grad_clip"] if c["grad_clip"] > 0 else float("inf")
@@ -388,7 +410,7 @@ class Trainer:
         n = prompts or c["eval_prompts"]
         trajs = rollout(self.policy, c["env"], self.env_config, [EVAL_SEED_BASE + i for i in range(n)], 1,
                         temperature=c["eval_temperature"], max_new_tokens=c["max_new_tokens"], max_context=c["max_context"],
-                        generator=torch.Generator().manual_seed(c["seed"] + 1), device=self.device,
+                        generator=torch.Generator(device=self.device).manual_seed(c["seed"] + 1), device=self.device,
                         on_turn=lambda done, total: self.hook("evaluating", done, total))
         out = {"eval/success_rate": float(np.mean([t.success for t in trajs])),
                "eval/reward_mean": float(np.mean([t.total_reward for t in trajs])),

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from actfocus.policy.model import KVBuffer, ModelConfig, TinyLM
+from actfocus.policy.precision import fp32_head, trunk_autocast
 from actfocus.policy.tokenizer import Tokenizer
 
 Messages = list[tuple[str, str]]  # (role, text) with role in system/user/assistant
@@ -25,6 +26,9 @@ Messages = list[tuple[str, str]]  # (role, text) with role in system/user/assist
 
 class LanguageModel(nn.Module):
     eos_id: int
+    # "fp32" or "bf16": how the trunk's forward passes run (policy.precision; the trainer sets it). The
+    # heads (logits, values) are fp32 either way.
+    precision = "fp32"
 
     def hidden(self, ids, attention_mask, past=None):  # pragma: no cover - interface
         raise NotImplementedError
@@ -92,13 +96,16 @@ class BuiltinLM(LanguageModel):
         self.trained_on: dict | None = None
 
     def hidden(self, ids, attention_mask, past=None):
-        return self.net.hidden(ids, attention_mask, past)
+        with trunk_autocast(ids.device, self.precision):
+            return self.net.hidden(ids, attention_mask, past)
 
     def logits(self, h):
-        return self.net.logits(h)
+        with fp32_head(h.device):
+            return self.net.logits(h.float())
 
     def values(self, h):
-        return self.net.values(h)
+        with fp32_head(h.device):
+            return self.net.values(h.float())
 
     def prompt_ids(self, messages: Messages) -> list[int]:
         return self.tokenizer.render_chat(messages) + self.tokenizer.generation_prompt()
@@ -186,28 +193,37 @@ class HFLM(LanguageModel):
         self._cache_arg = "cache" if "cache" in params else "past_key_values"
 
     @classmethod
-    def from_pretrained(cls, path: str, dtype: torch.dtype | None = None) -> "HFLM":
+    def from_pretrained(cls, path: str, dtype: torch.dtype = torch.float32) -> "HFLM":
+        """fp32 by default whatever the checkpoint's dtype: the trained parameters are the fp32 master
+        weights of the precision policy (bf16 checkpoints are widened; autocast computes in bf16)."""
         if not os.path.isdir(path):
             raise ValueError(f"model path {path!r} is not a folder (a local Hugging Face model is expected)")
+        import transformers
         from transformers import AutoModelForCausalLM, AutoTokenizer  # optional extra: actfocus[hf]
 
         tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, torch_dtype=dtype)
+        # transformers 5 names the argument `dtype` (and loads the checkpoint's dtype when none is given).
+        arg = "dtype" if int(transformers.__version__.split(".")[0]) >= 5 else "torch_dtype"
+        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, **{arg: dtype})
         return cls(model, tok)
 
     def hidden(self, ids, attention_mask, past=None):
         P = 0 if past is None else past.get_seq_length()
         pos = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)[:, P:]
-        out = self.model.base_model(input_ids=ids, attention_mask=attention_mask, position_ids=pos, use_cache=True,
-                                    **{self._cache_arg: past})
+        with trunk_autocast(ids.device, self.precision):
+            out = self.model.base_model(input_ids=ids, attention_mask=attention_mask, position_ids=pos, use_cache=True,
+                                        **{self._cache_arg: past})
         return out.last_hidden_state, out.past_key_values
 
     def logits(self, h):
-        return self.model.get_output_embeddings()(h).float()
+        head = self.model.get_output_embeddings()
+        with fp32_head(h.device):
+            return head(h.to(head.weight.dtype)).float()
 
     def values(self, h):
         assert self.value is not None, "model has no value head"
-        return self.value(h.to(self.value.weight.dtype)).squeeze(-1).float()
+        with fp32_head(h.device):
+            return self.value(h.to(self.value.weight.dtype)).squeeze(-1).float()
 
     def prompt_ids(self, messages: Messages) -> list[int]:
         conv = [{"role": r, "content": t} for r, t in messages]

@@ -15,21 +15,19 @@ from actfocus.policy.lm import LanguageModel
 
 
 def left_pad(seqs: list[list[int]], pad: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Built from lists straight on the device (no host tensor made and copied)."""
     L = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), L), pad, dtype=torch.long)
-    mask = torch.zeros((len(seqs), L), dtype=torch.long)
-    for i, s in enumerate(seqs):
-        ids[i, L - len(s):] = torch.tensor(s, dtype=torch.long)
-        mask[i, L - len(s):] = 1
-    return ids.to(device), mask.to(device)
+    ids = torch.tensor([[pad] * (L - len(s)) + list(s) for s in seqs], dtype=torch.long, device=device)
+    mask = torch.tensor([[0] * (L - len(s)) + [1] * len(s) for s in seqs], dtype=torch.long, device=device)
+    return ids, mask
 
 
-def unique_rows(prompts: list[list[int]]) -> tuple[list[list[int]], torch.Tensor]:
+def unique_rows(prompts: list[list[int]]) -> tuple[list[list[int]], list[int]]:
     """The distinct prompts and, per prompt, the index of its distinct copy: the rollouts of one group
     start from the same prompt, which needs reading once."""
     first: dict[tuple[int, ...], int] = {}
     index = [first.setdefault(tuple(p), len(first)) for p in prompts]
-    return [list(p) for p in first], torch.tensor(index, dtype=torch.long)
+    return [list(p) for p in first], index
 
 
 @dataclass
@@ -69,7 +67,7 @@ def _read_full(lm: LanguageModel, prompts, device, dedupe: bool):
     ids, mask = left_pad(distinct, lm.eos_id, device)
     h, past = lm.hidden(ids, mask)
     if index is not None and len(distinct) < len(prompts):  # each distinct prompt read once; every row gets its copy
-        index = index.to(device)
+        index = torch.tensor(index, dtype=torch.long, device=device)
         h, mask, past = h[index], mask[index], lm.select_cache_rows(past, index)
     return h[:, -1], past, mask
 
@@ -115,9 +113,10 @@ def generate(lm: LanguageModel, prompts: list[list[int]], max_new_tokens: int, t
     B = len(prompts)
     text_stop = getattr(lm, "stops_on_text", None)
     stop_ids = torch.tensor(sorted(lm.stop_ids()), dtype=torch.long, device=device) if text_stop is None else None
-    tokens = torch.empty((B, max_new_tokens), dtype=torch.long)
-    done = torch.zeros(B, dtype=torch.bool)
-    lengths = torch.full((B,), max_new_tokens, dtype=torch.long)
+    dev = mask.device
+    tokens = torch.empty((B, max_new_tokens), dtype=torch.long, device=dev)
+    done = torch.zeros(B, dtype=torch.bool, device=dev)
+    lengths = torch.full((B,), max_new_tokens, dtype=torch.long, device=dev)
     out: list[list[int]] = [[] for _ in range(B)]
     fed = 0  # decode steps whose tokens went into the cache
     for step in range(max_new_tokens):
@@ -126,26 +125,29 @@ def generate(lm: LanguageModel, prompts: list[list[int]], max_new_tokens: int, t
             nxt = logits.argmax(-1)
         else:
             probs = torch.softmax(logits / temperature, dim=-1)
-            nxt = torch.multinomial(probs.cpu(), 1, generator=generator).squeeze(-1).to(logits.device)
-        tokens[:, step] = nxt.cpu()
+            # The generator lives on the model's device (Trainer.gen): sampling stays there.
+            nxt = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+        tokens[:, step] = nxt
         if stop_ids is not None:
-            stopped = torch.isin(nxt, stop_ids).cpu() & ~done
+            stopped = torch.isin(nxt, stop_ids) & ~done
         else:  # text stops need each row's text: Hugging Face tokens need not end where a tag ends
-            stopped = torch.zeros(B, dtype=torch.bool)
-            for i in range(B):
-                if not done[i]:
-                    out[i].append(int(nxt[i]))
-                    stopped[i] = lm.is_stop(out[i][-1]) or text_stop(lm.decode(out[i][-8:]))
-        lengths[stopped] = step + 1
+            flags = [False] * B
+            for i, (tid, fin) in enumerate(zip(nxt.tolist(), done.tolist())):
+                if not fin:
+                    out[i].append(tid)
+                    flags[i] = lm.is_stop(tid) or text_stop(lm.decode(out[i][-8:]))
+            stopped = torch.tensor(flags, dtype=torch.bool, device=dev)
+        lengths.masked_fill_(stopped, step + 1)
         done |= stopped
         if bool(done.all()):
             break
         # Rows already done are fed too (one batch); their tokens are masked out before the cache is kept.
-        masks[:, P + step] = (~done | stopped).to(mask.dtype).to(mask.device)
+        masks[:, P + step] = (~done | stopped).to(mask.dtype)
         h, past = lm.hidden(nxt[:, None], masks[:, : P + step + 1], past)
         last = h[:, -1]
         fed = step + 1
-    out_tokens = [tokens[i, : int(lengths[i])].tolist() for i in range(B)]
+    rows, ends = tokens.tolist(), lengths.tolist()  # one copy to the host
+    out_tokens = [rows[i][: ends[i]] for i in range(B)]
     if cache is not None and keys is not None and lm.can_select_cache_rows:
         n_fed = [min(int(lengths[i]), fed) for i in range(B)]  # a row's last sample is fed only if others went on
         cache.keys, cache.past, cache.mask = list(keys), lm.cache_view(past), masks[:, : P + fed]

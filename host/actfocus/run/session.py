@@ -56,6 +56,14 @@ def warm_start_progress(total: int, beat, emit):
     return progress
 
 
+def compute_info(device: str, precision: str) -> dict:
+    """run.json's `compute`: what `auto` resolved to on this machine (docs/protocol.md)."""
+    info = {"device": device, "precision": precision}
+    if torch.device(device).type == "cuda":
+        info["device_name"] = torch.cuda.get_device_name(torch.device(device))
+    return info
+
+
 class Session:
     def __init__(self, writer: RunWriter, cfg: dict, env_cfg: dict, device: str, log=print):
         self.w, self.cfg, self.env_cfg, self.device = writer, cfg, env_cfg, device
@@ -106,6 +114,7 @@ class Session:
                 os.replace(tmp, path)  # a half-written init model is never mistaken for a whole one
         self.lm = lm
         self.trainer = Trainer(self.cfg, lm, self.env_cfg, emit=self.w.emit, device=self.device)
+        self.w.update(compute=compute_info(self.device, self.trainer.precision))  # per start: a resume may run elsewhere
         if checkpoint and checkpoint.get("state"):
             st = torch.load(os.path.join(self.w.dir, checkpoint["state"]), map_location=self.device, weights_only=False)
             self.trainer.load_state_dict(st)
