@@ -105,3 +105,33 @@ def test_warm_start_reasoning_styles():
     assert [acts for _, acts in named] == [acts for _, acts in generic]
     with pytest.raises(ValueError, match="reasoning style"):
         demonstrations("sokoban", {}, 1, 0.0, 0, reasoning="verbose")
+
+
+def test_a_hugging_face_model_exports_to_onnx_with_its_own_tokenizer_and_the_training_energies(tmp_path):
+    """export-onnx for a Hugging Face causal LM: the ONNX graph gives the energies and log-probs the
+    host's scoring pass gives (fp32 head) at every length, and the folder holds the model's own
+    tokenizer files and the chat template its prompts were rendered with."""
+    import json
+
+    import numpy as np
+    import onnxruntime as ort  # a test extra, installed by scripts/setup.sh
+
+    from actfocus.export.onnx import HF_META, export_onnx
+
+    model, tok = tiny_hf_model()
+    lm = HFLM(model, tok)
+    out = tmp_path / "export"
+    export_onnx(lm, str(out))
+    meta = json.loads((out / HF_META).read_text())
+    assert meta["kind"] == "huggingface" and meta["chat_template"] == tok.chat_template and meta["eos"] == tok.eos_token_id
+    assert (out / "tokenizer.json").exists() and (out / "tokenizer_config.json").exists()
+    sess = ort.InferenceSession(str(out / "model.onnx"))
+    prompt = lm.prompt_ids([("system", "be brief"), ("user", "go <b>down</b>")])
+    for n in (2, 5, len(prompt)):
+        ids = torch.tensor([prompt[:n]])
+        logits, energy = sess.run(None, {"input_ids": ids.numpy(), "attention_mask": np.ones_like(ids.numpy())})
+        with torch.no_grad():
+            h, _ = lm.hidden(ids, torch.ones_like(ids))
+            want = lm.logits(h)
+        np.testing.assert_allclose(logits, want.numpy(), atol=1e-5, rtol=1e-5)
+        np.testing.assert_allclose(energy, -torch.logsumexp(want, -1).numpy(), atol=1e-5, rtol=1e-5)

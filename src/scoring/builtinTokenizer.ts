@@ -1,6 +1,9 @@
 // The built-in model's tokenizer (host/actfocus/policy/tokenizer.py), for rebuilding the exact prompts
 // a trajectory's turns were generated from. Same piece pattern (Python's Unicode \w = letters, digits,
 // underscore), same vocabulary lookup and per-character fallback.
+import type { TrajectoryHeader } from '../protocol/types.generated';
+import { vocabularyMismatch, type Messages, type ScoringTokenizer } from './sequences';
+
 const PIECE = /<\|(?:system|user|assistant)\|>|<\/?(?:think|answer)>| ?\|\|| ?[\p{L}\p{N}_]+| (?=<\/?(?:think|answer)>)| ?[^\p{L}\p{N}_\s]|\s/gu;
 
 export interface ExportedTokenizer {
@@ -10,7 +13,7 @@ export interface ExportedTokenizer {
   max_seq_len: number;
 }
 
-export class BuiltinTokenizer {
+export class BuiltinTokenizer implements ScoringTokenizer {
   private readonly ids = new Map<string, number>();
   readonly special: ExportedTokenizer['special'];
 
@@ -18,6 +21,14 @@ export class BuiltinTokenizer {
     if (meta.type !== 'actfocus-word') throw new Error(`unsupported tokenizer type ${String(meta.type)} (only the built-in model's)`);
     meta.vocab.forEach((t, i) => this.ids.set(t, i));
     this.special = meta.special;
+  }
+
+  get maxSeqLen(): number {
+    return this.meta.max_seq_len;
+  }
+
+  mismatch(_header: TrajectoryHeader, tokenIds: ArrayLike<number>, texts: readonly string[]): string | undefined {
+    return vocabularyMismatch(this.meta.vocab, tokenIds, texts, this.special.eos);
   }
 
   id(token: string): number {
@@ -42,13 +53,13 @@ export class BuiltinTokenizer {
   }
 
   /** <bos> then `<|role|>` text <eos> per message (render_chat). */
-  renderChat(messages: [string, string][]): number[] {
+  renderChat(messages: Messages): number[] {
     const ids = [this.special.bos];
     for (const [role, text] of messages) ids.push(this.id(`<|${role}|>`), ...this.encode(text), this.special.eos);
     return ids;
   }
 
-  promptIds(messages: [string, string][]): number[] {
+  promptIds(messages: Messages): number[] {
     return [...this.renderChat(messages), this.id('<|assistant|>')];
   }
 }

@@ -1,10 +1,12 @@
-// Scoring a stored trajectory with an exported model (actfocus export-onnx) in a child process.
+// Scoring a stored trajectory with an exported model (actfocus export-onnx: the built-in model, or a
+// Hugging Face causal LM with its own tokenizer) in a child process.
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { TrajectoryHeader } from '../protocol/types.generated';
 import { BuiltinTokenizer, type ExportedTokenizer } from './builtinTokenizer';
-import { turnSequences, vocabularyMismatch } from './sequences';
+import { HfTokenizer, type HfExportMeta } from './hfTokenizer';
+import { turnSequences, type ScoringTokenizer } from './sequences';
 import type { ScoreRequest, WorkerMessage } from './worker';
 
 export class ScoringError extends Error {}
@@ -24,7 +26,13 @@ export interface ScoreOptions {
   signal?: AbortSignal;
 }
 
-export function loadExport(modelDir: string): BuiltinTokenizer {
+/** host/actfocus/export/onnx.py's HF_META: present in a Hugging Face model's export only. */
+export const HF_EXPORT_META = 'actfocus_export.json';
+
+const readJson = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
+
+export function loadExport(modelDir: string): ScoringTokenizer {
+  if (existsSync(path.join(modelDir, HF_EXPORT_META))) return loadHfExport(modelDir);
   let meta: ExportedTokenizer;
   try {
     meta = JSON.parse(readFileSync(path.join(modelDir, 'tokenizer.json'), 'utf8')) as ExportedTokenizer;
@@ -38,13 +46,28 @@ export function loadExport(modelDir: string): BuiltinTokenizer {
   }
 }
 
+function loadHfExport(modelDir: string): HfTokenizer {
+  const files = [HF_EXPORT_META, 'tokenizer.json', 'tokenizer_config.json'];
+  let parts: unknown[];
+  try {
+    parts = files.map((f) => readJson(path.join(modelDir, f)));
+  } catch (e) {
+    throw new ScoringError(`${modelDir} is not a complete export of a Hugging Face model (${(e as Error).message}); export it again with \`actfocus export-onnx RUN_DIR\``);
+  }
+  try {
+    return new HfTokenizer(parts[1] as object, parts[2] as object, parts[0] as HfExportMeta);
+  } catch (e) {
+    throw new ScoringError(`${modelDir}: ${(e as Error).message}`);
+  }
+}
+
 export async function scoreTrajectory(modelDir: string, header: TrajectoryHeader, columns: { token_id: ArrayLike<number>; text: readonly string[] }, opts: ScoreOptions): Promise<Scores> {
   const tok = loadExport(modelDir);
-  const mismatch = vocabularyMismatch(tok.meta.vocab, columns.token_id, columns.text, tok.special.eos);
+  const mismatch = tok.mismatch(header, columns.token_id, columns.text);
   if (mismatch) throw new ScoringError(mismatch);
   const seqs = turnSequences(tok, header, columns.token_id, { maxContext: opts.maxContext, maxNewTokens: opts.maxNewTokens });
-  const tooLong = seqs.find((s) => s.ids.length > tok.meta.max_seq_len);
-  if (tooLong) throw new ScoringError(`a turn needs ${tooLong.ids.length} tokens; the model takes at most ${tok.meta.max_seq_len}`);
+  const tooLong = seqs.find((s) => s.ids.length > tok.maxSeqLen);
+  if (tooLong) throw new ScoringError(`a turn needs ${tooLong.ids.length} tokens; the model takes at most ${tok.maxSeqLen}`);
   return new Promise<Scores>((resolve, reject) => {
     const child = fork(opts.workerPath, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
     let stderr = '';

@@ -2,7 +2,18 @@
 // conversation so far rendered as the prompt (oldest turns dropped to fit the context budget, as
 // rollout/multiturn.py fit_context does), followed by the turn's sampled tokens.
 import type { TrajectoryHeader } from '../protocol/types.generated';
-import type { BuiltinTokenizer } from './builtinTokenizer';
+
+export type Messages = [string, string][];
+
+/** What scoring needs of an exported model's tokenizer (the built-in model's, or a Hugging Face model's). */
+export interface ScoringTokenizer {
+  /** Ids of the conversation followed by the assistant's generation prompt (the host's prompt_ids). */
+  promptIds(messages: Messages): number[];
+  /** The longest sequence the model takes. */
+  readonly maxSeqLen: number;
+  /** Why this trajectory's tokens cannot come from this tokenizer, or undefined when they can. */
+  mismatch(header: TrajectoryHeader, tokenIds: ArrayLike<number>, texts: readonly string[]): string | undefined;
+}
 
 export interface TurnSequence {
   ids: number[];
@@ -12,7 +23,7 @@ export interface TurnSequence {
   tokenStart: number;
 }
 
-export function fitContext(tok: BuiltinTokenizer, messages: [string, string][], budget: number): number[] {
+export function fitContext(tok: ScoringTokenizer, messages: Messages, budget: number): number[] {
   const msgs = [...messages];
   let ids = tok.promptIds(msgs);
   while (ids.length > budget && msgs.length > 3) {
@@ -22,9 +33,9 @@ export function fitContext(tok: BuiltinTokenizer, messages: [string, string][], 
   return ids.length > budget ? ids.slice(ids.length - budget) : ids;
 }
 
-export function turnSequences(tok: BuiltinTokenizer, header: TrajectoryHeader, tokenIds: ArrayLike<number>, ctx: { maxContext: number; maxNewTokens: number }): TurnSequence[] {
+export function turnSequences(tok: ScoringTokenizer, header: TrajectoryHeader, tokenIds: ArrayLike<number>, ctx: { maxContext: number; maxNewTokens: number }): TurnSequence[] {
   const budget = ctx.maxContext - ctx.maxNewTokens - 1;
-  const messages: [string, string][] = [['system', header.system]];
+  const messages: Messages = [['system', header.system]];
   return header.turns.map((turn) => {
     messages.push(['user', turn.observation]);
     const prompt = fitContext(tok, messages, budget);

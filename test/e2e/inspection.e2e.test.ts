@@ -1,7 +1,8 @@
 // Inline inspection and scoring in a real VS Code: a real run's trajectories exported as JSON Lines
 // open with role/energy decorations and hovers; the CodeLens opens the Trajectory Viewer; scoring with
 // the run's exported reference model (onnxruntime-node, in its own process) reproduces the logged
-// energies; a file that is not a trajectories file gets one clear message.
+// energies, for the built-in model and for a Hugging Face one; a file that is not a trajectories file
+// gets one clear message.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -9,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { findWebviewFrame, quickPickAccept, runCommand, screenshot, startVsCode, type VsCodeSession } from '../support/codeServer';
-import { PYTHON } from '../support/python';
+import { PYTHON, ROOT } from '../support/python';
 
 let vs: VsCodeSession;
 
@@ -24,13 +25,23 @@ before(async () => {
   // The run's reference model (its initial model), exported for scoring.
   py(['-c', 'import sys; from actfocus.policy.lm import load_policy; from actfocus.export.onnx import export_onnx; export_onnx(load_policy(sys.argv[1]), sys.argv[2])',
     model, join(ws, 'runs', 'insp', 'exports', 'reference')]);
+  // The same with a Hugging Face causal LM: a tiny Qwen2 (host/tests/test_policy.py), its own tokenizer and chat template.
+  const hf = join(ws, 'models', 'tiny-qwen2');
+  py(['-c', 'import sys; sys.path.insert(0, sys.argv[2]); from test_policy import tiny_hf_model; m, t = tiny_hf_model(); m.save_pretrained(sys.argv[1]); t.save_pretrained(sys.argv[1])',
+    hf, join(ROOT, 'host', 'tests')]);
+  py(['-m', 'actfocus', 'train', '--run-dir', join(ws, 'runs', 'qwen-run'), '--model', hf, '--env', 'frozenlake', '--env-config', '{"is_slippery": false, "max_turns": 2}',
+    '--steps', '1', '--prompts-per-step', '2', '--group-size', '2', '--max-new-tokens', '16', '--max-context', '2048', '--eval-every', '0', '--traj-sampling', 'all']);
+  py(['-c', 'import sys; from actfocus.policy.lm import load_policy; from actfocus.export.onnx import export_onnx; export_onnx(load_policy(sys.argv[1]), sys.argv[2])',
+    hf, join(ws, 'runs', 'qwen-run', 'exports', 'reference')]);
   writeFileSync(join(ws, 'bad.trajectories.jsonl'), '{"this is": "not a trajectory"}\nrandom words\n');
 });
 after(async () => vs?.close());
 
 async function scenario(page: Page): Promise<void> {
   await page.locator('.activitybar [aria-label^="ActFocus"]').first().click();
-  await page.locator('.pane-body .monaco-list-row', { hasText: 'insp' }).filter({ hasText: 'completed' }).waitFor({ timeout: 60_000 });
+  // Selecting the run shows its trajectories, and makes it the one the export command takes.
+  await page.locator('.pane-body .monaco-list-row', { hasText: 'insp' }).filter({ hasText: 'completed' }).click({ timeout: 60_000 });
+  await page.locator('.pane-body .monaco-list-row', { hasText: 'group 0' }).first().waitFor({ timeout: 30_000 });
 
   // Export and open: decorations on the token text, a hover with the numbers.
   await runCommand(page, 'ActFocus: Export Trajectories as JSON Lines');
@@ -61,6 +72,20 @@ async function scenario(page: Page): Promise<void> {
   assert.ok(maxDiff <= 0.01, `scored energies differ from the logged (float16) ones by up to ${maxDiff}`);
   assert.equal(await viewer.inputValue('#overlay'), 'energy_diff');
   await screenshot(page, 'inspection-scored');
+
+  // A Hugging Face model's run: its trajectory in the viewer, scored with its exported reference model.
+  await page.locator('.pane-body .monaco-list-row', { hasText: 'qwen-run' }).filter({ hasText: 'completed' }).click();
+  const trajRows = page.locator('.pane-body .monaco-list-row');
+  await trajRows.filter({ hasText: 'group 0' }).first().click();
+  await trajRows.filter({ hasText: /#\d+ .* reward/ }).first().click();
+  const hfViewer = await findWebviewFrame(page, '#overlay', 60_000, (f) => f !== viewer);
+  await hfViewer.waitForSelector('.tok', { timeout: 30_000 });
+  await runCommand(page, 'ActFocus: Score Trajectory with Model…');
+  await quickPickAccept(page, 'exports/reference');
+  await hfViewer.waitForFunction(() => document.getElementById('score-info')?.textContent?.startsWith('scored with reference'), null, { timeout: 120_000 });
+  const hfDiff = Number(/max \|model − logged energy\| ([\d.]+)/.exec((await hfViewer.textContent('#score-info'))!)![1]);
+  assert.ok(hfDiff <= 0.01, `a Hugging Face model's scored energies differ from the logged ones by up to ${hfDiff}`);
+  await screenshot(page, 'inspection-scored-hf');
 
   // Not a trajectories file: one clear message.
   await page.keyboard.press('Control+P');

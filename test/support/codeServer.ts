@@ -152,12 +152,13 @@ export async function inputBox(page: Page, value: string): Promise<void> {
 }
 
 /** Webview content lives two iframes deep; find the frame that has `selector`. */
-export async function findWebviewFrame(page: Page, selector: string, timeoutMs = 60_000): Promise<Frame> {
+/** The first webview frame that holds `selector` (and that `accept` takes, when given: e.g. not a frame already found). */
+export async function findWebviewFrame(page: Page, selector: string, timeoutMs = 60_000, accept: (f: Frame) => boolean = () => true): Promise<Frame> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     for (const frame of page.frames()) {
       try {
-        if ((await frame.$(selector)) !== null) return frame;
+        if (accept(frame) && (await frame.$(selector)) !== null) return frame;
       } catch { /* frame navigated away */ }
     }
     await new Promise((r) => setTimeout(r, 250));

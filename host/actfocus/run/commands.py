@@ -454,5 +454,5 @@ def run_export(args) -> int:
     except (ConfigError, ExportError, RunFileError, OSError) as e:
         print(f"actfocus export-onnx: {e}", file=sys.stderr)
         return 2
-    print(f"wrote {out}/model.onnx and {out}/tokenizer.json")
+    print(f"wrote {out}/model.onnx and the tokenizer it is scored with")
     return 0
