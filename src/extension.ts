@@ -19,9 +19,10 @@ import { TrajectoryPanel } from './webviews/trajectoryPanel';
 import { TrajectoryEditorSupport } from './inline/trajectoryEditor';
 import { FILE_SUFFIX, formatLine } from './inline/trajectoryJsonl';
 import { CONTINUABLE, isRunId } from './common/runSummary';
+import { FINAL_STATUSES, LIVE_STATUSES } from './protocol/schema';
 
 const CONTROL_COMMANDS: [string, ControlAction, string[]][] = [
-  ['actfocus.stopRun', 'stop', ['running', 'paused', 'starting']],
+  ['actfocus.stopRun', 'stop', [...LIVE_STATUSES]],
   ['actfocus.pauseRun', 'pause', ['running', 'starting']],
   ['actfocus.resumeRun', 'resume', ['paused']],
   ['actfocus.checkpointRun', 'checkpoint', ['running', 'paused']],
@@ -79,7 +80,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (run) openRun(run.id);
     }),
     vscode.commands.registerCommand('actfocus.exportTrajectories', async (arg?: RunSummary | string) => {
-      const runId = await pickRun(arg ?? trajectories.runId, ['running', 'paused', 'starting', 'completed', 'stopped', 'failed', 'dead'], 'export');
+      const runId = await pickRun(arg ?? trajectories.runId, [...LIVE_STATUSES, ...FINAL_STATUSES, 'dead'], 'export');
       const run = runId ? monitor.get(runId) : undefined;
       if (!run) return;
       const file = await TrajectoryFile.open(run.dir);

@@ -23,6 +23,12 @@ def test_version_and_columns_come_from_the_schema():
     assert {d for _, d in COLUMNS} <= set(col["dtype"]["enum"])
 
 
+def test_the_control_actions_are_the_schemas():
+    from actfocus.run import control
+
+    assert list(control.ACTIONS) == SCHEMA["$defs"]["controlAction"]["enum"]
+
+
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory, tiny_model_dir):
     run_dir = tmp_path_factory.mktemp("runs") / "run"

@@ -3,6 +3,8 @@
 
 import type { RunDelta } from './runData';
 import { isRunId } from './runSummary';
+import { CONTROL_ACTIONS } from '../protocol/schema';
+import type { ControlAction } from '../protocol/types.generated';
 
 /** Extension → dashboard webview. */
 export type ToDashboard =
@@ -20,8 +22,9 @@ export interface DataItem {
   delta: RunDelta;
 }
 
-export type ControlActionName = 'pause' | 'resume' | 'stop' | 'checkpoint' | 'export_onnx';
-export const DASHBOARD_ACTIONS: readonly ControlActionName[] = ['pause', 'resume', 'stop', 'checkpoint', 'export_onnx'];
+/** The control actions a dashboard button sends: every action of the protocol but set_hparams (the Hyperparameters view's). */
+export type ControlActionName = Exclude<ControlAction, 'set_hparams'>;
+export const DASHBOARD_ACTIONS = CONTROL_ACTIONS.filter((a): a is ControlActionName => a !== 'set_hparams');
 
 /** Dashboard webview → extension. */
 export type FromDashboard =

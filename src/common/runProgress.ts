@@ -2,6 +2,7 @@
 // dashboard webview, which is why it imports nothing heavier than visibleText).
 import type { RunSummary } from './messages';
 import { visibleText } from './visibleText';
+import { isLive } from '../protocol/schema';
 
 const PHASE_NAMES: Record<string, string> = {
   starting: 'starting', pretraining: 'warm start', evaluating: 'evaluating', checkpointing: 'saving a checkpoint',
@@ -15,7 +16,7 @@ const PHASE_NAMES: Record<string, string> = {
  */
 export function whereText(run: RunSummary): string {
   const name = run.phase ? PHASE_NAMES[run.phase] : undefined;
-  const live = ['starting', 'running', 'paused'].includes(run.status);
+  const live = isLive(run.status);
   if (live && name) {
     const p = run.progress;
     if (!p || p.total <= 0) return name;

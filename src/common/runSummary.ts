@@ -1,6 +1,6 @@
 import type { RunSummary } from './messages';
 import { liveness } from '../protocol/liveness';
-import { versionProblem } from '../protocol/schema';
+import { isLive, versionProblem } from '../protocol/schema';
 import { visibleText } from './visibleText';
 import { whereText } from './runProgress';
 import type { Heartbeat, RunInfo } from '../protocol/types.generated';
@@ -41,8 +41,8 @@ export function summarizeRun(id: string, text: string | undefined, hb: Heartbeat
   };
   // The host's own one-sentence reason (run.json "reason"), e.g. why a run failed.
   if (out.status === 'failed' && typeof v.reason === 'string' && v.reason) out.problem = v.reason;
-  if (['starting', 'running', 'paused'].includes(out.status)) {
-    const live = liveness({ status: out.status as RunInfo['status'], step: out.step }, hb, nowS);
+  if (isLive(out.status)) {
+    const live = liveness({ status: out.status, step: out.step }, hb, nowS);
     if (live.state === 'not-responding') {
       out.status = 'dead';
       out.problem = `The training host stopped responding: ${live.detail}`;
@@ -114,8 +114,6 @@ export function runItemFields(run: RunSummary): { label: string; description: st
   };
 }
 
-const LIVE = new Set(['starting', 'running', 'paused']);
-
 /**
  * The notification owed when a run this window saw alive has failed or its host died: one sentence
  * with the host's reason; undefined for every other change (a run found already failed is not news).
@@ -123,7 +121,7 @@ const LIVE = new Set(['starting', 'running', 'paused']);
 export function failureNotice(before: RunSummary | undefined, after: RunSummary): string | undefined {
   // 'dead' is inferred from a stale heartbeat: a host that stalled, then recorded its failure, still owes
   // the user its own reason.
-  const watched = before && (LIVE.has(before.status) || (before.status === 'dead' && after.status === 'failed'));
+  const watched = before && (isLive(before.status) || (before.status === 'dead' && after.status === 'failed'));
   if (!watched) return undefined;
   const id = visibleText(after.id);
   if (after.status === 'failed') return `ActFocus run ${id} failed: ${visibleText(after.problem ?? 'the host recorded no reason')}`;

@@ -4,6 +4,7 @@ import { makeRequest, writeControlRequest } from '../protocol/control';
 import type { ControlAction } from '../protocol/types.generated';
 import type { RunMonitor } from '../runs/runMonitor';
 import { visibleText } from '../common/visibleText';
+import { isLive } from '../protocol/schema';
 
 export interface ControlAnswer {
   type: 'ack' | 'error' | 'timeout';
@@ -23,7 +24,7 @@ export async function sendControl(monitor: RunMonitor, runId: string, action: Co
   const run = monitor.get(runId);
   runId = visibleText(runId); // from here on only shown to the user
   if (!run) return { type: 'error', message: `No run named ${runId}` };
-  if (!['running', 'paused', 'starting'].includes(run.summary.status)) {
+  if (!isLive(run.summary.status)) {
     return { type: 'error', message: `${runId} is ${run.summary.status === 'dead' ? 'not responding (its host died)' : run.summary.status}; only a live run takes requests` };
   }
   const req = makeRequest(action, values);

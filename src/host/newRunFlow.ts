@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { HPARAMS, hparamDefault } from '../common/hparams';
 import { ASKED, buildTrainArgs, choosePython, defaultRunName, describeChoices, hostVersionProblem, type NewRunForm } from './launchArgs';
+import { isSafeRunId } from '../common/runSummary';
 import { HostError, launchHost, probeHost } from './hostProcess';
 
 export interface NewRunDeps {
@@ -169,7 +170,7 @@ async function ask(defaults: Record<string, number | string>, lastModel?: string
   h.steps = Number(steps);
   const name = await vscode.window.showInputBox({
     title: 'New Training Run: Name', value: defaultRunName(h, new Date()), ignoreFocusOut: true,
-    validateInput: (s) => (/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(s) && !s.includes('..') ? undefined : "Letters, digits, '.', '_' and '-' only"),
+    validateInput: (s) => (isSafeRunId(s) ? undefined : "Letters, digits, '.', '_' and '-' only"),
   });
   if (name === undefined) return undefined;
   return { name, hparams: h, modelPath };

@@ -1,6 +1,7 @@
 // Facts taken from docs/protocol.schema.json (the one definition of the run directory): the version
 // this reader speaks, the event types, the control actions and the per-token columns.
 import schema from '../../docs/protocol.schema.json';
+import type { LiveStatus, Status } from './types.generated';
 
 export const PROTOCOL_VERSION: number = schema.version;
 
@@ -18,6 +19,10 @@ export const EVENT_TYPES: readonly string[] = (defs.event.oneOf ?? []).map(
   (r) => defs[r.$ref.split('/').pop() as string].properties?.type?.const as string,
 );
 export const CONTROL_ACTIONS: readonly string[] = defs.controlAction.enum ?? [];
+/** Statuses of a run whose host is at work or paused (the rest are final). */
+export const LIVE_STATUSES = (defs.liveStatus.enum ?? []) as readonly LiveStatus[];
+export const isLive = (status: string): status is LiveStatus => (LIVE_STATUSES as readonly string[]).includes(status);
+export const FINAL_STATUSES = (defs.finalStatus.enum ?? []) as readonly Status[];
 export const COLUMN_NAMES: readonly string[] = defs.column.properties?.name?.enum ?? [];
 
 /** Files of a run directory (docs/protocol.md). */

@@ -4,7 +4,12 @@
  * Protocol version of this record.
  */
 export type Version = 1;
-export type Status = 'starting' | 'running' | 'paused' | 'completed' | 'stopped' | 'failed';
+/**
+ * A run's status: live (its host is at work or paused) or final.
+ */
+export type Status = LiveStatus | FinalStatus;
+export type LiveStatus = 'starting' | 'running' | 'paused';
+export type FinalStatus = 'completed' | 'stopped' | 'failed';
 /**
  * Training step the record belongs to (0 = before the first update).
  */

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { RunMonitor } from '../runs/runMonitor';
 import { progressFraction, whereText } from '../common/runProgress';
 import { visibleText } from '../common/visibleText';
+import { isLive } from '../protocol/schema';
 
 /** Progress of the active (most recently started live) run in the status bar. */
 export class RunStatusBar implements vscode.Disposable {
@@ -10,7 +11,7 @@ export class RunStatusBar implements vscode.Disposable {
   constructor(monitor: RunMonitor) {
     this.item.name = 'ActFocus run';
     monitor.onDidChange(() => {
-      const live = monitor.summaries().filter((r) => ['running', 'paused', 'starting'].includes(r.status));
+      const live = monitor.summaries().filter((r) => isLive(r.status));
       const r = live[live.length - 1];
       if (!r) return void this.item.hide();
       const success = r.successRate !== undefined ? ` · ${(r.successRate * 100).toFixed(0)}% success` : '';

@@ -5,6 +5,7 @@ import { parseFromDashboard, type FromDashboard, type ToDashboard } from '../com
 import { deltaSince, emptyCursor, toCsv, type DataCursor } from '../common/runData';
 import type { RunMonitor, RunsChange } from '../runs/runMonitor';
 import { sendControl } from '../control/controller';
+import { isLive } from '../protocol/schema';
 
 /**
  * The dashboard webview panel: one instance, revealed on demand, restored after reload. Data flow:
@@ -83,7 +84,7 @@ export class DashboardPanel implements vscode.Disposable {
         this.cursors.clear();
         const runs = this.monitor.summaries();
         if (!this.selected.length) {
-          const live = runs.find((r) => ['running', 'paused', 'starting'].includes(r.status)) ?? runs[runs.length - 1];
+          const live = runs.find((r) => isLive(r.status)) ?? runs[runs.length - 1];
           if (live) this.selected = [live.id];
         }
         this.selected = this.selected.filter((id) => runs.some((r) => r.id === id));

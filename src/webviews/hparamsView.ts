@@ -5,6 +5,7 @@ import { HPARAMS, validateHParam } from '../common/hparams';
 import { parseFromHParams, type FromHParams, type ToHParams } from '../common/messages';
 import type { RunMonitor } from '../runs/runMonitor';
 import { sendControl } from '../control/controller';
+import { isLive } from '../protocol/schema';
 
 export const NEXT_RUN_KEY = 'actfocus.nextRunHParams';
 
@@ -26,7 +27,7 @@ export class HParamsViewProvider implements vscode.WebviewViewProvider {
   }
 
   private liveRuns(): { id: string; status: string }[] {
-    return this.monitor.summaries().filter((r) => ['running', 'paused', 'starting'].includes(r.status)).map((r) => ({ id: r.id, status: r.status }));
+    return this.monitor.summaries().filter((r) => isLive(r.status)).map((r) => ({ id: r.id, status: r.status }));
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {

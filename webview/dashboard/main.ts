@@ -9,7 +9,9 @@ import { byStep, firstTime as seriesFirstTime, minutesSince, smoothedPoints, typ
 import { connectHost } from '../shared/host';
 import { setVisibleText } from '../shared/visible';
 import { visibleText } from '../../src/common/visibleText';
+import { isLive } from '../../src/protocol/schema';
 import { readPalette, onThemeChange, type ChartPalette } from '../shared/theme';
+import { el } from '../shared/dom';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
 
@@ -17,12 +19,6 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, T
 const MAX_LEGEND_ITEMS = 12;
 const app = document.getElementById('app')!;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) setVisibleText(node, text); // Text only, hidden characters shown: run names and logs are untrusted.
-  return node;
-}
 function button(id: string, label: string, title = label): HTMLElement {
   const b = document.createElement('vscode-button');
   b.id = id;
@@ -381,7 +377,7 @@ function renderRuns(): void {
   const p = primaryRun();
   const primary = document.getElementById('primary-run')!;
   setVisibleText(primary, p ? `${p.id}:` : 'No run selected');
-  const live = p && ['running', 'starting', 'paused'].includes(p.status);
+  const live = p && isLive(p.status);
   for (const [action, b] of Object.entries(controlButtons) as [ControlActionName, HTMLElement][]) {
     const enabled = !!live && (action === 'pause' ? p!.status !== 'paused' : action === 'resume' ? p!.status === 'paused' : true);
     b.toggleAttribute('disabled', !enabled);
@@ -392,7 +388,7 @@ function renderRuns(): void {
 /** The phase line: shown while the primary run is live and in a phase other than its steps. */
 function renderPhase(): void {
   const p = primaryRun();
-  const where = p && ['running', 'starting', 'paused'].includes(p.status) ? whereText(p) : '';
+  const where = p && isLive(p.status) ? whereText(p) : '';
   phaseBox.hidden = !where || where.startsWith('step ');
   if (phaseBox.hidden) return;
   const loss = p!.phase === 'pretraining' ? data.get(p!.id)?.series[WARM_START_LOSS]?.last() : undefined;

@@ -2,6 +2,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { FromHParams, ToHParams } from '../../src/common/messages';
 import { HPARAMS, validateHParam, type HParamSpec } from '../../src/common/hparams';
 import { connectHost } from '../shared/host';
+import { el } from '../shared/dom';
 
 // Every hyperparameter from hparams.json, grouped; ActFocus knobs first. Inline validation with the
 // same rule the host applies; live ones can be applied to a running run, all can be kept for the next.
@@ -9,12 +10,6 @@ const ORDER = ['actfocus', 'optim', 'schedule', 'rollout', 'task', 'eval', 'logg
 const app = document.getElementById('app')!;
 const inputs = new Map<string, HTMLInputElement | HTMLSelectElement>();
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 const form = el('form', { id: 'hparams', class: 'hp-form' });
 for (const group of ORDER) {

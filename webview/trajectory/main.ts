@@ -1,10 +1,11 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { FromViewer, ToViewer, TrajectoryPayload } from '../../src/common/messages';
-import { TOKEN_ROLES, HPARAMS } from '../../src/common/hparams';
+import { TOKEN_ROLES, HPARAMS, hparamDefault } from '../../src/common/hparams';
 import { MODEL_OVERLAYS, OVERLAYS, findTokens, intensity, layoutBlocks, massByRole, overlayValues, scaleRange, whatIfWeights, type Block, type Overlay, type WhatIf } from '../../src/common/tokenOverlay';
 import { connectHost } from '../shared/host';
 import { setVisibleText } from '../shared/visible';
 import { visibleText } from '../../src/common/visibleText';
+import { el } from '../shared/dom';
 
 // The trajectory viewer: observations as blocks, agent tokens as inline spans coloured by an overlay.
 // Rendering is lazy: each block is a placeholder until it comes near the viewport (IntersectionObserver),
@@ -17,12 +18,6 @@ const CHUNK = 400;
 const NUMBERS = ['logprob', 'ref_logprob', 'entropy', 'ref_entropy', 'energy', 'weight', 'advantage'] as const;
 const app = document.getElementById('app')!;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 // ---- state ----
 interface Pane {
@@ -40,7 +35,14 @@ let overlay: Overlay = 'role';
 let roleFilter = new Set([0, 1, 2]);
 let runHParams: Record<string, number | string> = {};
 let stepStats: { mu: number; sigma: number } | undefined;
-let wi: WhatIf = { weighting: 'actfocus', alpha: 0.1, beta: 0.5, signal: 'energy', sigmaEps: 1e-6, otherWeight: 1 };
+// The run's values where it logged them, else the defaults (host/actfocus/hparams.json, the one definition).
+function whatIfFrom(h: Record<string, unknown>): WhatIf {
+  const num = (k: string) => (typeof h[k] === 'number' ? (h[k] as number) : (hparamDefault(k) as number));
+  const weighting = typeof h.weighting === 'string' ? h.weighting : hparamDefault('weighting');
+  return { weighting: weighting === 'uniform' ? 'uniform' : 'actfocus', alpha: num('alpha'), beta: num('beta'),
+    signal: String(typeof h.signal === 'string' ? h.signal : hparamDefault('signal')), sigmaEps: num('sigma_eps'), otherWeight: num('other_weight') };
+}
+let wi: WhatIf = whatIfFrom({});
 let cursor = -1; // keyboard-selected token of the first pane
 let matchAt = -1;
 
@@ -341,9 +343,7 @@ const host = connectHost<FromViewer, ToViewer, unknown>((msg) => {
   if (msg.t === 'open') {
     runHParams = msg.hparams;
     stepStats = msg.signalStats;
-    const num = (k: string, d: number) => (typeof runHParams[k] === 'number' ? (runHParams[k] as number) : d);
-    wi = { weighting: runHParams.weighting === 'uniform' ? 'uniform' : 'actfocus', alpha: num('alpha', 0.1), beta: num('beta', 0.5),
-      signal: typeof runHParams.signal === 'string' ? runHParams.signal : 'energy', sigmaEps: num('sigma_eps', 1e-6), otherWeight: num('other_weight', 1) };
+    wi = whatIfFrom(runHParams);
     alpha.value = String(wi.alpha);
     beta.value = String(wi.beta);
     redistribute.checked = wi.weighting === 'actfocus';
