@@ -34,4 +34,6 @@ def test_one_step_on_every_environment(tokenizer, env, algo):
         assert m[key] is not None and math.isfinite(m[key]), key
     assert m["diag/groups"] == 2 and m["turns_mean"] == 2
     ev = tr.evaluate()
-    assert 0.0 <= ev["eval/success_rate"] <= 1.0
+    # An untrained model writing 6 random tokens a turn solves nothing: any success here would be a bug
+    # in the evaluation (a success counted for a malformed episode, a wrong mean).
+    assert ev["eval/success_rate"] == 0.0 and ev["eval/valid_turn_rate"] < 0.5, ev

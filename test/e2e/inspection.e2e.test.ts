@@ -37,6 +37,13 @@ before(async () => {
 });
 after(async () => vs?.close());
 
+/** [max |model − logged energy|, tokens scored, tokens] from the viewer's score line. */
+function scoreSummary(info: string): [number, number, number] {
+  const m = /max \|model − logged energy\| ([\d.]+) over (\d+) of (\d+) tokens/.exec(info);
+  assert.ok(m, `unexpected score line: ${info}`);
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
 async function scenario(page: Page): Promise<void> {
   await page.locator('.activitybar [aria-label^="ActFocus"]').first().click();
   // Selecting the run shows its trajectories, and makes it the one the export command takes.
@@ -67,9 +74,9 @@ async function scenario(page: Page): Promise<void> {
   await runCommand(page, 'ActFocus: Score Trajectory with Model…');
   await quickPickAccept(page, 'exports/reference');
   await viewer.waitForFunction(() => document.getElementById('score-info')?.textContent?.startsWith('scored with reference'), null, { timeout: 120_000 });
-  const info = (await viewer.textContent('#score-info'))!;
-  const maxDiff = Number(/max \|model − logged energy\| ([\d.]+)/.exec(info)![1]);
+  const [maxDiff, scored, total] = scoreSummary((await viewer.textContent('#score-info'))!);
   assert.ok(maxDiff <= 0.01, `scored energies differ from the logged (float16) ones by up to ${maxDiff}`);
+  assert.ok(total > 10 && scored === total, `${scored} of ${total} tokens got a finite energy`);
   assert.equal(await viewer.inputValue('#overlay'), 'energy_diff');
   await screenshot(page, 'inspection-scored');
 
@@ -83,8 +90,9 @@ async function scenario(page: Page): Promise<void> {
   await runCommand(page, 'ActFocus: Score Trajectory with Model…');
   await quickPickAccept(page, 'exports/reference');
   await hfViewer.waitForFunction(() => document.getElementById('score-info')?.textContent?.startsWith('scored with reference'), null, { timeout: 120_000 });
-  const hfDiff = Number(/max \|model − logged energy\| ([\d.]+)/.exec((await hfViewer.textContent('#score-info'))!)![1]);
+  const [hfDiff, hfScored, hfTotal] = scoreSummary((await hfViewer.textContent('#score-info'))!);
   assert.ok(hfDiff <= 0.01, `a Hugging Face model's scored energies differ from the logged ones by up to ${hfDiff}`);
+  assert.ok(hfTotal > 10 && hfScored === hfTotal, `${hfScored} of ${hfTotal} tokens got a finite energy`);
   await screenshot(page, 'inspection-scored-hf');
 
   // Not a trajectories file: one clear message.

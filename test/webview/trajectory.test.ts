@@ -9,7 +9,6 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../support/browser';
 import { posted, send, serveWebview } from '../support/webviewHarness';
 import type { ToViewer, TrajectoryPayload } from '../../src/common/messages';
-import { intensity, scaleRange } from '../../src/common/tokenOverlay';
 import { HOSTILE, makePayload } from '../support/trajectoryFixture';
 
 let browser: Browser;
@@ -104,11 +103,15 @@ test('numeric overlays colour each token by its value on the legend scale', asyn
   for (const overlay of ['energy', 'advantage']) {
     await page.selectOption('#overlay', overlay);
     const values = p.columns[overlay] as number[];
-    const r = scaleRange(values);
+    // Expected from the documented rule, not from the code under test: the scale runs from the 2nd to the
+    // 98th percentile (of 60 values: the 2nd smallest to the 2nd largest), heat = position in it, 0..10.
+    const sorted = [...values].sort((a, b) => a - b);
+    const lo = sorted[1]!, hi = sorted[58]!;
     const got = await page.$$eval('.pane[data-index="0"] .tok', (s) => s.map((x) => Number(/heat-(\d+)/.exec(x.className)![1])));
-    assert.deepEqual(got, values.map((v) => Math.round(intensity(v, r) * 10)));
-    assert.equal(await page.textContent('#legend-lo'), r.lo.toPrecision(3));
-    assert.equal(await page.textContent('#legend-hi'), r.hi.toPrecision(3));
+    assert.deepEqual(got, values.map((v) => Math.round(Math.min(1, Math.max(0, (v - lo) / (hi - lo))) * 10)));
+    assert.ok(got.includes(0) && got.includes(10), 'the scale spans the values');
+    assert.equal(await page.textContent('#legend-lo'), lo.toPrecision(3));
+    assert.equal(await page.textContent('#legend-hi'), hi.toPrecision(3));
   }
 });
 
@@ -159,6 +162,22 @@ test('keyboard navigation, find and role filter', async () => {
   const p = makePayload(60);
   assert.equal(dimmed.length, (p.columns.role as number[]).filter((r) => r === 0).length);
   await page.check('#filter-reasoning');
+});
+
+test("a model's scores: the largest difference from the logged energies, over how many tokens; a model that scored nothing says so", async () => {
+  await send(page, open(makePayload(60)));
+  const p = makePayload(60);
+  const logged = p.columns.energy as number[];
+  const scores = (energy: number[]): ToViewer => ({ t: 'scores', model: 'm', model_energy: energy, model_logprob: energy.map(() => -1), model_entropy: energy.map(() => 1), tokensPerSecond: 100 });
+  await send(page, scores(logged.map((e, i) => e + (i === 7 ? 0.03 : 0.001))));
+  assert.equal(await page.textContent('#score-info'), 'scored with m: 100 tokens/s; max |model − logged energy| 0.0300 over 60 of 60 tokens');
+  assert.equal(await page.inputValue('#overlay'), 'energy_diff');
+  await send(page, scores(logged.map((e, i) => (i < 5 ? NaN : e))));
+  assert.equal(await page.textContent('#score-info'), 'scored with m: 100 tokens/s; max |model − logged energy| 0.0000 over 55 of 60 tokens');
+  assert.equal(await page.getAttribute('#score-info', 'class'), 'error');
+  await send(page, scores(logged.map(() => NaN)));
+  assert.equal(await page.textContent('#score-info'), 'scored with m: no token got a finite energy (60 tokens)');
+  await page.selectOption('#overlay', 'role');
 });
 
 test('side by side with another rollout of the group', async () => {

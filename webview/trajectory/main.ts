@@ -359,9 +359,15 @@ const host = connectHost<FromViewer, ToViewer, unknown>((msg) => {
       for (const o of overlaySel.options) if (MODEL_OVERLAYS.includes(o.value as Overlay)) o.disabled = false;
       overlay = 'energy_diff';
       overlaySel.value = overlay;
-      const diffs = msg.model_energy.map((x, i) => Math.abs(x - (p.payload.columns.energy as number[])[i]!)).filter(Number.isFinite);
-      scoreInfo.className = 'muted';
-      scoreInfo.textContent = `scored with ${msg.model}: ${Math.round(msg.tokensPerSecond)} tokens/s; max |model − logged energy| ${Math.max(0, ...diffs).toFixed(4)}`;
+      const logged = p.payload.columns.energy as number[];
+      const diffs = msg.model_energy.map((x, i) => Math.abs(x - logged[i]!));
+      const finite = diffs.filter(Number.isFinite);
+      // Tokens the model gave no finite energy are counted, never dropped silently: a model that scores
+      // nothing must not read as a perfect match.
+      scoreInfo.className = finite.length === diffs.length ? 'muted' : 'error';
+      scoreInfo.textContent = finite.length
+        ? `scored with ${msg.model}: ${Math.round(msg.tokensPerSecond)} tokens/s; max |model − logged energy| ${Math.max(...finite).toFixed(4)} over ${finite.length} of ${diffs.length} tokens`
+        : `scored with ${msg.model}: no token got a finite energy (${diffs.length} tokens)`;
       repaint();
     }
   } else if (msg.t === 'compare') {
