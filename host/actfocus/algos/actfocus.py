@@ -14,20 +14,19 @@ import math
 import torch
 
 from actfocus.algos.roles import ACTION, OTHER, REASONING
+from actfocus.registry import Registry
 
-SIGNALS = ("energy", "ref_entropy", "policy_nll", "logprob_shift")
+# The score that drives action weights, from the per-token statistics of the step (method.md §4).
+SIGNAL = Registry("signal")
+SIGNAL.register("energy")(lambda energy, ref_entropy, old_logprob, ref_logprob: energy)  # the paper's default
+SIGNAL.register("ref_entropy")(lambda energy, ref_entropy, old_logprob, ref_logprob: ref_entropy)
+SIGNAL.register("policy_nll")(lambda energy, ref_entropy, old_logprob, ref_logprob: -old_logprob)
+SIGNAL.register("logprob_shift")(lambda energy, ref_entropy, old_logprob, ref_logprob: old_logprob - ref_logprob)
+SIGNALS = SIGNAL.names()
 
 
 def action_signal(name: str, *, energy, ref_entropy, old_logprob, ref_logprob) -> torch.Tensor:
-    if name == "energy":
-        return energy
-    if name == "ref_entropy":
-        return ref_entropy
-    if name == "policy_nll":
-        return -old_logprob
-    if name == "logprob_shift":
-        return old_logprob - ref_logprob
-    raise ValueError(f"signal: {name!r} is not allowed; choose one of {', '.join(SIGNALS)}")
+    return SIGNAL[name](energy, ref_entropy, old_logprob, ref_logprob)
 
 
 def batch_signal_stats(signal: torch.Tensor, roles: torch.Tensor, eps: float, world=None) -> tuple[float, float] | None:
@@ -64,3 +63,20 @@ def actfocus_weights(roles: torch.Tensor, signal: torch.Tensor, alpha: float, be
 
 def uniform_weights(roles: torch.Tensor) -> torch.Tensor:
     return torch.ones(roles.shape, dtype=torch.float32, device=roles.device)
+
+
+# Token credit (`weighting`): f(cfg, tok, keep, world) -> (per-token weights, the signal's batch (mu, sigma) or None).
+# tok: the step's per-token tensors; keep: which tokens take part in the update (group filtering).
+WEIGHTING = Registry("weighting")
+WEIGHTING.register("uniform")(lambda cfg, tok, keep, world: (uniform_weights(tok["roles"]), None))
+
+
+@WEIGHTING.register("actfocus")
+def _actfocus(cfg: dict, tok: dict, keep: torch.Tensor, world) -> tuple[torch.Tensor, tuple[float, float] | None]:
+    sig = action_signal(cfg["signal"], energy=tok["energy"], ref_entropy=tok["ref_entropy"],
+                        old_logprob=tok["old_logprob"], ref_logprob=tok["ref_logprob"])
+    # Batch statistics over the action tokens that take part in the update, of every rank.
+    roles_kept = torch.where(keep, tok["roles"], torch.full_like(tok["roles"], -1))
+    stats = batch_signal_stats(sig, roles_kept, cfg["sigma_eps"], world)
+    w = actfocus_weights(tok["roles"], sig, cfg["alpha"], cfg["beta"], cfg["sigma_eps"], cfg["other_weight"], stats=stats)
+    return w, stats

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from actfocus.registry import Registry
+
 
 def token_stats(logits: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
     """From logits [N, V] (positions predicting targets [N]): logprob, entropy and log-sum-exp.
@@ -33,10 +35,11 @@ def weighted_token_mean(x: torch.Tensor, weights: torch.Tensor, normalizer: torc
     return (x * weights).sum() / denom
 
 
+# Per-token estimators of KL(policy || reference) from d = logprob - ref_logprob (Schulman's k1, k3).
+KL_PENALTY = Registry("kl_type")
+KL_PENALTY.register("k1")(lambda d: d)
+KL_PENALTY.register("k3")(lambda d: torch.exp(-d) + d - 1.0)
+
+
 def kl_penalty(logprob, ref_logprob, kind: str) -> torch.Tensor:
-    d = logprob - ref_logprob
-    if kind == "k1":
-        return d
-    if kind == "k3":
-        return torch.exp(-d) + d - 1.0
-    raise ValueError(f"kl_type: {kind!r} is not allowed; choose one of k1, k3")
+    return KL_PENALTY[kind](logprob - ref_logprob)

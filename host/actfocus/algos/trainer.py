@@ -19,7 +19,7 @@ import torch
 
 from actfocus.algos import dist as D
 from actfocus.algos import scoring
-from actfocus.algos.actfocus import action_signal, actfocus_weights, batch_signal_stats, uniform_weights
+from actfocus.algos.actfocus import WEIGHTING
 from actfocus.algos.advantages import gae, grpo_advantages
 from actfocus.algos.diagnostics import diagnose
 from actfocus.algos.losses import clipped_surrogate, kl_penalty, token_stats, weighted_token_mean
@@ -27,6 +27,7 @@ from actfocus.algos.roles import ACTION
 from actfocus.envs import make_env
 from actfocus.policy.lm import LanguageModel
 from actfocus.policy.precision import resolve as resolve_precision
+from actfocus.registry import Registry
 from actfocus.rollout.multiturn import rollout
 
 EVAL_SEED_BASE = 10_000_000  # held-out evaluation seeds never overlap training seeds (< 10^7)
@@ -71,7 +72,7 @@ class Trainer:
         self.ref = copy.deepcopy(policy).to(device).eval()
         for p in self.ref.parameters():
             p.requires_grad_(False)
-        self.critic = policy.with_value_head().to(device) if cfg["algo"] == "ppo" else None
+        self.critic = policy.with_value_head().to(device) if cfg["algo"] in NEEDS_CRITIC else None
         if self.critic is not None:
             self.critic.precision = self.precision
         self.env_config = env_config or {}
@@ -158,35 +159,12 @@ class Trainer:
         tok["roles"] = longs([r for s in samples for r in s.roles])
         tok["group"] = longs([s.group for s in samples for _ in s.response_ids])
         tok["traj"] = longs([s.traj for s in samples for _ in s.response_ids])
-        rewards = torch.tensor([tr.total_reward for tr in trajs], dtype=torch.float32, device=dev)
-        if c["algo"] == "grpo":
-            adv_traj = grpo_advantages(rewards, longs([tr.group for tr in trajs]), c["adv_eps"])
-            tok["adv"] = adv_traj[tok["traj"]].float()
-        else:
-            values = scoring.values_no_grad(self.critic, samples, self.device, micro, self.fuse)
-            tok["values"] = values
-            tok["adv"] = torch.zeros_like(values)
-            tok["returns"] = torch.zeros_like(values)
-            batch, first = StepBatch(samples, tok, offsets), 0  # samples hold each trajectory's turns in order
-            for tr in trajs:
-                idx = _flat_index(batch, list(range(first, first + len(tr.turns))))
-                first += len(tr.turns)
-                r = torch.tensor([0.0] * (len(idx) - 1) + [tr.total_reward], device=dev)  # the episode's reward after its last token
-                a, ret = gae(r, values[idx], c["gamma"], c["lam"])
-                tok["adv"][idx], tok["returns"][idx] = a, ret
-        return StepBatch(samples, tok, offsets)
+        batch = StepBatch(samples, tok, offsets)
+        ADVANTAGE[c["algo"]](self, trajs, batch)
+        return batch
 
     def weights(self, tok: dict, keep: torch.Tensor) -> tuple[torch.Tensor, tuple | None]:
-        c = self.cfg
-        if c["weighting"] == "uniform":
-            return uniform_weights(tok["roles"]), None
-        sig = action_signal(c["signal"], energy=tok["energy"], ref_entropy=tok["ref_entropy"],
-                            old_logprob=tok["old_logprob"], ref_logprob=tok["ref_logprob"])
-        # Batch statistics over the action tokens that take part in the update.
-        roles_kept = torch.where(keep, tok["roles"], torch.full_like(tok["roles"], -1))
-        stats = batch_signal_stats(sig, roles_kept, c["sigma_eps"], self.world)  # over every rank's action tokens
-        w = actfocus_weights(tok["roles"], sig, c["alpha"], c["beta"], c["sigma_eps"], c["other_weight"], stats=stats)
-        return w, stats
+        return WEIGHTING[self.cfg["weighting"]](self.cfg, tok, keep, self.world)
 
     def filter_groups(self, trajs) -> set[int]:
         by_group: dict[int, list[float]] = {}
@@ -431,6 +409,36 @@ class Trainer:
                 values.append(env.optimal_success())
             self._optimum[n] = None if any(v is None for v in values) else float(np.mean(values))
         return self._optimum[n]
+
+
+# Advantage estimators (`algo`): f(trainer, trajs, batch) sets batch.tok["adv"] (and what else the update
+# needs, e.g. PPO's returns) for every response token. NEEDS_CRITIC: the algorithms that train a critic.
+ADVANTAGE = Registry("algo")
+NEEDS_CRITIC = {"ppo"}
+
+
+@ADVANTAGE.register("grpo")
+def _grpo(tr: Trainer, trajs, batch: StepBatch) -> None:
+    tok, dev = batch.tok, batch.tok["roles"].device
+    rewards = torch.tensor([t.total_reward for t in trajs], dtype=torch.float32, device=dev)
+    groups = torch.tensor([t.group for t in trajs], dtype=torch.long, device=dev)
+    tok["adv"] = grpo_advantages(rewards, groups, tr.cfg["adv_eps"])[tok["traj"]].float()
+
+
+@ADVANTAGE.register("ppo")
+def _ppo_gae(tr: Trainer, trajs, batch: StepBatch) -> None:
+    c, tok = tr.cfg, batch.tok
+    values = scoring.values_no_grad(tr.critic, batch.samples, tr.device, c["micro_batch_size"], tr.fuse)
+    tok["values"] = values
+    tok["adv"] = torch.zeros_like(values)
+    tok["returns"] = torch.zeros_like(values)
+    first = 0  # samples hold each trajectory's turns in order
+    for t in trajs:
+        idx = _flat_index(batch, list(range(first, first + len(t.turns))))
+        first += len(t.turns)
+        r = torch.tensor([0.0] * (len(idx) - 1) + [t.total_reward], device=values.device)  # the episode's reward after its last token
+        a, ret = gae(r, values[idx], c["gamma"], c["lam"])
+        tok["adv"][idx], tok["returns"][idx] = a, ret
 
 
 def localize_groups(trajs, world: D.World) -> None:

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from actfocus.run.protocol import PROTOCOL_VERSION
+from actfocus.registry import Registry
+from actfocus.run.protocol import PROTOCOL_VERSION, TRAJ_BIN, TRAJ_IDX
 
 FRAME = struct.Struct("<II")  # payload length, crc32
 INDEX = struct.Struct("<QIIIIfHH")  # offset, length, step, group, index, reward, flags, turns
@@ -161,15 +162,20 @@ def read_record(bin_path: str, e: IndexEntry) -> tuple[dict, dict]:
     return decode_payload(payload)
 
 
-def select(trajs, policy: str, k: int, rng: random.Random) -> list:
-    """Which trajectories of a step to store: keeps long runs bounded."""
-    if policy == "none":
-        return []
-    if policy == "all":
-        return list(trajs)
-    if policy == "k_per_step":
-        picked = rng.sample(range(len(trajs)), min(k, len(trajs)))
-        return [trajs[i] for i in sorted(picked)]
+# Which trajectories of a step to store (`traj_sampling`): keeps long runs bounded.
+TRAJ_SAMPLING = Registry("traj_sampling")
+TRAJ_SAMPLING.register("all")(lambda trajs, k, rng: list(trajs))
+
+
+@TRAJ_SAMPLING.register("k_per_step")
+def _k_per_step(trajs, k: int, rng: random.Random) -> list:
+    picked = rng.sample(range(len(trajs)), min(k, len(trajs)))
+    return [trajs[i] for i in sorted(picked)]
+
+
+@TRAJ_SAMPLING.register("best_worst")
+def _best_worst(trajs, k: int, rng: random.Random) -> list:
+    """Each group's best and worst rollout (one where all rewards are equal)."""
     by_group: dict[int, list] = {}
     for t in trajs:
         by_group.setdefault(t.group, []).append(t)
@@ -181,10 +187,17 @@ def select(trajs, policy: str, k: int, rng: random.Random) -> list:
     return sorted(out, key=lambda t: t.index)
 
 
+TRAJ_SAMPLING.register("none")(lambda trajs, k, rng: [])
+
+
+def select(trajs, policy: str, k: int, rng: random.Random) -> list:
+    return TRAJ_SAMPLING[policy](trajs, k, rng)
+
+
 class TrajectoryStore:
     def __init__(self, run_dir: str):
-        self.bin_path = os.path.join(run_dir, "trajectories.bin")
-        self.idx_path = os.path.join(run_dir, "trajectories.idx")
+        self.bin_path = os.path.join(run_dir, TRAJ_BIN)
+        self.idx_path = os.path.join(run_dir, TRAJ_IDX)
         self.bin = open(self.bin_path, "ab")
         self.idx = open(self.idx_path, "ab")
         self.bin.seek(0, os.SEEK_END)
