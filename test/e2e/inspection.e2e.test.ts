@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { findWebviewFrame, quickPickAccept, runCommand, screenshot, startVsCode, type VsCodeSession } from '../support/codeServer';
 import { PYTHON, ROOT } from '../support/python';
+import { exportModelArgs } from '../support/scoring';
 
 let vs: VsCodeSession;
 
@@ -23,16 +24,14 @@ before(async () => {
   py(['-m', 'actfocus', 'train', '--run-dir', join(ws, 'runs', 'insp'), '--model', model, '--env', 'sokoban', '--steps', '1', '--prompts-per-step', '2',
     '--group-size', '2', '--max-new-tokens', '24', '--max-context', '384', '--eval-every', '0', '--traj-sampling', 'all']);
   // The run's reference model (its initial model), exported for scoring.
-  py(['-c', 'import sys; from actfocus.policy.lm import load_policy; from actfocus.export.onnx import export_onnx; export_onnx(load_policy(sys.argv[1]), sys.argv[2])',
-    model, join(ws, 'runs', 'insp', 'exports', 'reference')]);
+  py(exportModelArgs(model, join(ws, 'runs', 'insp', 'exports', 'reference')));
   // The same with a Hugging Face causal LM: a tiny Qwen2 (host/tests/test_policy.py), its own tokenizer and chat template.
   const hf = join(ws, 'models', 'tiny-qwen2');
   py(['-c', 'import sys; sys.path.insert(0, sys.argv[2]); from test_policy import tiny_hf_model; m, t = tiny_hf_model(); m.save_pretrained(sys.argv[1]); t.save_pretrained(sys.argv[1])',
     hf, join(ROOT, 'host', 'tests')]);
   py(['-m', 'actfocus', 'train', '--run-dir', join(ws, 'runs', 'qwen-run'), '--model', hf, '--env', 'frozenlake', '--env-config', '{"is_slippery": false, "max_turns": 2}',
     '--steps', '1', '--prompts-per-step', '2', '--group-size', '2', '--max-new-tokens', '16', '--max-context', '2048', '--eval-every', '0', '--traj-sampling', 'all']);
-  py(['-c', 'import sys; from actfocus.policy.lm import load_policy; from actfocus.export.onnx import export_onnx; export_onnx(load_policy(sys.argv[1]), sys.argv[2])',
-    hf, join(ws, 'runs', 'qwen-run', 'exports', 'reference')]);
+  py(exportModelArgs(hf, join(ws, 'runs', 'qwen-run', 'exports', 'reference')));
   writeFileSync(join(ws, 'bad.trajectories.jsonl'), '{"this is": "not a trajectory"}\nrandom words\n');
 });
 after(async () => vs?.close());

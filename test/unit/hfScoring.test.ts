@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TrajectoryFile, type Trajectory } from '../../src/protocol/trajectories';
+import type { Trajectory } from '../../src/protocol/trajectories';
 import { HF_EXPORT_META, loadExport, scoreTrajectory, ScoringError } from '../../src/scoring/scorer';
 import { python, ROOT } from '../support/python';
+import { assertReproducesLogged, exportModelArgs, readTrajectories, scoringColumns } from '../support/scoring';
 
 const WORKER = join(ROOT, 'dist', 'scoreWorker.js');
 const dir = mkdtempSync(join(tmpdir(), 'actfocus-hf-'));
@@ -25,29 +26,19 @@ before(async () => {
     '--steps', '1', '--prompts-per-step', '2', '--group-size', '2', '--max-new-tokens', String(CTX.maxNewTokens), '--max-context', String(CTX.maxContext),
     '--eval-every', '0', '--traj-sampling', 'all']);
   // The run's reference model is its initial model: export that one (export-onnx RUN_DIR exports the trained one).
-  python(['-c', 'import sys; from actfocus.policy.lm import load_policy; from actfocus.export.onnx import export_onnx; export_onnx(load_policy(sys.argv[1]), sys.argv[2])', model, exported]);
-  const f = (await TrajectoryFile.open(run))!;
-  for (let i = 0; i < (await f.count()); i++) trajectories.push(await f.read(i));
-  await f.close();
+  python(exportModelArgs(model, exported));
+  trajectories.push(...(await readTrajectories(run)));
   assert.equal(trajectories.length, 4);
 });
 
-const cols = (t: Trajectory) => ({ token_id: t.columns.token_id as Uint32Array, text: t.columns.text as string[] });
+const cols = scoringColumns;
 
 test('energies of a Hugging Face model scored in the editor equal those logged at training time', async () => {
   let n = 0;
   for (const t of trajectories) {
     const s = await scoreTrajectory(exported, t.header, cols(t), { workerPath: WORKER, ...CTX });
-    const logged = t.columns.energy as Float32Array;
-    const loggedLp = t.columns.ref_logprob as Float32Array;
-    assert.equal(s.energy.length, logged.length);
-    for (let i = 0; i < logged.length; i++) {
-      // as the built-in model's (onnxScoring.test.ts): logged values are float16, relative error 2^-11
-      // (tighter than the 0.01 the inspection e2e test asks of the built-in model in VS Code)
-      assert.ok(Math.abs(s.energy[i]! - logged[i]!) <= Math.abs(logged[i]!) * 2 ** -10 + 1e-4, `energy ${i}: ${s.energy[i]} vs logged ${logged[i]}`);
-      assert.ok(Math.abs(s.logprob[i]! - loggedLp[i]!) <= Math.abs(loggedLp[i]!) * 2 ** -10 + 1e-3, `logprob ${i}: ${s.logprob[i]} vs logged ${loggedLp[i]}`);
-      n++;
-    }
+    // as the built-in model's (onnxScoring.test.ts); tighter than the 0.01 the inspection e2e test asks
+    n += assertReproducesLogged(s, t);
   }
   assert.ok(n > 20, `only ${n} tokens were compared`);
 });

@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TrajectoryFile, type Trajectory } from '../../src/protocol/trajectories';
+import type { Trajectory } from '../../src/protocol/trajectories';
 import { loadExport, scoreTrajectory, ScoringError } from '../../src/scoring/scorer';
 import { turnSequences } from '../../src/scoring/sequences';
 import { python, ROOT } from '../support/python';
+import { assertReproducesLogged, exportModelArgs, readTrajectories, scoringColumns } from '../support/scoring';
 
 const WORKER = join(ROOT, 'dist', 'scoreWorker.js');
 const dir = mkdtempSync(join(tmpdir(), 'actfocus-onnx-'));
@@ -23,27 +24,17 @@ before(async () => {
   python(['-m', 'actfocus', 'pretrain', '--env', 'sokoban', '--out', model, '--steps', '60', '--episodes', '30', '--d-model', '32', '--n-layer', '1', '--max-context', '384']);
   python(['-m', 'actfocus', 'train', '--run-dir', run, '--model', model, '--env', 'sokoban', '--steps', '1', '--prompts-per-step', '2', '--group-size', '2',
     '--max-new-tokens', String(CTX.maxNewTokens), '--max-context', String(CTX.maxContext), '--eval-every', '0', '--traj-sampling', 'all']);
-  // The run's reference model is its initial model: export that one.
-  python(['-c', 'import sys; from actfocus.policy.lm import load_policy; from actfocus.export.onnx import export_onnx; export_onnx(load_policy(sys.argv[1]), sys.argv[2])', model, exported]);
-  const f = (await TrajectoryFile.open(run))!;
-  for (let i = 0; i < (await f.count()); i++) trajectories.push(await f.read(i));
-  await f.close();
+  python(exportModelArgs(model, exported)); // the run's reference model is its initial model
+  trajectories = await readTrajectories(run);
   assert.equal(trajectories.length, 4);
 });
 
-const cols = (t: Trajectory) => ({ token_id: t.columns.token_id as Uint32Array, text: t.columns.text as string[] });
+const cols = scoringColumns;
 
 test('energies from the exported model equal those logged at training time (rebuilt prompts are exact)', async () => {
   for (const t of trajectories) {
     const s = await scoreTrajectory(exported, t.header, cols(t), { workerPath: WORKER, ...CTX });
-    const logged = t.columns.energy as Float32Array;
-    const loggedLp = t.columns.ref_logprob as Float32Array;
-    assert.equal(s.energy.length, logged.length);
-    for (let i = 0; i < logged.length; i++) {
-      // logged values are float16: relative error 2^-11
-      assert.ok(Math.abs(s.energy[i]! - logged[i]!) <= Math.abs(logged[i]!) * 2 ** -10 + 1e-4, `energy ${i}: ${s.energy[i]} vs logged ${logged[i]}`);
-      assert.ok(Math.abs(s.logprob[i]! - loggedLp[i]!) <= Math.abs(loggedLp[i]!) * 2 ** -10 + 1e-3, `logprob ${i}: ${s.logprob[i]} vs logged ${loggedLp[i]}`);
-    }
+    assertReproducesLogged(s, t);
     assert.ok(s.tokensPerSecond > 0);
   }
 });
