@@ -216,12 +216,7 @@ class Session:
         """After every warm-start step (a fraction of a second): a signal or a stop request ends the warm
         start, a pause waits here (handle_control refuses the other requests there). Every rank asks at the
         same steps and follows the same requests, so the broadcasts pair up."""
-        self.stop_reason = D.broadcast_object(self.stop_reason, self.world)
-        self.handle_control()
-        while self.paused and self.stop_reason is None:
-            time.sleep(0.2)
-            self.stop_reason = D.broadcast_object(self.stop_reason, self.world)
-            self.handle_control()
+        self.boundary()
         return self.stop_reason is not None
 
     def within_step(self, phase: str, done: int, total: int) -> None:
