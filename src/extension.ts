@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import * as path from 'node:path';
 import { DashboardPanel } from './webviews/dashboardPanel';
 import { HParamsViewProvider } from './webviews/hparamsView';
 import { RunMonitor } from './runs/runMonitor';
@@ -13,11 +12,12 @@ import { continueRun } from './host/continueRun';
 import { sendControl, showAnswer } from './control/controller';
 import type { RunSummary } from './common/messages';
 import type { ControlAction } from './protocol/types.generated';
-import { TrajectoryFile } from './protocol/trajectories';
-import { trajectoryText } from './views/trajectoryText';
+import { TrajectoryDocuments } from './views/trajectoryDocuments';
 import { TrajectoryPanel } from './webviews/trajectoryPanel';
 import { TrajectoryEditorSupport } from './inline/trajectoryEditor';
-import { FILE_SUFFIX, formatLine } from './inline/trajectoryJsonl';
+import { FILE_SUFFIX } from './inline/trajectoryJsonl';
+import { exportTrajectoriesJsonl } from './inline/exportJsonl';
+import { openRunFolder, restoreRunFolders } from './runs/runFolders';
 import { CONTINUABLE, isRunId } from './common/runSummary';
 import { FINAL_STATUSES, LIVE_STATUSES } from './protocol/schema';
 
@@ -56,8 +56,7 @@ export function activate(context: vscode.ExtensionContext): void {
 
   context.subscriptions.push(watchFailures(monitor, openRun));
 
-  const EXTRA_KEY = 'actfocus.attachedRunFolders';
-  monitor.extraDirs = new Set(context.workspaceState.get<string[]>(EXTRA_KEY, []));
+  restoreRunFolders(context, monitor);
   const inline = new TrajectoryEditorSupport();
   const jsonlSelector: vscode.DocumentSelector = { pattern: `**/*${FILE_SUFFIX}` };
   context.subscriptions.push(
@@ -65,36 +64,13 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.languages.registerHoverProvider(jsonlSelector, inline),
     vscode.languages.registerCodeLensProvider(jsonlSelector, inline),
     vscode.commands.registerCommand('actfocus.openRunFolder', async (folder?: vscode.Uri) => {
-      const picked = folder ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Open Run Folder', openLabel: 'Open Run' }))?.[0];
-      if (!picked) return;
-      const dir = picked.fsPath;
-      try {
-        await vscode.workspace.fs.stat(vscode.Uri.file(path.join(dir, 'run.json')));
-      } catch {
-        return void vscode.window.showErrorMessage(`${dir} is not a run folder: it has no run.json (docs/protocol.md describes the layout).`);
-      }
-      monitor.extraDirs.add(dir);
-      await context.workspaceState.update(EXTRA_KEY, [...monitor.extraDirs]);
-      await monitor.refresh();
-      const run = monitor.summaries().find((r) => monitor.get(r.id)?.dir === dir);
-      if (run) openRun(run.id);
+      const runId = await openRunFolder(context, monitor, folder);
+      if (runId) openRun(runId);
     }),
     vscode.commands.registerCommand('actfocus.exportTrajectories', async (arg?: RunSummary | string) => {
       const runId = await pickRun(arg ?? trajectories.runId, [...LIVE_STATUSES, ...FINAL_STATUSES, 'dead'], 'export');
       const run = runId ? monitor.get(runId) : undefined;
-      if (!run) return;
-      const file = await TrajectoryFile.open(run.dir);
-      if (!file) return void vscode.window.showInformationMessage(`${runId} has stored no trajectories.`);
-      const target = vscode.Uri.file(path.join(run.dir, `trajectories${FILE_SUFFIX}`));
-      try {
-        const n = await file.count();
-        const lines: string[] = [];
-        for (let i = 0; i < n; i++) lines.push(formatLine(run.id, i, await file.read(i)));
-        await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(lines.join('\n') + '\n'));
-      } finally {
-        await file.close();
-      }
-      await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(target), { preview: false });
+      if (run) await exportTrajectoriesJsonl({ id: runId!, dir: run.dir });
     }),
     monitor,
     new RunStatusBar(monitor),
@@ -147,28 +123,6 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   if (vscode.workspace.getConfiguration('actfocus').get<boolean>('dashboard.openOnStartup', false)) {
     DashboardPanel.show(context, monitor);
-  }
-}
-
-/** Read-only documents `actfocus-trajectory:/RUN/trajectory-N.md` rendering a stored trajectory. */
-class TrajectoryDocuments implements vscode.TextDocumentContentProvider {
-  static readonly scheme = 'actfocus-trajectory';
-  constructor(private readonly monitor: RunMonitor) {}
-
-  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
-    const [, runId, file] = uri.path.split('/');
-    const run = runId ? this.monitor.get(runId) : undefined;
-    const position = Number(/^trajectory-(\d+)\.md$/.exec(file ?? '')?.[1]);
-    if (!run || !Number.isInteger(position)) return `No such trajectory: ${uri.path}`;
-    const f = await TrajectoryFile.open(run.dir);
-    if (!f) return `${runId} has no stored trajectories`;
-    try {
-      return trajectoryText(path.basename(run.dir), await f.read(position));
-    } catch (e) {
-      return `Could not read trajectory ${position} of ${runId}: ${(e as Error).message}`;
-    } finally {
-      await f.close();
-    }
   }
 }
 

@@ -4,8 +4,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import * as path from 'node:path';
+import { FILES } from '../protocol/schema';
 
-export const HOST_LOG = 'host.log';
 
 export class HostError extends Error {}
 
@@ -30,7 +30,7 @@ export interface Launched {
 
 export function launchHost(python: string, args: string[], runDir: string, cwd: string): Promise<Launched> {
   mkdirSync(runDir, { recursive: true });
-  const logPath = path.join(runDir, HOST_LOG);
+  const logPath = path.join(runDir, FILES.hostLog);
   const fd = openSync(logPath, 'a');
   return new Promise((resolve, reject) => {
     const child = spawn(python, args, {

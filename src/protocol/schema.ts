@@ -30,6 +30,8 @@ export const FILES = {
   run: 'run.json',
   events: 'events.jsonl',
   heartbeat: 'heartbeat.json',
+  /** The host's output when the extension launches it (host/actfocus/run/protocol.py HOST_LOG). */
+  hostLog: 'host.log',
   trajectories: 'trajectories.bin',
   trajectoryIndex: 'trajectories.idx',
   controlPending: 'control/pending',

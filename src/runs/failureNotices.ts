@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { failureNotice } from '../common/runSummary';
 import type { RunSummary } from '../common/messages';
-import { HOST_LOG } from '../host/hostProcess';
+import { FILES } from '../protocol/schema';
 import type { RunMonitor } from './runMonitor';
 
 export function watchFailures(monitor: RunMonitor, openRun: (id: string) => void): vscode.Disposable {
@@ -18,7 +18,7 @@ export function watchFailures(monitor: RunMonitor, openRun: (id: string) => void
       const dir = monitor.get(run.id)?.dir;
       void vscode.window.showErrorMessage(notice, 'Show Log', 'Open Dashboard').then((choice) => {
         if (choice === 'Open Dashboard') openRun(run.id);
-        else if (choice === 'Show Log' && dir) void vscode.window.showTextDocument(vscode.Uri.file(path.join(dir, HOST_LOG)));
+        else if (choice === 'Show Log' && dir) void vscode.window.showTextDocument(vscode.Uri.file(path.join(dir, FILES.hostLog)));
       });
     }
   };

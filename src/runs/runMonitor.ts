@@ -10,7 +10,6 @@ import { isRunId, summarizeRun } from '../common/runSummary';
 import { EventTail, JsonlTail } from '../protocol/jsonlTail';
 import { FILES } from '../protocol/schema';
 import type { Heartbeat } from '../protocol/types.generated';
-import { HOST_LOG } from '../host/hostProcess';
 
 export interface RunState {
   id: string;
@@ -188,7 +187,7 @@ export class RunMonitor implements vscode.Disposable {
     const [runText, hbText] = await Promise.all([readText(path.join(dir, FILES.run)), readText(path.join(dir, FILES.heartbeat))]);
     if (!st) {
       st = { id, dir, summary: summarizeRun(id, runText, undefined, now), data: emptyRunData(), tail: new EventTail(path.join(dir, FILES.events), { maxBytesPerPoll: EVENTS_BYTES_PER_SCAN }),
-        hostLog: new JsonlTail(path.join(dir, HOST_LOG), { maxBytesPerPoll: 1 << 20, chunkSize: 64 << 10 }), malformed: 0, atEnd: false };
+        hostLog: new JsonlTail(path.join(dir, FILES.hostLog), { maxBytesPerPoll: 1 << 20, chunkSize: 64 << 10 }), malformed: 0, atEnd: false };
       this.runs.set(id, st);
       changed = true;
     }
@@ -220,7 +219,7 @@ export class RunMonitor implements vscode.Disposable {
     const summary = summarizeRun(id, runText, hb, now);
     if (runText === undefined) {
       // Launched by us, the host has not written run.json yet (it is importing PyTorch): starting, unless that lasts.
-      const logAge = await ageOf(path.join(dir, HOST_LOG), now);
+      const logAge = await ageOf(path.join(dir, FILES.hostLog), now);
       if (logAge !== undefined) {
         summary.status = logAge < STARTUP_GRACE_S ? 'starting' : 'dead';
         summary.problem = logAge < STARTUP_GRACE_S ? 'The training host is starting' : 'The training host exited before creating the run';
@@ -228,7 +227,7 @@ export class RunMonitor implements vscode.Disposable {
     }
     summary.successRate = latest(st.data, 'success_rate');
     summary.malformedLines = st.malformed || undefined;
-    if (summary.status === 'dead' && !st.summary.logTail) summary.logTail = await tailText(path.join(dir, HOST_LOG), 2000);
+    if (summary.status === 'dead' && !st.summary.logTail) summary.logTail = await tailText(path.join(dir, FILES.hostLog), 2000);
     else summary.logTail = st.summary.logTail;
     this.watchRun(id, dir, !FINAL.has(summary.status) && summary.status !== 'dead');
     if (JSON.stringify(summary) !== JSON.stringify(st.summary)) changed = true;
