@@ -30,6 +30,8 @@ export interface LogLine {
   source?: 'host';
 }
 
+export type HostAnswer = { type: 'ack'; action: string; detail?: string } | { type: 'error'; message: string };
+
 export interface RunData {
   /** The charted metrics (CHART_METRICS), by name. */
   series: Record<string, SeriesStore>;
@@ -42,7 +44,8 @@ export interface RunData {
   status?: string;
   lastStep: number;
   hparams: Record<string, number | string>;
-  answers: Record<string, { type: 'ack' | 'error'; message: string }>;
+  /** The host's answers to control requests, by request id: as the events carry them. */
+  answers: Record<string, HostAnswer>;
 }
 
 export const MAX_LOG_LINES = 5000;
@@ -82,7 +85,7 @@ export function applyEvent(d: RunData, e: RunEvent): void {
       pushLog(d, { step: e.step, t: e.t, level: e.level, message: e.message });
       break;
     case 'ack':
-      d.answers[e.request] = { type: 'ack', message: `${e.action}${e.detail ? `: ${e.detail}` : ''}` };
+      d.answers[e.request] = { type: 'ack', action: e.action, ...(e.detail ? { detail: e.detail } : {}) };
       pushLog(d, { step: e.step, t: e.t, level: 'info', message: `request ${e.action} applied${e.detail ? `: ${e.detail}` : ''}` });
       break;
     case 'error':

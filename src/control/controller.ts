@@ -31,7 +31,7 @@ export async function sendControl(monitor: RunMonitor, runId: string, action: Co
   await writeControlRequest(run.dir, req);
   const answer = await monitor.waitForAnswer(runId, req.id, timeoutMs);
   if (!answer) return { type: 'timeout', message: `${LABEL[action]} was sent to ${runId}; the host applies it at the next step boundary` };
-  return answer.type === 'ack' ? { type: 'ack', message: `${LABEL[action]} applied to ${runId}${answer.message.includes(':') ? ` (${answer.message.split(': ').slice(1).join(': ')})` : ''}` } : { type: 'error', message: `${LABEL[action]} refused by ${runId}: ${answer.message}` };
+  return answer.type === 'ack' ? { type: 'ack', message: `${LABEL[action]} applied to ${runId}${answer.detail ? ` (${answer.detail})` : ''}` } : { type: 'error', message: `${LABEL[action]} refused by ${runId}: ${answer.message}` };
 }
 
 export function showAnswer(a: ControlAnswer): void {

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import type { RunSummary } from '../common/messages';
-import { applyEvent, emptyRunData, fullSeries, latest, pushLog, type RunData, type Series } from '../common/runData';
+import { applyEvent, emptyRunData, fullSeries, latest, pushLog, type HostAnswer, type RunData, type Series } from '../common/runData';
 import { isRunId, summarizeRun } from '../common/runSummary';
 import { EventTail, JsonlTail } from '../protocol/jsonlTail';
 import { FILES } from '../protocol/schema';
@@ -251,7 +251,7 @@ export class RunMonitor implements vscode.Disposable {
   }
 
   /** Resolves with the host's answer (ack or error event) to a control request. */
-  waitForAnswer(id: string, requestId: string, timeoutMs: number): Promise<{ type: 'ack' | 'error'; message: string } | undefined> {
+  waitForAnswer(id: string, requestId: string, timeoutMs: number): Promise<HostAnswer | undefined> {
     return new Promise((resolve) => {
       const check = () => this.runs.get(id)?.data.answers[requestId];
       const found = check();

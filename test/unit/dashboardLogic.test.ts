@@ -29,7 +29,7 @@ test('events build columnar series, markers, logs and answers', () => {
   assert.deepEqual(rawPoints(d.series.success_rate!), [{ x: 1, y: 0.1 }, { x: 2, y: 0.2 }]);
   assert.equal(d.series.loss!.points, 0); // a non-finite value is not a point
   assert.equal(d.markers.length, 1); // start/resume values are not markers
-  assert.deepEqual(d.answers, { r1: { type: 'ack', message: 'set_hparams: alpha=0.3' }, r2: { type: 'error', message: 'bad' } });
+  assert.deepEqual(d.answers, { r1: { type: 'ack', action: 'set_hparams', detail: 'alpha=0.3' }, r2: { type: 'error', message: 'bad' } });
   assert.equal(latest(d, 'success_rate'), 0.2);
   assert.equal(d.hparams.beta, 0.5);
 });
