@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from actfocus.algos.roles import assign_roles
+from actfocus.algos.roles import OTHER, assign_roles
 from actfocus.envs import make_env
 from actfocus.policy.lm import LanguageModel
 from actfocus.rollout.generate import TurnCache, generate
@@ -102,7 +102,7 @@ def rollout(lm: LanguageModel, env_name: str, env_config: dict, seeds: list[int]
                 parsed = env.parse(text)
                 roles = assign_roles(offsets, parsed.spans, malformed=not parsed.ok, malformed_role=malformed_role)
                 ids = body + [lm.eos_id]
-                roles.append(2)  # the end-of-turn token: role "other"
+                roles.append(OTHER)  # the end-of-turn token
                 obs, reward, done, info = env.step(text)
                 traj.turns.append(TurnSample(i, traj.group, len(traj.turns), prompt, ids, roles, text, info["valid_action"], reward))
                 traj.messages.append(("assistant", text))
