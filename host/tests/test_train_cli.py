@@ -115,11 +115,12 @@ def test_per_parameter_flags_are_checked(tmp_path, args, message):
 
 
 def test_yaml_config_file_and_flags_override_it(tmp_path):
-    from actfocus.run.commands import build_parser_for_tests
+    from actfocus.cli import build_parser
+    from actfocus.run.commands import parse_overrides
 
     cfg = tmp_path / "c.yaml"
     cfg.write_text("env: sokoban\nalpha: 0.2\nbeta: 2\nenv_config:\n  size: 6\n")
-    over, extras = build_parser_for_tests(["--run-dir", "x", "--config", str(cfg), "--alpha", "0.05", "--set", "steps=3"])
+    over, extras = parse_overrides(build_parser().parse_args(["train", "--run-dir", "x", "--config", str(cfg), "--alpha", "0.05", "--set", "steps=3"]))
     assert over == {"env": "sokoban", "alpha": 0.05, "beta": 2, "steps": 3} and extras == {"env_config": {"size": 6}}
 
 

@@ -164,13 +164,6 @@ def parse_overrides(args) -> tuple[dict, dict]:
     return over, extras
 
 
-def build_parser_for_tests(train_argv: list[str]) -> tuple[dict, dict]:
-    """parse_overrides of `actfocus train ARGV` (tests check flag/config precedence with it)."""
-    from actfocus.cli import build_parser
-
-    return parse_overrides(build_parser().parse_args(["train", *train_argv]))
-
-
 def run_pretrain(args) -> int:
     from actfocus.policy.model import ModelConfig
     from actfocus.policy.pretrain import pretrain
