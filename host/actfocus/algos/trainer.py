@@ -243,9 +243,11 @@ class Trainer:
     def diagnosis(self, group_rewards: dict, tok: dict, w: torch.Tensor) -> dict:
         if self.world.size == 1:
             return diagnose(group_rewards, tok["group"], tok["traj"], tok["roles"], tok["energy"], tok["ref_entropy"], w)
-        # Groups live on one rank each; the correlation is over all of them: gather the per-token data.
-        parts = D.gather_objects({"rewards": group_rewards, "group": tok["group"], "traj": tok["traj"] * self.world.size + self.world.rank,
-                                  "roles": tok["roles"], "energy": tok["energy"], "ref_entropy": tok["ref_entropy"], "w": w}, self.world)
+        # Groups live on one rank each; the correlation is over all of them: gather the per-token data (as
+        # host copies: objects are pickled, and a device tensor would unpickle onto the sender's device).
+        mine = {"group": tok["group"], "traj": tok["traj"] * self.world.size + self.world.rank, "roles": tok["roles"],
+                "energy": tok["energy"], "ref_entropy": tok["ref_entropy"], "w": w}
+        parts = D.gather_objects({"rewards": group_rewards, **{k: v.cpu() for k, v in mine.items()}}, self.world)
         rewards: dict = {}
         for p in parts:
             rewards.update(p["rewards"])
