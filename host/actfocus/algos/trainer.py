@@ -256,14 +256,19 @@ class Trainer:
 
     def update(self, batch: StepBatch, idx: list[int]) -> dict:
         """Epochs of shuffled mini-batches over the kept samples' units (a trajectory, or the part of it
-        scored as one sequence: scoring.chains); mini_batch_size and micro_batch_size count units."""
-        if self.world.size > 1:
-            return self.update_distributed(batch, idx)
+        scored as one sequence: scoring.chains); mini_batch_size and micro_batch_size count units.
+
+        One loop for one process and for data parallelism: the units of every rank are shuffled in
+        single-process order with the same RNG, so every rank forms the same global mini-batches; each
+        rank computes the part it holds, normalised by the mini-batch's global weight sum and token count,
+        and gradients are summed (in one process every sum is over that process alone)."""
         units = [[idx[i] for i in u] for u in scoring.chains([batch.samples[i] for i in idx])]
-        out = {"loss": [], "pg_loss": [], "clipfrac": [], "grad_norm": [], "value_loss": []}
+        out = {"loss": [], "pg_loss": [], "clipfrac": [], "grad_norm": [], "value_loss": [], "skipped": 0}
         self.policy.train()
-        # A stop between micro-batches (session.within_step) puts the parameters and optimiser states back.
-        snapshot = self._snapshot() if self.hook is not _no_hook else None
+        # A stop between micro-batches (session.within_step) puts the parameters and optimiser states back;
+        # under data parallelism the ranks would have to agree on it, so there an update runs to its end.
+        undoable = self.hook is not _no_hook and self.world.size == 1
+        snapshot = self._snapshot() if undoable else None
         self._update_hook = self.hook if snapshot is not None else _no_hook
         try:
             self._update_loop(batch, units, out)
@@ -285,36 +290,10 @@ class Trainer:
         self.opt.zero_grad(set_to_none=True)
 
     def _update_loop(self, batch: StepBatch, units: list, out: dict) -> None:
-        c, tok = self.cfg, batch.tok
-        out["skipped"] = 0
-        for _ in range(c["ppo_epochs"]):
-            order = units[:]
-            self.shuffle.shuffle(order)
-            for m in range(0, len(order), c["mini_batch_size"]):
-                mb = order[m : m + c["mini_batch_size"]]
-                flat = _flat_index(batch, [i for u in mb for i in u])
-                w_sum = tok["weight"][flat].sum()
-                if float(w_sum) <= 0.0:
-                    out["skipped"] += 1
-                    self._warn_zero_weights()
-                    continue
-                n_tokens = flat.numel()
-                loss, pg_loss, clipped, vloss, gn = self._minibatch(batch, mb, w_sum, n_tokens)
-                for k, v in zip(("loss", "pg_loss", "clipfrac", "grad_norm", "value_loss"), (loss, pg_loss, clipped / n_tokens, gn, vloss)):
-                    out[k].append(v)
-
-    def update_distributed(self, batch: StepBatch, idx: list[int]) -> dict:
-        """The single-process update over the global batch: the same shuffle of all ranks' kept
-        units (in single-process order), the same mini-batches; each rank computes the part it holds,
-        normalised by the mini-batch's global weight sum and token count; gradients are summed."""
         c, tok, world = self.cfg, batch.tok, self.world
         key = lambda s: (s.group, s.rank_in_group, s.turn)  # noqa: E731 - single-process order of a unit's first sample
-        units = [[idx[i] for i in u] for u in scoring.chains([batch.samples[i] for i in idx])]
         mine = {key(batch.samples[u[0]]): u for u in units}
         everyone = sorted(k for part in D.gather_objects(list(mine), world) for k in part)
-        out = {"loss": [], "pg_loss": [], "clipfrac": [], "grad_norm": [], "value_loss": []}
-        skipped = 0
-        self.policy.train()
         for _ in range(c["ppo_epochs"]):
             order = everyone[:]
             self.shuffle.shuffle(order)  # same RNG on every rank: the same global order
@@ -323,15 +302,14 @@ class Trainer:
                 flat = _flat_index(batch, [i for u in mb for i in u])
                 w_sum, n_tokens = D.all_sum([float(tok["weight"][flat].double().sum()), float(flat.numel())], world)
                 if w_sum <= 0.0:
-                    skipped += 1
+                    out["skipped"] += 1
                     self._warn_zero_weights()
                     continue
-                w_sum_t = torch.tensor(w_sum, dtype=torch.float32, device=flat.device)  # as the single-process path
+                w_sum_t = torch.tensor(w_sum, dtype=torch.float32, device=flat.device)
                 loss, pg_loss, clipped, vloss, gn = self._minibatch(batch, mb, w_sum_t, n_tokens)
                 loss, pg_loss, clipped, vloss = D.all_sum([loss, pg_loss, clipped, vloss], world)
-                for k, v in zip(out, (loss, pg_loss, clipped / n_tokens, gn, vloss)):
+                for k, v in zip(("loss", "pg_loss", "clipfrac", "grad_norm", "value_loss"), (loss, pg_loss, clipped / n_tokens, gn, vloss)):
                     out[k].append(v)
-        return self._update_summary(out, skipped)
 
     def _warn_zero_weights(self) -> None:
         self.emit({"type": "log", "level": "warning",
