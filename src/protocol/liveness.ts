@@ -1,5 +1,6 @@
 // Is the host alive? Only files are used (Remote-SSH: the reader may not share the host's process
 // table), so age of the heartbeat decides; pid/hostname let a same-machine caller double-check.
+import { isLive } from './schema';
 import type { Heartbeat, RunInfo } from './types.generated';
 
 export type HostState = 'starting' | 'running' | 'paused' | 'not-responding' | 'completed' | 'stopped' | 'failed';
@@ -15,9 +16,7 @@ export interface Liveness {
 }
 
 export function liveness(run: Pick<RunInfo, 'status' | 'step'>, hb: Heartbeat | undefined, nowS: number): Liveness {
-  if (run.status === 'completed' || run.status === 'stopped' || run.status === 'failed') {
-    return { state: run.status, detail: `${run.status} at step ${run.step}` };
-  }
+  if (!isLive(run.status)) return { state: run.status, detail: `${run.status} at step ${run.step}` };
   if (!hb) return { state: 'not-responding', detail: 'no heartbeat from the host' };
   const age = Math.max(0, nowS - hb.t);
   if (age > STALE_INTERVALS * hb.interval_s) {
@@ -25,4 +24,14 @@ export function liveness(run: Pick<RunInfo, 'status' | 'step'>, hb: Heartbeat | 
   }
   const state: HostState = hb.phase === 'paused' || run.status === 'paused' ? 'paused' : run.status === 'starting' ? 'starting' : 'running';
   return { state, heartbeatAge: age, detail: `${hb.phase} at step ${hb.step}` };
+}
+
+/** A host launched by the extension writes run.json only after importing PyTorch; its log exists from the start. */
+export const STARTUP_GRACE_S = 180;
+
+/** Before run.json exists: starting while the launch log is younger than the grace period, else dead. */
+export function beforeRunJson(logAgeS: number): { status: 'starting' | 'dead'; problem: string } {
+  return logAgeS < STARTUP_GRACE_S
+    ? { status: 'starting', problem: 'The training host is starting' }
+    : { status: 'dead', problem: 'The training host exited before creating the run' };
 }

@@ -23,6 +23,8 @@ export const CONTROL_ACTIONS: readonly string[] = defs.controlAction.enum ?? [];
 export const LIVE_STATUSES = (defs.liveStatus.enum ?? []) as readonly LiveStatus[];
 export const isLive = (status: string): status is LiveStatus => (LIVE_STATUSES as readonly string[]).includes(status);
 export const FINAL_STATUSES = (defs.finalStatus.enum ?? []) as readonly Status[];
+/** After a final status a run's files no longer change. */
+export const isFinal = (status: string): boolean => (FINAL_STATUSES as readonly string[]).includes(status);
 export const COLUMN_NAMES: readonly string[] = defs.column.properties?.name?.enum ?? [];
 
 /** Files of a run directory (docs/protocol.md). */

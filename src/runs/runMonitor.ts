@@ -8,7 +8,8 @@ import type { RunSummary } from '../common/messages';
 import { applyEvent, emptyRunData, fullSeries, latest, pushLog, type HostAnswer, type RunData, type Series } from '../common/runData';
 import { isRunId, summarizeRun } from '../common/runSummary';
 import { EventTail, JsonlTail } from '../protocol/jsonlTail';
-import { FILES } from '../protocol/schema';
+import { FILES, isFinal } from '../protocol/schema';
+import { beforeRunJson } from '../protocol/liveness';
 import type { Heartbeat } from '../protocol/types.generated';
 
 export interface RunState {
@@ -31,12 +32,8 @@ export interface RunsChange {
   reset: Set<string>;
 }
 
-/** Statuses after which a run's files no longer change. */
-const FINAL = new Set(['completed', 'stopped', 'failed']);
 /** Events read per run and scan: a huge file arrives over several scans, so the other runs keep updating. */
 const EVENTS_BYTES_PER_SCAN = 64 << 20;
-/** A host that has not written run.json this long after starting is taken for dead. */
-const STARTUP_GRACE_S = 180;
 
 export class RunMonitor implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<RunsChange>();
@@ -183,7 +180,7 @@ export class RunMonitor implements vscode.Disposable {
     let st = this.runs.get(id);
     const runMtime = await mtimeOf(path.join(dir, FILES.run));
     // Finished and fully read: nothing to do, unless run.json changed since (Continue Run resumed it).
-    if (st && st.atEnd && FINAL.has(st.summary.status) && runMtime === st.runMtime) return false;
+    if (st && st.atEnd && isFinal(st.summary.status) && runMtime === st.runMtime) return false;
     const [runText, hbText] = await Promise.all([readText(path.join(dir, FILES.run)), readText(path.join(dir, FILES.heartbeat))]);
     if (!st) {
       st = { id, dir, summary: summarizeRun(id, runText, undefined, now), data: emptyRunData(), tail: new EventTail(path.join(dir, FILES.events), { maxBytesPerPoll: EVENTS_BYTES_PER_SCAN }),
@@ -220,16 +217,13 @@ export class RunMonitor implements vscode.Disposable {
     if (runText === undefined) {
       // Launched by us, the host has not written run.json yet (it is importing PyTorch): starting, unless that lasts.
       const logAge = await ageOf(path.join(dir, FILES.hostLog), now);
-      if (logAge !== undefined) {
-        summary.status = logAge < STARTUP_GRACE_S ? 'starting' : 'dead';
-        summary.problem = logAge < STARTUP_GRACE_S ? 'The training host is starting' : 'The training host exited before creating the run';
-      }
+      if (logAge !== undefined) Object.assign(summary, beforeRunJson(logAge));
     }
     summary.successRate = latest(st.data, 'success_rate');
     summary.malformedLines = st.malformed || undefined;
     if (summary.status === 'dead' && !st.summary.logTail) summary.logTail = await tailText(path.join(dir, FILES.hostLog), 2000);
     else summary.logTail = st.summary.logTail;
-    this.watchRun(id, dir, !FINAL.has(summary.status) && summary.status !== 'dead');
+    this.watchRun(id, dir, !isFinal(summary.status) && summary.status !== 'dead');
     if (JSON.stringify(summary) !== JSON.stringify(st.summary)) changed = true;
     st.summary = summary;
     return changed;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { LineSplitter } from '../../src/protocol/lineSplitter';
 import { EventTail, JsonlTail } from '../../src/protocol/jsonlTail';
 import { parseEventLine } from '../../src/protocol/events';
-import { liveness } from '../../src/protocol/liveness';
+import { beforeRunJson, liveness, STARTUP_GRACE_S } from '../../src/protocol/liveness';
 import { newRequestId } from '../../src/protocol/control';
 import { decodeFloat16 } from '../../src/protocol/float16';
 import { decodeFrame, CorruptRecordError } from '../../src/protocol/trajectories';
@@ -133,6 +133,12 @@ test('liveness: a stale heartbeat means the host is gone; finished runs say how 
   assert.equal(liveness({ status: 'paused', step: 7 }, { ...hb, phase: 'paused' }, 1001).state, 'paused');
   assert.equal(liveness({ status: 'completed', step: 9 }, hb, 99999).state, 'completed');
   assert.equal(liveness({ status: 'running', step: 0 }, undefined, 5).state, 'not-responding');
+});
+
+test('before run.json exists a launched host is starting while its log is young, then dead', () => {
+  assert.deepEqual(beforeRunJson(5), { status: 'starting', problem: 'The training host is starting' });
+  assert.equal(beforeRunJson(STARTUP_GRACE_S - 1).status, 'starting');
+  assert.deepEqual(beforeRunJson(STARTUP_GRACE_S), { status: 'dead', problem: 'The training host exited before creating the run' });
 });
 
 test('request ids sort by time and are valid ids', () => {
