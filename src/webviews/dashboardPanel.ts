@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
-import { randomBytes } from 'node:crypto';
-import { buildWebviewHtml } from '../common/webviewHtml';
+import { loadWebviewApp, webviewOptions } from './webviewApp';
 import { parseFromDashboard, type FromDashboard, type ToDashboard } from '../common/messages';
 import { deltaSince, emptyCursor, toCsv, type DataCursor } from '../common/runData';
 import type { RunMonitor, RunsChange } from '../runs/runMonitor';
@@ -47,7 +46,7 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   private static options(context: vscode.ExtensionContext): vscode.WebviewOptions & vscode.WebviewPanelOptions {
-    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview')] };
+    return webviewOptions(context.extensionUri);
   }
 
   private constructor(
@@ -55,18 +54,9 @@ export class DashboardPanel implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly monitor: RunMonitor,
   ) {
-    const webview = panel.webview;
-    const asset = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview', name)).toString();
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'actfocus.svg');
-    webview.html = buildWebviewHtml({
-      title: 'ActFocus Dashboard',
-      cspSource: webview.cspSource,
-      nonce: randomBytes(16).toString('hex'),
-      scriptUri: asset('dashboard.js'),
-      styleUri: asset('webview.css'),
-    });
     this.disposables.push(
-      webview.onDidReceiveMessage((raw) => void this.onMessage(parseFromDashboard(raw))),
+      loadWebviewApp(panel.webview, context.extensionUri, 'dashboard', 'ActFocus Dashboard', parseFromDashboard, (m) => void this.onMessage(m)),
       panel.onDidDispose(() => this.dispose()),
       panel.onDidChangeViewState(() => {
         if (!panel.visible) this.ready = false; // hidden: messages would be dropped; `ready` comes again on reveal

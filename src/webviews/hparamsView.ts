@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
-import { randomBytes } from 'node:crypto';
-import { buildWebviewHtml } from '../common/webviewHtml';
+import { loadWebviewApp, webviewOptions } from './webviewApp';
 import { HPARAMS, validateHParam } from '../common/hparams';
 import { parseFromHParams, type FromHParams, type ToHParams } from '../common/messages';
 import type { RunMonitor } from '../runs/runMonitor';
@@ -33,12 +32,12 @@ export class HParamsViewProvider implements vscode.WebviewViewProvider {
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
     this.ready = false;
-    const root = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
-    view.webview.options = { enableScripts: true, localResourceRoots: [root] };
-    const asset = (name: string) => view.webview.asWebviewUri(vscode.Uri.joinPath(root, name)).toString();
-    view.webview.html = buildWebviewHtml({ title: 'Hyperparameters', cspSource: view.webview.cspSource, nonce: randomBytes(16).toString('hex'), scriptUri: asset('hparams.js'), styleUri: asset('webview.css') });
-    view.webview.onDidReceiveMessage((raw) => void this.onMessage(parseFromHParams(raw)));
-    view.onDidDispose(() => (this.view = undefined));
+    view.webview.options = webviewOptions(this.context.extensionUri);
+    const messages = loadWebviewApp(view.webview, this.context.extensionUri, 'hparams', 'Hyperparameters', parseFromHParams, (m) => void this.onMessage(m));
+    view.onDidDispose(() => {
+      messages.dispose();
+      this.view = undefined;
+    });
   }
 
   /** Values proposed elsewhere (the viewer's what-if): shown in the view for the user to apply or keep. */

@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
-import { randomBytes } from 'node:crypto';
-import { buildWebviewHtml } from '../common/webviewHtml';
+import { loadWebviewApp, webviewOptions } from './webviewApp';
 import { parseFromViewer, type FromViewer, type ToViewer, type TrajectoryPayload } from '../common/messages';
 import { TrajectoryFile, type Trajectory } from '../protocol/trajectories';
 import { valueAt } from '../common/runData';
@@ -25,8 +24,7 @@ export class TrajectoryPanel {
     const key = `${runId}/${position}`;
     const existing = TrajectoryPanel.open.get(key);
     if (existing) return existing.panel.reveal();
-    const root = vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview');
-    const panel = vscode.window.createWebviewPanel(TrajectoryPanel.viewType, `${runId} #${position}`, vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [root], retainContextWhenHidden: false });
+    const panel = vscode.window.createWebviewPanel(TrajectoryPanel.viewType, `${runId} #${position}`, vscode.ViewColumn.Active, { ...webviewOptions(context.extensionUri), retainContextWhenHidden: false });
     TrajectoryPanel.open.set(key, new TrajectoryPanel(panel, context, monitor, runId, position, onSendToHParams));
   }
 
@@ -39,12 +37,12 @@ export class TrajectoryPanel {
     private readonly onSendToHParams: (v: Record<string, number | string>) => void,
     private readonly extensionPath = context.extensionPath,
   ) {
-    const root = vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview');
-    const asset = (name: string) => panel.webview.asWebviewUri(vscode.Uri.joinPath(root, name)).toString();
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'actfocus.svg');
-    panel.webview.html = buildWebviewHtml({ title: 'Trajectory', cspSource: panel.webview.cspSource, nonce: randomBytes(16).toString('hex'), scriptUri: asset('trajectory.js'), styleUri: asset('webview.css') });
-    panel.webview.onDidReceiveMessage((raw) => void this.onMessage(parseFromViewer(raw)));
-    panel.onDidDispose(() => TrajectoryPanel.open.delete(`${runId}/${position}`));
+    const messages = loadWebviewApp(panel.webview, context.extensionUri, 'trajectory', 'Trajectory', parseFromViewer, (m) => void this.onMessage(m));
+    panel.onDidDispose(() => {
+      messages.dispose();
+      TrajectoryPanel.open.delete(`${runId}/${position}`);
+    });
   }
 
   private async read<T>(f: (file: TrajectoryFile) => Promise<T>): Promise<T> {
