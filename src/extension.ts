@@ -34,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const monitor = new RunMonitor();
   const version = String((context.extension.packageJSON as { version?: string }).version);
   const trajectories = new TrajectoriesTreeProvider(monitor);
+  const runsTree = new RunsTreeProvider(monitor);
   const hparams = new HParamsViewProvider(context, monitor);
   const trajDocs = new TrajectoryDocuments(monitor);
 
@@ -74,7 +75,10 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     monitor,
     new RunStatusBar(monitor),
-    vscode.window.registerTreeDataProvider('actfocus.runs', new RunsTreeProvider(monitor)),
+    runsTree,
+    trajectories,
+    hparams,
+    vscode.window.registerTreeDataProvider('actfocus.runs', runsTree),
     vscode.window.registerTreeDataProvider('actfocus.trajectories', trajectories),
     vscode.window.registerWebviewViewProvider(HParamsViewProvider.viewType, hparams),
     vscode.workspace.registerTextDocumentContentProvider(TrajectoryDocuments.scheme, trajDocs),

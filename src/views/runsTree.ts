@@ -3,19 +3,25 @@ import type { RunSummary } from '../common/messages';
 import type { RunMonitor } from '../runs/runMonitor';
 import { runItemFields } from '../common/runSummary';
 
-export class RunsTreeProvider implements vscode.TreeDataProvider<RunSummary> {
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunSummary>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.emitter.event;
   private last = '';
+  private readonly subscription: vscode.Disposable;
 
   constructor(private readonly runs: RunMonitor) {
-    runs.onDidChange(() => {
+    this.subscription = runs.onDidChange(() => {
       const now = JSON.stringify(runs.summaries());
       if (now !== this.last) {
         this.last = now; // only redraw when something shown changed (polling fires often)
         this.emitter.fire();
       }
     });
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.emitter.dispose();
   }
 
   getChildren(element?: RunSummary): RunSummary[] {

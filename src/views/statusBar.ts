@@ -7,10 +7,11 @@ import { isLive } from '../protocol/schema';
 /** Progress of the active (most recently started live) run in the status bar. */
 export class RunStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('actfocus.run', vscode.StatusBarAlignment.Left, 50);
+  private readonly subscription: vscode.Disposable;
 
   constructor(monitor: RunMonitor) {
     this.item.name = 'ActFocus run';
-    monitor.onDidChange(() => {
+    this.subscription = monitor.onDidChange(() => {
       const live = monitor.summaries().filter((r) => isLive(r.status));
       const r = live[live.length - 1];
       if (!r) return void this.item.hide();
@@ -27,6 +28,7 @@ export class RunStatusBar implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.subscription.dispose();
     this.item.dispose();
   }
 }

@@ -5,17 +5,23 @@ import { TrajectoryFile } from '../protocol/trajectories';
 import type { RunMonitor } from '../runs/runMonitor';
 
 /** The selected run's stored trajectories: step → group → trajectory; sortable by reward. */
-export class TrajectoriesTreeProvider implements vscode.TreeDataProvider<TrajNode> {
+export class TrajectoriesTreeProvider implements vscode.TreeDataProvider<TrajNode>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.emitter.event;
   runId: string | undefined;
   sort: TrajSort = 'index';
   private count = -1;
+  private readonly subscription: vscode.Disposable;
 
   constructor(private readonly monitor: RunMonitor) {
-    monitor.onDidChange((c) => {
+    this.subscription = monitor.onDidChange((c) => {
       if (this.runId && c.appended.has(this.runId)) void this.checkGrowth();
     });
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.emitter.dispose();
   }
 
   show(runId: string | undefined): void {

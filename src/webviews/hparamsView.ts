@@ -9,16 +9,21 @@ import { isLive } from '../protocol/schema';
 export const NEXT_RUN_KEY = 'actfocus.nextRunHParams';
 
 /** The Hyperparameters view: every knob with inline validation; apply live ones to a running run, or keep for the next run. */
-export class HParamsViewProvider implements vscode.WebviewViewProvider {
+export class HParamsViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly viewType = 'actfocus.hparams';
   private view: vscode.WebviewView | undefined;
   private ready = false;
+  private readonly subscription: vscode.Disposable;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly monitor: RunMonitor,
   ) {
-    monitor.onDidChange(() => this.post({ t: 'runs', runs: this.liveRuns() }));
+    this.subscription = monitor.onDidChange(() => this.post({ t: 'runs', runs: this.liveRuns() }));
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
   }
 
   nextRunValues(): Record<string, number | string> {
