@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HostError, launchHost, probeHost } from '../../src/host/hostProcess';
-import { describeChoices, hostVersionProblem } from '../../src/host/launchArgs';
+import { HostError, launchHost, probeHost } from '../../src/launch/hostProcess';
+import { describeChoices, hostVersionProblem } from '../../src/launch/launchArgs';
 import { PYTHON, ROOT } from '../support/python';
 
 test('a missing interpreter gives an actionable message', async () => {

@@ -1,7 +1,7 @@
 // The set-up's processes are owned: cancelling ends the process and everything it started.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CancelledError, OwnedProcesses } from '../../src/host/ownedProcess';
+import { CancelledError, OwnedProcesses } from '../../src/launch/ownedProcess';
 
 const alive = (pid: number) => {
   try {

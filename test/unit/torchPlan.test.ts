@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNvidiaSmi, planTorch, torchInstallArgs, torchRequirement, TORCH_CHOICES, type GpuProbe } from '../../src/host/torchPlan';
+import { parseNvidiaSmi, planTorch, torchInstallArgs, torchRequirement, TORCH_CHOICES, type GpuProbe } from '../../src/launch/torchPlan';
 
 /** nvidia-smi's default table as drivers print it (names and versions varied per case). */
 function smi(cuda: string | undefined, rows: [string, string][], driver = '550.54.15'): GpuProbe {
