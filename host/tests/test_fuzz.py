@@ -156,7 +156,7 @@ def test_any_command_line_parses_or_is_refused_with_usage(command, argv):
     import io
 
     from actfocus.cli import build_parser
-    from actfocus.run.commands import parse_overrides
+    from actfocus.run.inputs import parse_overrides
 
     err = io.StringIO()
     try:

@@ -116,7 +116,7 @@ def test_per_parameter_flags_are_checked(tmp_path, args, message):
 
 def test_yaml_config_file_and_flags_override_it(tmp_path):
     from actfocus.cli import build_parser
-    from actfocus.run.commands import parse_overrides
+    from actfocus.run.inputs import parse_overrides
 
     cfg = tmp_path / "c.yaml"
     cfg.write_text("env: sokoban\nalpha: 0.2\nbeta: 2\nenv_config:\n  size: 6\n")

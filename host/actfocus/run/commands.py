@@ -6,31 +6,20 @@ field and what is allowed, exit code 2."""
 from __future__ import annotations
 
 import argparse
-import errno
 import json
-import math
 import os
-import statistics
 import sys
 
 from actfocus import __version__, budget
 from actfocus.config import PARAMS, ConfigError, make_config
 from actfocus.policy.compat import read_limits, reconcile
 from actfocus.policy.reasoning import DEFAULT_REASONING, REASONING_STYLES
-from actfocus.policy.warm_start import WARM_START, WARM_START_MODEL, WarmStartStopped
+from actfocus.policy.warm_start import WARM_START, WARM_START_MODEL
 from actfocus.run import protocol as P
+from actfocus.run.diagnosis_report import run_diagnose
+from actfocus.run.drive import drive
+from actfocus.run.inputs import check_env_config, json_arg, parse_overrides, resolve_device
 
-EXTRA_KEYS = ("model", "env_config")  # config-file keys besides hyperparameters
-
-
-def _device(name: str) -> str:
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device: cuda was requested but no CUDA device is available; use cpu or auto")
-    return name
 
 
 def _flag(name: str) -> str:
@@ -103,65 +92,10 @@ def register(sub) -> None:
     d.set_defaults(func=run_diagnose)
 
     e = sub.add_parser("export-onnx", help="export a run's policy to ONNX for the extension's scoring",
-                       description="Write RUN_DIR/exports/NAME/{model.onnx, tokenizer.json} from the final model, or else the last checkpoint.")
+                       description="Write RUN_DIR/exports/NAME (model.onnx and the tokenizer it is scored with) from the final model, or else the last checkpoint.")
     e.add_argument("run_dir", metavar="RUN_DIR")
     e.add_argument("--out", help="output folder (default RUN_DIR/exports/final or exports/step-N)")
     e.set_defaults(func=run_export)
-
-
-def _json_arg(text: str, what: str) -> dict:
-    try:
-        v = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"{what}: not valid JSON ({e.msg})") from None
-    if not isinstance(v, dict):
-        raise ConfigError(f"{what}: must be a JSON object")
-    return v
-
-
-def load_config_file(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as e:
-        raise ConfigError(f"--config: cannot read {path!r} ({e.strerror})") from None
-    if path.endswith((".yaml", ".yml")):
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark else ""
-            raise ConfigError(f"--config {path}: not valid YAML{where}") from None
-        data = {} if data is None else data
-        if not isinstance(data, dict):
-            raise ConfigError(f"--config {path}: must be a mapping of setting names to values")
-        return data
-    return _json_arg(text, f"--config {path}")
-
-
-def _value(text: str):
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def parse_overrides(args) -> tuple[dict, dict]:
-    """(hyperparameters, extras) from the config file, then --set, then per-parameter flags."""
-    over = load_config_file(args.config) if args.config else {}
-    extras = {k: over.pop(k) for k in EXTRA_KEYS if k in over}
-    for item in args.set:
-        if "=" not in item:
-            raise ConfigError(f"--set {item!r}: expected NAME=VALUE")
-        k, v = item.split("=", 1)
-        over[k.strip()] = _value(v)
-    for name in PARAMS:
-        v = getattr(args, f"hp_{name}", None)
-        if v is not None:
-            over[name] = _value(v)
-    return over, extras
 
 
 def run_pretrain(args) -> int:
@@ -169,7 +103,7 @@ def run_pretrain(args) -> int:
     from actfocus.policy.pretrain import pretrain
 
     try:
-        env_cfg = _json_arg(args.env_config, "--env-config")
+        env_cfg = json_arg(args.env_config, "--env-config")
     except ConfigError as e:
         print(f"actfocus pretrain: {e}", file=sys.stderr)
         return 2
@@ -181,15 +115,6 @@ def run_pretrain(args) -> int:
     lm.save(args.out)
     print(f"saved {args.out}")
     return 0
-
-
-def _check_env_config(env: str, env_cfg: dict, what: str = "env_config") -> None:
-    from actfocus.envs import make_env
-
-    try:
-        make_env(env, **env_cfg)
-    except (TypeError, ValueError) as e:
-        raise ConfigError(f"{what}: {e}") from None
 
 
 def run_train(args) -> int:
@@ -215,14 +140,14 @@ def run_train(args) -> int:
         cfg = make_config(over)
         env_cfg = extras.get("env_config", {})
         if args.env_config is not None:
-            env_cfg = _json_arg(args.env_config, "--env-config")
+            env_cfg = json_arg(args.env_config, "--env-config")
         if not isinstance(env_cfg, dict):
             raise ConfigError("env_config: must be an object of environment options")
-        _check_env_config(cfg["env"], env_cfg)
+        check_env_config(cfg["env"], env_cfg)
         warm_env_cfg = env_cfg
         if args.pretrain_env_config is not None:
-            warm_env_cfg = _json_arg(args.pretrain_env_config, "--pretrain-env-config")
-            _check_env_config(cfg["env"], warm_env_cfg, "--pretrain-env-config")
+            warm_env_cfg = json_arg(args.pretrain_env_config, "--pretrain-env-config")
+            check_env_config(cfg["env"], warm_env_cfg, "--pretrain-env-config")
         model = args.model or extras.get("model")
         if model is not None and not os.path.isdir(model):
             raise ConfigError(f"--model: {model!r} is not a model folder (a built-in model from `actfocus pretrain` or a Hugging Face folder)")
@@ -231,7 +156,7 @@ def run_train(args) -> int:
             cfg, _ = reconcile(cfg, over.keys(), read_limits(model), env_cfg)
         cfg = budget.cap(cfg, budget.SMOKE_TRAIN, "train")
         args.pretrain_steps = budget.cap({"steps": args.pretrain_steps}, {"steps": budget.SMOKE_PRETRAIN["steps"]}, "warm start")["steps"]
-        device = _device(cfg["device"])
+        device = resolve_device(cfg["device"])
         run_config = {**cfg, "env_config": env_cfg, "model": model, "pretrain_steps": args.pretrain_steps,
                       "pretrain_env_config": warm_env_cfg, "world_size": world.size}
         if world.is_main:
@@ -248,7 +173,7 @@ def run_train(args) -> int:
     if writer is None:
         writer = NullWriter(args.run_dir, {"step": 0, "config": run_config})
     session = Session(writer, cfg, env_cfg, device, log=lambda s: print(s, flush=True))
-    return _drive(session, writer, lambda: session.build(model, args.pretrain_steps, None), start_step=0, source="start")
+    return drive(session, writer, lambda: session.build(model, args.pretrain_steps, None), start_step=0, source="start")
 
 
 def resume_run(run_dir: str) -> int:
@@ -270,7 +195,7 @@ def resume_run(run_dir: str) -> int:
         if ckpt:
             cfg.update(make_config({k: v for k, v in ckpt["cfg"].items() if k in PARAMS}))
         env_cfg = run["config"].get("env_config") or {}
-        device = _device(cfg["device"])
+        device = resolve_device(cfg["device"])
         if run["config"].get("model") and not os.path.isdir(run["config"]["model"]):
             raise ConfigError(f"model: {run['config']['model']!r} (the run's initial model) is gone")
         init = init_model_path(run_dir, run["config"])
@@ -298,122 +223,8 @@ def resume_run(run_dir: str) -> int:
     if world.is_main:
         print(f"resuming {run_dir} from step {from_step}" + (f" (moved later records to {', '.join(moved)})" if moved else ""), flush=True)
     # No checkpoint yet (killed during start-up): start over from step 0 in the same directory.
-    return _drive(session, writer, lambda: session.build(run["config"].get("model"), int(run["config"].get("pretrain_steps", WARM_START["steps"])), ckpt), start_step=from_step,
+    return drive(session, writer, lambda: session.build(run["config"].get("model"), int(run["config"].get("pretrain_steps", WARM_START["steps"])), ckpt), start_step=from_step,
                   source="resume" if ckpt else "start")
-
-
-def _drive(session, writer, build, start_step: int, source: str) -> int:
-    session.install_signals()
-    writer.update(status="running")
-    writer.emit({"type": "status", "status": "running"}, step=start_step)
-    try:
-        build()
-        writer.emit({"type": "hparams", "values": {k: session.cfg[k] for k in PARAMS}, "source": source}, step=start_step)
-        if session.paused:
-            writer.set_status("paused", reason="paused when the checkpoint was taken")
-        return session.run(start_step, session.cfg["steps"], fresh=source == "start")
-    except KeyboardInterrupt:
-        writer.close("stopped", reason="interrupted")
-        return 130
-    except WarmStartStopped as e:  # nothing to checkpoint: a resume warm-starts again
-        writer.close("stopped", reason=f"{session.stop_reason} ({e})")
-        return 0
-    except Exception as e:  # noqa: BLE001 - any failure: one sentence for the user, the traceback in host.log
-        where = "while starting" if session.trainer is None else f"in step {session.step + 1}"
-        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
-            # Nothing can be written, not even the record of the failure: say it here, in full. What was
-            # written before stays whole (appends are whole lines, files are replaced atomically).
-            reason = (f"the run stopped {where}: no space left on the device that holds {writer.dir}; free some space, then "
-                      f"`actfocus resume {writer.dir}` continues from the last checkpoint")
-            tail = ""
-        else:
-            reason = failure_sentence(e, where)
-            tail = f" (traceback in {keep_traceback(writer.dir, e)})"
-        for record in (lambda: writer.emit({"type": "error", "message": reason}), lambda: writer.close("failed", reason=reason)):
-            try:
-                record()
-            except OSError:
-                pass  # the sentence below still reaches the user
-        if session.world.is_main:
-            print(f"actfocus: {reason}{tail}", file=sys.stderr, flush=True)
-        return 1
-
-
-def failure_sentence(e: BaseException, where: str) -> str:
-    """What went wrong, as one line: where the run was and the error's own words."""
-    detail = " ".join(str(e).split()) or "no details"
-    return f"the run failed {where}: {type(e).__name__}: {detail}"
-
-
-def keep_traceback(run_dir: str, e: BaseException) -> str:
-    """Append the traceback to RUN_DIR/host.log (where the extension sends the host's output; appends
-    are whole lines in O_APPEND mode, so they never tear the extension's own writes)."""
-    import traceback
-
-    path = os.path.join(run_dir, P.HOST_LOG)
-    text = "".join(traceback.format_exception(type(e), e, e.__traceback__))
-    try:
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(text)
-    except OSError:
-        sys.stderr.write(text)  # nowhere to keep it: the terminal gets it after all
-        return "the output above"
-    return path
-
-
-# ---- diagnose ----
-ROWS = (("all tokens", "full", None), ("reasoning", "reasoning", "reasoning"), ("action", "action", "action"))
-
-
-def diagnosis_table(by_step: dict[int, dict]) -> dict:
-    steps = sorted(s for s, m in by_step.items() if "diag/tokens" in m)
-    table = {"steps": len(steps), "rows": []}
-
-    def vals(key):
-        return [by_step[s][key] for s in steps if isinstance(by_step[s].get(key), (int, float)) and math.isfinite(by_step[s][key])]
-
-    for label, scope, role in ROWS:
-        rho, p = vals(f"diag/rho_{scope}"), vals(f"diag/p_{scope}")
-        row = {"tokens": label,
-               "share": statistics.fmean(vals(f"diag/share_{role}")) if role and vals(f"diag/share_{role}") else (1.0 if not role else None),
-               "weight": statistics.fmean(vals(f"diag/weight_{role}_mean")) if role and vals(f"diag/weight_{role}_mean") else None,
-               "energy": statistics.fmean(vals(f"diag/energy_{role}")) if role and vals(f"diag/energy_{role}") else None,
-               "rho_median": statistics.median(rho) if rho else None,
-               "rho_mean": statistics.fmean(rho) if rho else None,
-               "significant": (sum(1 for x in p if x < 0.05) / len(p)) if p else None,
-               "n_steps": len(rho)}
-        table["rows"].append(row)
-    return table
-
-
-def _fmt(v, spec=".3f"):
-    return "-" if v is None else format(v, spec)
-
-
-def run_diagnose(args) -> int:
-    from actfocus.run.reader import read_events, step_metrics
-
-    if not os.path.isfile(os.path.join(args.run_dir, P.EVENTS)):
-        print(f"actfocus diagnose: RUN_DIR: {args.run_dir!r} holds no {P.EVENTS}", file=sys.stderr)
-        return 2
-    ev = read_events(args.run_dir)
-    table = diagnosis_table(step_metrics(ev))
-    table["malformed_lines"] = ev.malformed
-    if args.json:
-        print(json.dumps(table, indent=2))
-        return 0
-    if not table["steps"]:
-        print(f"{args.run_dir}: no training step has been recorded yet")
-        return 0
-    print(f"Action-Bottleneck diagnosis of {args.run_dir} over {table['steps']} steps")
-    print("rho = Spearman correlation, across prompt groups, between the group's mean reference energy and its reward variance")
-    print(f"{'tokens':<12}{'share':>8}{'weight':>9}{'energy':>10}{'rho med':>10}{'rho mean':>10}{'p<0.05':>8}{'steps':>7}")
-    for r in table["rows"]:
-        print(f"{r['tokens']:<12}{_fmt(r['share']):>8}{_fmt(r['weight']):>9}{_fmt(r['energy'], '.2f'):>10}{_fmt(r['rho_median']):>10}"
-              f"{_fmt(r['rho_mean']):>10}{_fmt(r['significant'], '.0%'):>8}{r['n_steps']:>7}")
-    if ev.malformed:
-        print(f"({ev.malformed} malformed lines in {P.EVENTS} were skipped)")
-    return 0
 
 
 # ---- export ----

@@ -1,5 +1,5 @@
 """A training run bound to its run directory: the step loop, control requests at step boundaries,
-checkpoints and resume, trajectory sampling, evaluation. (CLI parsing lives in run/commands.py.)"""
+checkpoints and resume, trajectory sampling, evaluation. (The command line's inputs are checked in run/inputs.py.)"""
 
 from __future__ import annotations
 
