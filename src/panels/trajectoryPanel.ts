@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { loadWebviewApp, webviewOptions } from './webviewApp';
+import { FILES } from '../protocol/schema';
 import { parseFromViewer, type FromViewer, type ToViewer, type TrajectoryPayload } from '../common/messages';
 import { TrajectoryFile, type Trajectory } from '../protocol/trajectories';
 import { valueAt } from '../common/runData';
@@ -118,7 +119,7 @@ export class TrajectoryPanel {
   }
 
   private async pickModel(runDir: string): Promise<string | undefined> {
-    const exports = path.join(runDir, 'exports');
+    const exports = path.join(runDir, FILES.exports);
     let found: string[] = [];
     try {
       found = (await fs.readdir(exports)).filter((d) => !d.endsWith('.tmp')).sort().reverse();

@@ -34,6 +34,8 @@ export const FILES = {
   heartbeat: 'heartbeat.json',
   /** The host's output when the extension launches it (host/actfocus/run/protocol.py HOST_LOG). */
   hostLog: 'host.log',
+  /** ONNX exports of the run's model, one folder each (host/actfocus/run/protocol.py EXPORTS). */
+  exports: 'exports',
   trajectories: 'trajectories.bin',
   trajectoryIndex: 'trajectories.idx',
   controlPending: 'control/pending',

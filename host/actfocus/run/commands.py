@@ -241,7 +241,7 @@ def run_export(args) -> int:
 
         from actfocus.policy.lm import load_policy
 
-        final = os.path.join(args.run_dir, "final_model")
+        final = os.path.join(args.run_dir, P.FINAL_MODEL)
         ckpt = latest_checkpoint(args.run_dir)
         if os.path.isdir(final):
             lm, name = load_policy(final), "final"
@@ -253,7 +253,7 @@ def run_export(args) -> int:
             if ckpt and ckpt.get("state"):
                 lm.load_state_dict(torch.load(os.path.join(args.run_dir, ckpt["state"]), map_location="cpu", weights_only=False)["policy"])
                 name = f"step-{ckpt['step']:06d}"
-        out = args.out or os.path.join(args.run_dir, "exports", name)
+        out = args.out or os.path.join(args.run_dir, P.EXPORTS, name)
         export_onnx(lm, out)
     except (ConfigError, ExportError, RunFileError, OSError) as e:
         print(f"actfocus export-onnx: {e}", file=sys.stderr)

@@ -17,3 +17,6 @@ CONTROL_PENDING = "control/pending"
 CONTROL_DONE = "control/done"
 CHECKPOINTS = "checkpoints"
 SUPERSEDED = "superseded"
+INIT_MODEL = "init_model"  # the warm-started initial model (also the reference) when no --model was given
+FINAL_MODEL = "final_model"
+EXPORTS = "exports"  # ONNX exports, one folder each (src/protocol/schema.ts FILES.exports)

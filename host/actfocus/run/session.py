@@ -29,7 +29,7 @@ WARM_START_POINTS = 200
 
 
 def init_model_path(run_dir: str, run_config: dict) -> str:
-    return run_config.get("model") or os.path.join(run_dir, "init_model")
+    return run_config.get("model") or os.path.join(run_dir, P.INIT_MODEL)
 
 
 def latest_checkpoint(run_dir: str) -> dict | None:
@@ -205,7 +205,7 @@ class Session:
             if not self.world.is_main:
                 return None
             self.w.heartbeat.set(phase="exporting")
-            rel = os.path.join("exports", f"step-{self.step:06d}")
+            rel = os.path.join(P.EXPORTS, f"step-{self.step:06d}")
             export_onnx(self.lm, os.path.join(self.w.dir, rel))
             self.w.heartbeat.set(phase=self.phase())
             self.w.emit({"type": "export", "path": rel, "format": "onnx"})
@@ -318,7 +318,7 @@ class Session:
             self.w.close("stopped", reason=self.stop_reason)
             return 0
         if hasattr(self.lm, "tokenizer") and self.world.is_main:
-            self.lm.save(self.w.path("final_model"))
+            self.lm.save(self.w.path(P.FINAL_MODEL))
         self.w.close("completed")
         return 0
 
