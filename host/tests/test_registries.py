@@ -35,3 +35,24 @@ def test_an_unknown_name_says_what_is_allowed_and_a_name_registers_once():
     reg.register("a")(lambda: 1)
     with pytest.raises(ValueError, match="registered twice"):
         reg.register("a")(lambda: 2)
+
+
+# The modules that read the training configuration (a dict keyed by hyperparameter names): c, cfg, self.cfg.
+CONFIG_READERS = ("algos/trainer.py", "algos/actfocus.py", "run/session.py", "run/commands.py", "run/inputs.py", "run/drive.py")
+
+
+def test_every_configuration_key_the_code_reads_is_a_hyperparameter():
+    """A typo in a configuration key would fail only when that line runs; here it fails at once."""
+    import re
+    from pathlib import Path
+
+    import actfocus
+
+    root = Path(actfocus.__file__).parent
+    read = {}
+    for rel in CONFIG_READERS:
+        for key in re.findall(r'\b(?:c|cfg|self\.cfg|tr\.cfg)\["([A-Za-z_]+)"\]', (root / rel).read_text()):
+            read.setdefault(key, rel)
+    assert len(read) > 30  # the scan sees the step's settings
+    unknown = {k: f for k, f in read.items() if k not in PARAMS}
+    assert unknown == {}, f"configuration keys that are no hyperparameter: {unknown}"
