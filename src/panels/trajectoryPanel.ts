@@ -20,6 +20,8 @@ const SIGNAL_STATS: ReadonlySet<string> = new Set(['signal_mu', 'signal_sigma'])
 export class TrajectoryPanel {
   static readonly viewType = 'actfocus.trajectory';
   private static readonly open = new Map<string, TrajectoryPanel>();
+  /** The viewer the user last had in front of them (set on creation and whenever one becomes active). */
+  private static lastActive: TrajectoryPanel | undefined;
 
   static show(context: vscode.ExtensionContext, monitor: RunMonitor, runId: string, position: number, onSendToHParams: (v: Record<string, number | string>) => void): void {
     const key = `${runId}/${position}`;
@@ -40,9 +42,15 @@ export class TrajectoryPanel {
   ) {
     panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'actfocus.svg');
     const messages = loadWebviewApp(panel.webview, context.extensionUri, 'trajectory', 'Trajectory', parseFromViewer, (m) => void this.onMessage(m));
+    TrajectoryPanel.lastActive = this;
+    const viewState = panel.onDidChangeViewState((e) => {
+      if (e.webviewPanel.active) TrajectoryPanel.lastActive = this;
+    });
     panel.onDidDispose(() => {
       messages.dispose();
+      viewState.dispose();
       TrajectoryPanel.open.delete(`${runId}/${position}`);
+      if (TrajectoryPanel.lastActive === this) TrajectoryPanel.lastActive = undefined;
     });
   }
 
@@ -88,9 +96,14 @@ export class TrajectoryPanel {
     }
   }
 
-  /** The active viewer, for "ActFocus: Score Trajectory with Model…". */
+  /**
+   * The viewer "ActFocus: Score Trajectory with Model…" acts on: the active one, else the one last active
+   * while it is still on screen (focus may have moved to a view or the palette; and the panel's active
+   * state reaches the extension host asynchronously, so a command run right after opening could miss it).
+   */
   static active(): TrajectoryPanel | undefined {
-    return [...TrajectoryPanel.open.values()].find((p) => p.panel.active);
+    const last = TrajectoryPanel.lastActive;
+    return [...TrajectoryPanel.open.values()].find((p) => p.panel.active) ?? (last?.panel.visible ? last : undefined);
   }
 
   async score(modelDir?: string): Promise<void> {

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { findWebviewFrame, quickPickAccept, runCommand, screenshot, startVsCode, type VsCodeSession } from '../support/codeServer';
+import { failureContext, findWebviewFrame, quickPickAccept, runCommand, screenshot, startVsCode, type VsCodeSession } from '../support/codeServer';
 import { PYTHON, ROOT } from '../support/python';
 import { exportModelArgs } from '../support/scoring';
 
@@ -108,6 +108,7 @@ test('trajectories file: decorations, hover, CodeLens to the viewer, ONNX scorin
     await scenario(vs.page);
   } catch (e) {
     await screenshot(vs.page, 'inspection-failure');
+    (e as Error).message += `\n${await failureContext(vs.page)}`;
     throw e;
   }
 });

@@ -166,6 +166,12 @@ export async function findWebviewFrame(page: Page, selector: string, timeoutMs =
   throw new Error(`no webview frame with ${selector}`);
 }
 
+/** What the workbench showed when a scenario failed: notifications and the open quick input, as text (the screenshot has the rest). */
+export async function failureContext(page: Page): Promise<string> {
+  const text = async (sel: string) => (await page.locator(sel).allTextContents().catch(() => [])).join(' | ').replace(/\s+/g, ' ').trim();
+  return `notifications: ${(await text('.notifications-toasts .notification-list-item')) || '(none)'}; quick input: ${(await text('.quick-input-widget:visible')) || '(closed)'}`;
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
   const file = join(outputDir, `${name}.png`);
   mkdirSync(dirname(file), { recursive: true });
