@@ -66,7 +66,7 @@ def child(algo: str, weighting: str) -> None:
     trainer, trajs = build(algo, weighting)
     trainer.train_on(trajs)  # warm-up
     t0 = time.perf_counter()
-    m = trainer.train_on(trajs)
+    m = trainer.train_on(trajs).metrics
     dt = time.perf_counter() - t0
     out = {"step_s": dt, "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
            "train_tokens_per_s": m["train_tokens_per_s"], "tokens": m["diag/tokens"], "share_action": m["diag/share_action"]}

@@ -47,12 +47,13 @@ def worker(model_dir: str, steps: int, max_context: int, threads: int) -> dict:
     out = []
     for step in range(steps):
         t0 = time.perf_counter()
-        m = tr.step(step)
+        res = tr.step(step)
         wall = time.perf_counter() - t0
-        samples = [s for t in tr.last_trajs for s in t.turns]
+        m, trajs = res.metrics, res.trajs
+        samples = [s for t in trajs for s in t.turns]
         out.append({"step_s": wall, "rollout_s": m["time_rollout_s"], "train_s": m["time_train_s"],
                     "generated_tokens": sum(len(s.response_ids) for s in samples), "turns": len(samples),
-                    "trajectories": len(tr.last_trajs), "work": work(lm, tr.last_trajs)})
+                    "trajectories": len(trajs), "work": work(lm, trajs)})
     import actfocus
 
     return {"steps": out, "torch": torch.__version__, "actfocus": actfocus.__file__}

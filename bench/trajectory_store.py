@@ -34,8 +34,8 @@ def real_records(env: str, env_cfg: dict):
     tr = Trainer(cfg, lm, env_cfg)
     out = []
     for step in (1, 2):
-        tr.step(step)
-        out += list(step_records(step, env, tr.last_trajs, tr.last_batch, lm, per_trajectory_adv=True))
+        res = tr.step(step)
+        out += list(step_records(step, env, res.trajs, res.batch, lm, per_trajectory_adv=True))
     return out
 
 

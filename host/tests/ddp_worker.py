@@ -36,7 +36,7 @@ for i, tr in enumerate(mine):
     for s in tr.turns:
         s.traj, s.group, s.rank_in_group = i, tr.group, k
 trainer = Trainer(cfg, lm, {"is_slippery": False})
-metrics = [trainer.train_on(mine) for _ in range(2)]
+metrics = [trainer.train_on(mine).metrics for _ in range(2)]
 if world.is_main:
     state = {f"policy.{k}": v for k, v in trainer.policy.state_dict().items()}
     if trainer.critic is not None:

@@ -97,8 +97,7 @@ def small_cfg(**kw):
 
 def test_observation_tokens_never_reach_the_loss(tiny_lm):
     tr = Trainer(small_cfg(), tiny_lm, {"is_slippery": False})
-    tr.step(0)
-    samples = tr.last_batch.samples
+    samples = tr.step(0).batch.samples
     p = scoring.pack(samples, tiny_lm.eos_id, "cpu")
     assert p.targets.tolist() == [t for s in samples for t in s.response_ids]
     owner = [i for u in p.units for i in u for _ in samples[i].response_ids]  # the sample of each scored token
@@ -111,8 +110,7 @@ def test_observation_tokens_never_reach_the_loss(tiny_lm):
 
 def test_energy_is_minus_logsumexp_of_the_reference_logits(tiny_lm):
     tr = Trainer(small_cfg(), tiny_lm, {"is_slippery": False})
-    tr.step(0)
-    samples = tr.last_batch.samples
+    samples = tr.step(0).batch.samples
     got = scoring.reference_stats(tr.ref, samples, "cpu", micro=3)
     expected = []
     with torch.no_grad():
@@ -133,8 +131,8 @@ def test_alpha_1_beta_0_reproduces_uniform_bit_for_bit(tiny_lm, algo):
     for weighting, extra in [("uniform", {}), ("actfocus", {"alpha": 1.0, "beta": 0.0})]:
         lm = copy.deepcopy(tiny_lm)
         tr = Trainer(small_cfg(algo=algo, weighting=weighting, **extra), lm, {"is_slippery": False})
-        m = tr.step(0)
-        m2 = tr.step(1)
+        m = tr.step(0).metrics
+        m2 = tr.step(1).metrics
         results.append(([p.detach().clone() for p in lm.parameters()], m["loss"], m2["loss"]))
     (pa, la, la2), (pb, lb, lb2) = results
     assert la == lb and la2 == lb2
@@ -146,8 +144,7 @@ def test_zero_weight_batches_are_skipped_with_a_warning(tiny_lm):
     events = []
     tr = Trainer(small_cfg(alpha=0.0, other_weight=0.0), tiny_lm, {"is_slippery": False}, emit=events.append)
     before = [p.detach().clone() for p in tiny_lm.parameters()]
-    tr.step(0)
-    batch = tr.last_batch
+    batch = tr.step(0).batch
     assert int((batch.tok["roles"] == ACTION).sum()) == 0  # an untrained model writes no valid answer
     assert any(e["type"] == "log" and e["level"] == "warning" and "sum to 0" in e["message"] for e in events)
     assert all(torch.equal(a, b) for a, b in zip(before, tiny_lm.parameters()))

@@ -28,7 +28,7 @@ def _cfg(**kw):
 
 def _audited_step(tr: Trainer, device: str) -> dict:
     with DeviceAudit(device) as audit:
-        m = tr.step(0)
+        m = tr.step(0).metrics
         ev = tr.evaluate(3)
     assert audit.ops > 1000  # the audit saw the step
     assert audit.violations == [], "\n".join(sorted(set(audit.violations)))
@@ -84,17 +84,17 @@ def test_bf16_runs_the_trunk_in_bf16_and_keeps_heads_weights_and_optimiser_in_fp
     tr = Trainer(_cfg(algo="ppo", weighting="actfocus", precision="bf16", seed=1), lm, ENV, device=device)
     assert tr.policy.precision == tr.ref.precision == tr.critic.precision == "bf16"
     with MatmulDtypes() as seen:
-        tr.step(0)
+        batch = tr.step(0).batch
     is_head = lambda w: "tok.weight" in w or "self.value(h)" in w  # noqa: E731 - TinyLM.logits and .values
     trunk = {d for w, d in seen.seen if "policy/model.py" in w and not is_head(w)}
     heads = {d for w, d in seen.seen if is_head(w)}
     assert trunk == {torch.bfloat16} and heads == {torch.float32}, sorted({(w, str(d)) for w, d in seen.seen})
-    tok = tr.last_batch.tok
+    tok = batch.tok
     assert {tok[k].dtype for k in ("energy", "ref_logprob", "old_logprob", "entropy", "weight", "adv")} == {torch.float32}
     assert {p.dtype for p in tr.policy.parameters()} == {torch.float32}  # master weights
     assert {v.dtype for st in tr.opt.state.values() for v in st.values() if v.dim() > 0} == {torch.float32}
     # bf16 forward passes give the fp32 energies to about bf16's resolution (sums of many rounded products)
-    s = tr.last_batch.samples[:4]
+    s = batch.samples[:4]
     tr.ref.precision = "fp32"
     exact = scoring.reference_stats(tr.ref, s, device, micro=2)["energy"]
     tr.ref.precision = "bf16"

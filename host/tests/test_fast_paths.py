@@ -34,16 +34,16 @@ def test_fused_scoring_equals_one_pass_per_turn(acting_model_dir, algo):
         # Plain SGD: parameters move by the gradient itself, so equal parameters mean equal gradients (Adam's
         # first steps amplify float noise in near-zero gradients to full learning-rate steps).
         tr.opt = torch.optim.SGD(tr.policy.parameters(), lr=0.05)
-        metrics = [tr.step(0), tr.step(1)]
-        runs.append((tr, metrics))
-    (simple, m_simple), (fused, m_fused) = runs
-    samples = fused.last_batch.samples
-    assert [s.prompt_ids for s in samples] == [s.prompt_ids for s in simple.last_batch.samples]  # same rollouts
+        results = [tr.step(0), tr.step(1)]
+        runs.append((tr, [r.metrics for r in results], results[-1].batch))
+    (simple, m_simple, simple_batch), (fused, m_fused, fused_batch) = runs
+    samples = fused_batch.samples
+    assert [s.prompt_ids for s in samples] == [s.prompt_ids for s in simple_batch.samples]  # same rollouts
     units = scoring.chains(samples)
     assert len(units) < len(samples), "the check needs trajectories whose turns form one sequence"
-    assert int((fused.last_batch.tok["roles"] == ACTION).sum()) > 0, "the check needs action tokens (ActFocus weights)"
+    assert int((fused_batch.tok["roles"] == ACTION).sum()) > 0, "the check needs action tokens (ActFocus weights)"
     for k in ("ref_logprob", "ref_entropy", "energy", "old_logprob", "entropy") + (("values", "adv", "returns") if algo == "ppo" else ()):
-        torch.testing.assert_close(fused.last_batch.tok[k], simple.last_batch.tok[k], atol=2e-5, rtol=1e-5, msg=k)
+        torch.testing.assert_close(fused_batch.tok[k], simple_batch.tok[k], atol=2e-5, rtol=1e-5, msg=k)
     for a, b in zip(m_fused, m_simple):
         for k in ("loss", "pg_loss", "grad_norm", "clipfrac", "signal_mu", "signal_sigma"):
             assert a[k] is not None and a[k] == pytest.approx(b[k], rel=1e-4, abs=1e-6), (k, a, b)

@@ -26,7 +26,7 @@ def test_grpo_actfocus_raises_frozenlake_success_after_warm_start():
     start = tr.evaluate()["eval/success_rate"]
     curve = []
     for step in range(30):
-        m = tr.step(step)
+        m = tr.step(step).metrics
         curve.append(round(m["success_rate"], 3))
     end = tr.evaluate()["eval/success_rate"]
     print(f"\nFrozenLake GRPO+ActFocus: eval success {start:.3f} -> {end:.3f} after 30 steps; train success per step {curve}")

@@ -29,7 +29,7 @@ def test_one_step_on_every_environment(tokenizer, env, algo):
     cfg = make_config(dict(env=env, algo=algo, prompts_per_step=2, group_size=2, max_new_tokens=6, max_context=768,
                            mini_batch_size=8, micro_batch_size=4, eval_prompts=2))
     tr = Trainer(cfg, lm, {"max_turns": 2})
-    m = tr.step(0)
+    m = tr.step(0).metrics
     for key in ("reward_mean", "loss", "entropy", "diag/share_action", "diag/share_reasoning"):
         assert m[key] is not None and math.isfinite(m[key]), key
     assert m["diag/groups"] == 2 and m["turns_mean"] == 2

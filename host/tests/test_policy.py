@@ -67,11 +67,12 @@ def test_hugging_face_path_trains_a_step_with_energy_from_the_reference():
                            max_new_tokens=10, max_context=2048, mini_batch_size=4, micro_batch_size=2))
     tr = Trainer(cfg, lm, {"is_slippery": False, "max_turns": 2})
     before = [p.detach().clone() for p in lm.parameters()]
-    m = tr.step(0)
+    res = tr.step(0)
+    m = res.metrics
     assert m["loss"] is not None and m["diag/tokens"] > 0
     assert any(not torch.equal(a, b) for a, b in zip(before, lm.parameters()))
     # Energies equal -logsumexp of the frozen reference's logits, computed by the HF model itself.
-    s = tr.last_batch.samples[0]
+    s = res.batch.samples[0]
     got = scoring.reference_stats(tr.ref, [s], "cpu", micro=1)["energy"]
     with torch.no_grad():
         logits = tr.ref.model(torch.tensor([s.prompt_ids + s.response_ids])).logits[0].double()

@@ -1,9 +1,11 @@
 """One training step of PPO or GRPO with uniform or ActFocus token weights (method.md §1-§4).
 
-step(): rollouts → reference pass (ref log-prob, entropy, energy) and old-policy pass → advantages
-(GRPO group-normalised, or GAE from the critic) → reward-variance group filtering → token weights →
-diagnosis → update epochs over mini-batches with gradient accumulation, the weighted token-mean
-normalised by the whole mini-batch's sum of weights.
+Trainer.step reads top to bottom: rollouts → train_on: (1) score every response token (reference pass:
+log-prob, entropy, energy; old-policy pass: log-prob) → (2) advantages (GRPO group-normalised, or GAE
+from the critic) → (3) reward-variance group filtering → (4) token weights → (5) diagnosis → (6) update
+epochs over mini-batches with gradient accumulation, the weighted token-mean normalised by the whole
+mini-batch's sum of weights → (7) the step's metrics. It returns a StepResult: the metrics and what they
+were computed from (the trajectories and their per-token batch, which the run's trajectory store samples).
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ class StepBatch:
     samples: list
     tok: dict[str, torch.Tensor]  # flat per-token tensors over all samples, in sample order
     offsets: list[int]  # start of each sample's tokens in the flat tensors
+
+
+@dataclass
+class StepResult:
+    metrics: dict  # the step's `metrics` event (protocol.md)
+    trajs: list  # the rollouts it trained on
+    batch: StepBatch  # their scored, weighted per-token tensors
 
 
 def _flat_index(batch: StepBatch, idx: list[int]) -> torch.Tensor:
@@ -159,12 +168,7 @@ class Trainer:
         tok["roles"] = longs([r for s in samples for r in s.roles])
         tok["group"] = longs([s.group for s in samples for _ in s.response_ids])
         tok["traj"] = longs([s.traj for s in samples for _ in s.response_ids])
-        batch = StepBatch(samples, tok, offsets)
-        ADVANTAGE[c["algo"]](self, trajs, batch)
-        return batch
-
-    def weights(self, tok: dict, keep: torch.Tensor) -> tuple[torch.Tensor, tuple | None]:
-        return WEIGHTING[self.cfg["weighting"]](self.cfg, tok, keep, self.world)
+        return StepBatch(samples, tok, offsets)
 
     def filter_groups(self, trajs) -> set[int]:
         by_group: dict[int, list[float]] = {}
@@ -177,7 +181,7 @@ class Trainer:
         return set(sorted(var, key=lambda g: (-var[g], g))[:k])
 
     # ---- the step ----
-    def step(self, step: int) -> dict:
+    def step(self, step: int) -> StepResult:
         c, t0 = self.cfg, time.perf_counter()
         w = self.world
         seeds = self.train_seeds(step)[w.rank :: w.size]  # whole groups per rank: prompt p goes to rank p % size
@@ -189,36 +193,42 @@ class Trainer:
                             on_turn=lambda done, total: self.hook("rollout", done, total))
             localize_groups(trajs, w)
             t_roll = time.perf_counter() - t0
-            n_gen = sum(len(t.response_ids) for tr in trajs for t in tr.turns)
-            metrics = self.train_on(trajs)
+            result = self.train_on(trajs)
         except StepInterrupted:
             # Nothing was updated yet: with the random states put back, a resume's step equals this one.
             self.gen.set_state(rng[0])
             self.shuffle.setstate(rng[1])
             raise
-        self.last_trajs = trajs
-        metrics["time_rollout_s"] = t_roll
-        metrics["rollout_tokens_per_s"] = n_gen / max(1e-9, t_roll)
-        metrics["time_step_s"] = time.perf_counter() - t0
-        return metrics
+        n_gen = sum(len(t.response_ids) for tr in trajs for t in tr.turns)
+        result.metrics["time_rollout_s"] = t_roll
+        result.metrics["rollout_tokens_per_s"] = n_gen / max(1e-9, t_roll)
+        result.metrics["time_step_s"] = time.perf_counter() - t0
+        return result
 
-    def train_on(self, trajs) -> dict:
-        """Everything after the rollouts: scoring, advantages, filtering, weights, diagnosis, update."""
-        t0 = time.perf_counter()
-        batch = self.score(trajs)
+    def train_on(self, trajs) -> StepResult:
+        """Everything after the rollouts, in order."""
+        c, t0 = self.cfg, time.perf_counter()
+        batch = self.score(trajs)  # (1)
         tok = batch.tok
-        kept_groups = self.filter_groups(trajs)
+        ADVANTAGE[c["algo"]](self, trajs, batch)  # (2) sets tok["adv"] (and PPO's returns)
+        kept_groups = self.filter_groups(trajs)  # (3)
         keep = torch.tensor([int(g) in kept_groups for g in tok["group"].tolist()], device=tok["group"].device)
-        w, stats = self.weights(tok, keep)
-        tok["weight"] = w
+        tok["weight"], signal_stats = WEIGHTING[c["weighting"]](c, tok, keep, self.world)  # (4)
         group_rewards: dict[int, list[float]] = {}
         for tr in trajs:
             group_rewards.setdefault(tr.group, []).append(tr.total_reward)
-        diag = self.diagnosis(group_rewards, tok, w)
+        diag = self.diagnosis(group_rewards, tok, tok["weight"])  # (5)
         self.hook("update", 0, 1)  # the last point a step can be abandoned: the optimiser steps run to their end
-        upd = self.update(batch, [i for i, s in enumerate(batch.samples) if s.group in kept_groups])
+        upd = self.update(batch, [i for i, s in enumerate(batch.samples) if s.group in kept_groups])  # (6)
         dt = time.perf_counter() - t0
-        self.last_batch = batch
+        metrics = {**self.step_metrics(trajs, batch, signal_stats), "groups_kept": len(kept_groups),  # (7)
+                   "time_train_s": dt, "train_tokens_per_s": len(tok["roles"]) / max(1e-9, dt),
+                   **upd, **{f"diag/{k}": v for k, v in diag.items()}}
+        return StepResult(metrics, trajs, batch)
+
+    def step_metrics(self, trajs, batch: StepBatch, signal_stats: tuple | None) -> dict:
+        """Means over every rank's trajectories, samples and tokens (sums all-reduced, then divided)."""
+        tok = batch.tok
         r_sum, succ, n_traj, valid, n_samp, n_tok, kl, ent = D.all_sum([
             float(sum(t.total_reward for t in trajs)), float(sum(t.success for t in trajs)), float(len(trajs)),
             float(sum(s.valid for s in batch.samples)), float(len(batch.samples)), float(len(tok["roles"])),
@@ -231,13 +241,8 @@ class Trainer:
             "turns_mean": n_samp / n_traj,
             "kl_ref": kl / n_tok,
             "entropy": ent / n_tok,
-            "groups_kept": len(kept_groups),
-            "signal_mu": stats[0] if stats else None,
-            "signal_sigma": stats[1] if stats else None,
-            "time_train_s": dt,
-            "train_tokens_per_s": len(tok["roles"]) / max(1e-9, dt),
-            **upd,
-            **{f"diag/{k}": v for k, v in diag.items()},
+            "signal_mu": signal_stats[0] if signal_stats else None,
+            "signal_sigma": signal_stats[1] if signal_stats else None,
         }
 
     def diagnosis(self, group_rewards: dict, tok: dict, w: torch.Tensor) -> dict:
@@ -434,4 +439,4 @@ def localize_groups(trajs, world: D.World) -> None:
             s.rank_in_group = k
 
 
-__all__ = ["Trainer", "ACTION", "token_stats", "localize_groups"]
+__all__ = ["Trainer", "StepResult", "ACTION", "token_stats", "localize_groups"]

@@ -291,7 +291,7 @@ class Session:
             step = self.step + 1
             self.w.run["step"] = step
             try:
-                m = self.trainer.step(step)
+                result = self.trainer.step(step)
             except StepInterrupted as e:
                 self.w.run["step"] = self.step
                 if self.stop_reason is None:  # a pause: wait at the boundary, then run the step from its start
@@ -300,8 +300,9 @@ class Session:
                     continue
                 self.stop_reason += f" (during step {step}'s {e}, which was abandoned: the run ends at step {self.step})"
                 break
+            m = result.metrics
             self.w.emit({"type": "metrics", **m}, step=step)
-            self.store_trajectories(step)
+            self.store_trajectories(step, result)
             self.step = step  # the step is applied: what a checkpoint or answer during its evaluation belongs to
             if c["eval_every"] and step % c["eval_every"] == 0:
                 self.evaluate(step)
@@ -322,8 +323,8 @@ class Session:
         self.w.close("completed")
         return 0
 
-    def store_trajectories(self, step: int) -> None:
-        c, tr = self.cfg, self.trainer
-        chosen = select(tr.last_trajs, c["traj_sampling"], c["traj_k"], random.Random(c["seed"] * 1_000_003 + step))
-        for header, cols in step_records(step, c["env"], chosen, tr.last_batch, self.lm, per_trajectory_adv=c["algo"] == "grpo"):
+    def store_trajectories(self, step: int, result) -> None:
+        c = self.cfg
+        chosen = select(result.trajs, c["traj_sampling"], c["traj_k"], random.Random(c["seed"] * 1_000_003 + step))
+        for header, cols in step_records(step, c["env"], chosen, result.batch, self.lm, per_trajectory_adv=c["algo"] == "grpo"):
             self.w.trajectories.append(header, cols)
