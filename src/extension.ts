@@ -9,7 +9,7 @@ import { RunStatusBar } from './views/statusBar';
 import { newRun, resolvePython, type NewRunArgs } from './launch/newRunFlow';
 import { owned as setupProcesses, setupHost } from './launch/setupHost';
 import { continueRun } from './launch/continueRun';
-import { sendControl, showAnswer } from './control/controller';
+import { actionVerb, sendControl, showAnswer } from './control/controller';
 import type { RunSummary } from './common/messages';
 import type { ControlAction } from './protocol/types.generated';
 import { TrajectoryDocuments } from './views/trajectoryDocuments';
@@ -20,6 +20,7 @@ import { exportTrajectoriesJsonl } from './inline/exportJsonl';
 import { openRunFolder, restoreRunFolders } from './runs/runFolders';
 import { CONTINUABLE, isRunId } from './common/runSummary';
 import { FINAL_STATUSES, LIVE_STATUSES } from './protocol/schema';
+import * as l10n from '@vscode/l10n';
 
 const CONTROL_COMMANDS: [string, ControlAction, string[]][] = [
   ['actfocus.stopRun', 'stop', [...LIVE_STATUSES]],
@@ -31,6 +32,8 @@ const CONTROL_COMMANDS: [string, ControlAction, string[]][] = [
 
 // Wiring only: every behaviour lives in its own module.
 export function activate(context: vscode.ExtensionContext): void {
+  // Pure modules (no vscode import) translate with @vscode/l10n: give it the display language's bundle.
+  if (vscode.l10n.bundle) l10n.config({ contents: vscode.l10n.bundle });
   const monitor = new RunMonitor();
   const version = String((context.extension.packageJSON as { version?: string }).version);
   const trajectories = new TrajectoriesTreeProvider(monitor);
@@ -43,11 +46,11 @@ export function activate(context: vscode.ExtensionContext): void {
     if (arg?.id) return arg.id;
     const runs = monitor.summaries().filter((r) => states.includes(r.status));
     if (!runs.length) {
-      void vscode.window.showInformationMessage(`No run to ${verb}.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('No run to {0}.', verb));
       return undefined;
     }
     if (runs.length === 1) return runs[0]!.id;
-    return (await vscode.window.showQuickPick(runs.map((r) => ({ label: r.id, description: `${r.status} · step ${r.step}/${r.totalSteps}` })), { title: `Run to ${verb}` }))?.label;
+    return (await vscode.window.showQuickPick(runs.map((r) => ({ label: r.id, description: vscode.l10n.t('{0} · step {1}/{2}', r.status, r.step, r.totalSteps) })), { title: vscode.l10n.t('Run to {0}', verb) }))?.label;
   };
 
   const openRun = (runId: string) => {
@@ -69,7 +72,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (runId) openRun(runId);
     }),
     vscode.commands.registerCommand('actfocus.exportTrajectories', async (arg?: RunSummary | string) => {
-      const runId = await pickRun(arg ?? trajectories.runId, [...LIVE_STATUSES, ...FINAL_STATUSES, 'dead'], 'export');
+      const runId = await pickRun(arg ?? trajectories.runId, [...LIVE_STATUSES, ...FINAL_STATUSES, 'dead'], vscode.l10n.t('export'));
       const run = runId ? monitor.get(runId) : undefined;
       if (run) await exportTrajectoriesJsonl({ id: runId!, dir: run.dir });
     }),
@@ -88,13 +91,13 @@ export function activate(context: vscode.ExtensionContext): void {
       newRun({ runsRoot: () => monitor.runsRoot(), nextRunValues: () => hparams.nextRunValues(), onLaunched: (id) => void monitor.refresh().then(() => openRun(id)),
         version, memory: context.globalState }, args)),
     vscode.commands.registerCommand('actfocus.setupHost', async (): Promise<string | undefined> => {
-      if (!vscode.workspace.isTrusted) return void vscode.window.showErrorMessage('ActFocus installs the training host only in a trusted workspace.');
+      if (!vscode.workspace.isTrusted) return void vscode.window.showErrorMessage(vscode.l10n.t('ActFocus installs the training host only in a trusted workspace.'));
       const base = await resolvePython();
       return setupHost(context, base.source === 'setting' ? 'python3' : base.path);
     }),
     { dispose: () => setupProcesses.killAll() }, // a closing window ends a set-up's pip, never leaves it running unowned
     vscode.commands.registerCommand('actfocus.continueRun', async (arg?: RunSummary | string) => {
-      const runId = await pickRun(arg, CONTINUABLE, 'continue');
+      const runId = await pickRun(arg, CONTINUABLE, vscode.l10n.t('continue'));
       if (runId) await continueRun(monitor, runId, version, (id) => void monitor.refresh().then(() => openRun(id)));
     }),
     vscode.commands.registerCommand('actfocus.sortTrajectoriesByReward', () => trajectories.setSort('reward')),
@@ -105,7 +108,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('actfocus.scoreTrajectory', async () => {
       const p = TrajectoryPanel.active();
-      if (!p) return void vscode.window.showInformationMessage('Open a trajectory in the Trajectory Viewer first (Trajectories view).');
+      if (!p) return void vscode.window.showInformationMessage(vscode.l10n.t('Open a trajectory in the Trajectory Viewer first (Trajectories view).'));
       await p.score();
     }),
     vscode.commands.registerCommand('actfocus.showTrajectoryText', async (arg: string | { position?: number }, pos?: number) => {
@@ -121,7 +124,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     ...CONTROL_COMMANDS.map(([id, action, states]) =>
       vscode.commands.registerCommand(id, async (arg?: RunSummary | string) => {
-        const runId = await pickRun(arg, states, action.replace('_', ' '));
+        const runId = await pickRun(arg, states, actionVerb(action));
         if (runId) showAnswer(await sendControl(monitor, runId, action));
       })),
   );

@@ -1,5 +1,6 @@
 // Hyperparameter definitions and token roles, from the host's hparams.json (the single source).
 import spec from '../../host/actfocus/hparams.json';
+import { t } from '@vscode/l10n';
 
 export interface HParamSpec {
   name: string;
@@ -30,10 +31,10 @@ export function hparamDefault(name: string): number | string {
 /** Validate one value against its definition: undefined when valid, else a message naming the field and range. */
 export function validateHParam(name: string, value: unknown): string | undefined {
   const p = HPARAMS.find((h) => h.name === name);
-  if (!p) return `unknown setting ${name}`;
-  if (p.type === 'enum') return p.choices!.includes(String(value)) ? undefined : `${name}: choose one of ${p.choices!.join(', ')}`;
-  if (typeof value !== 'number' || !Number.isFinite(value)) return `${name}: expected a number`;
-  if (p.type === 'int' && !Number.isInteger(value)) return `${name}: expected an integer`;
-  if (value < p.min! || value > p.max!) return `${name}: ${value} is out of range; allowed ${p.min} to ${p.max}`;
+  if (!p) return t('unknown setting {0}', name);
+  if (p.type === 'enum') return p.choices!.includes(String(value)) ? undefined : t('{0}: choose one of {1}', name, p.choices!.join(', '));
+  if (typeof value !== 'number' || !Number.isFinite(value)) return t('{0}: expected a number', name);
+  if (p.type === 'int' && !Number.isInteger(value)) return t('{0}: expected an integer', name);
+  if (value < p.min! || value > p.max!) return t('{0}: {1} is out of range; allowed {2} to {3}', name, value, p.min!, p.max!);
   return undefined;
 }

@@ -1,12 +1,14 @@
 // Where a live run is, in words and as a fraction (pure; shared by the Runs view, the status bar and the
 // dashboard webview, which is why it imports nothing heavier than visibleText).
+import { t } from '@vscode/l10n';
 import type { RunSummary } from './messages';
 import { visibleText } from './visibleText';
 import { isLive } from '../protocol/schema';
 
-const PHASE_NAMES: Record<string, string> = {
-  starting: 'starting', pretraining: 'warm start', evaluating: 'evaluating', checkpointing: 'saving a checkpoint',
-  exporting: 'exporting', stopping: 'stopping',
+// Functions: t() reads the display language's bundle when called (configured at activation).
+const PHASE_NAMES: Record<string, () => string> = {
+  starting: () => t('starting'), pretraining: () => t('warm start'), evaluating: () => t('evaluating'),
+  checkpointing: () => t('saving a checkpoint'), exporting: () => t('exporting'), stopping: () => t('stopping'),
 };
 
 /**
@@ -15,7 +17,7 @@ const PHASE_NAMES: Record<string, string> = {
  * another one — so a long warm start never reads as "step 0/50".
  */
 export function whereText(run: RunSummary): string {
-  const name = run.phase ? PHASE_NAMES[run.phase] : undefined;
+  const name = run.phase ? PHASE_NAMES[run.phase]?.() : undefined;
   const live = isLive(run.status);
   if (live && name) {
     const p = run.progress;
@@ -23,7 +25,7 @@ export function whereText(run: RunSummary): string {
     const pct = Math.min(100, Math.floor((100 * p.done) / p.total));
     return p.unit === 'steps' ? `${name} ${p.done}/${p.total} (${pct}%)` : `${name} ${p.done}/${p.total} ${visibleText(p.unit)}`;
   }
-  return `step ${run.totalSteps > 0 ? `${run.step}/${run.totalSteps}` : `${run.step}`}`;
+  return t('step {0}', run.totalSteps > 0 ? `${run.step}/${run.totalSteps}` : `${run.step}`);
 }
 
 /** How far the run is, 0..1: the phase's progress where it has one, else steps done. */

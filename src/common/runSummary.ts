@@ -1,3 +1,4 @@
+import { t } from '@vscode/l10n';
 import type { RunSummary } from './messages';
 import { liveness } from '../protocol/liveness';
 import { isLive, versionProblem } from '../protocol/schema';
@@ -12,21 +13,21 @@ import type { Heartbeat, RunInfo } from '../protocol/types.generated';
  */
 export function summarizeRun(id: string, text: string | undefined, hb: Heartbeat | undefined, nowS: number): RunSummary {
   const bad = (problem: string): RunSummary => ({ id, status: 'invalid', step: 0, totalSteps: 0, problem });
-  if (text === undefined) return bad('run.json is missing (the host may still be starting)');
+  if (text === undefined) return bad(t('run.json is missing (the host may still be starting)'));
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    return bad(`run.json is not valid JSON (${(e as Error).message})`);
+    return bad(t('run.json is not valid JSON ({0})', (e as Error).message));
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('run.json is not a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad(t('run.json is not a JSON object'));
   const v = value as Record<string, unknown>;
   // Another protocol version is refused by name, never guessed at (it would show as a dead run).
   // (A file without a version field predates nothing: it is read as this version.)
   const runVersion = v.schema_version === undefined ? undefined : versionProblem(v.schema_version);
-  if (runVersion) return bad(`run.json ${runVersion}`);
+  if (runVersion) return bad(t('run.json {0}', runVersion));
   const hbVersion = hb?.v === undefined ? undefined : versionProblem(hb.v);
-  if (hbVersion) return bad(`heartbeat.json ${hbVersion}`);
+  if (hbVersion) return bad(t('heartbeat.json {0}', hbVersion));
   const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? x : 0);
   const config = (typeof v.config === 'object' && v.config !== null ? v.config : {}) as Record<string, unknown>;
   const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
@@ -45,7 +46,7 @@ export function summarizeRun(id: string, text: string | undefined, hb: Heartbeat
     const live = liveness({ status: out.status, step: out.step }, hb, nowS);
     if (live.state === 'not-responding') {
       out.status = 'dead';
-      out.problem = `The training host stopped responding: ${live.detail}`;
+      out.problem = t('The training host stopped responding: {0}', live.detail);
     } else {
       out.status = live.state;
       if (typeof hb?.phase === 'string') out.phase = hb.phase;
@@ -64,9 +65,9 @@ export const CONTINUABLE = ['stopped', 'failed', 'dead'];
 
 /** Why this run cannot be continued, or undefined (pure). hostAlive: its recorded host process still exists. */
 export function continueRefusal(status: string, hostAlive: boolean): string | undefined {
-  if (status === 'completed') return 'it has completed all its steps';
-  if (!CONTINUABLE.includes(status)) return `it is ${status}; only a stopped or failed run can be continued`;
-  if (hostAlive) return 'its host process is still running (hung?): end it first, or wait for it to finish';
+  if (status === 'completed') return t('it has completed all its steps');
+  if (!CONTINUABLE.includes(status)) return t('it is {0}; only a stopped or failed run can be continued', status);
+  if (hostAlive) return t('its host process is still running (hung?): end it first, or wait for it to finish');
   return undefined;
 }
 
@@ -98,14 +99,15 @@ const statusIcon: Record<string, string> = {
 /** The Runs tree item fields for one run. */
 export function runItemFields(run: RunSummary): { label: string; description: string; icon: string; tooltip: string; contextValue: string } {
   const progress = run.totalSteps > 0 ? `${run.step}/${run.totalSteps}` : `${run.step}`;
-  const success = run.successRate !== undefined ? ` · success ${(run.successRate * 100).toFixed(0)}%` : '';
-  const shown = run.status === 'dead' ? 'failed (host died)' : run.status;
+  const success = run.successRate !== undefined ? t(' · success {0}%', (run.successRate * 100).toFixed(0)) : '';
+  const shown = run.status === 'dead' ? t('failed (host died)') : run.status;
   const what = [run.env, run.algo, run.weighting].filter(Boolean).join(' · ');
-  const tooltip = [run.problem ? visibleText(run.problem) : `${visibleText(run.id)}: ${shown}, step ${progress}`, what, run.malformedLines ? `${run.malformedLines} malformed event lines skipped` : '',
-    run.logTail ? `last lines of host.log:\n${visibleText(run.logTail.split('\n').slice(-8).join('\n'))}` : ''].filter(Boolean).join('\n');
+  const tooltip = [run.problem ? visibleText(run.problem) : t('{0}: {1}, step {2}', visibleText(run.id), shown, progress), what,
+    run.malformedLines ? t('{0} malformed event lines skipped', run.malformedLines) : '',
+    run.logTail ? t('last lines of host.log:\n{0}', visibleText(run.logTail.split('\n').slice(-8).join('\n'))) : ''].filter(Boolean).join('\n');
   return {
     label: visibleText(run.id), // a folder name may hold any character the file system allows
-    description: run.status === 'invalid' ? (run.problem ? `invalid · ${visibleText(run.problem)}` : 'invalid') : `${shown} · ${whereText(run)}${success}`,
+    description: run.status === 'invalid' ? (run.problem ? t('invalid · {0}', visibleText(run.problem)) : t('invalid')) : `${shown} · ${whereText(run)}${success}`,
     icon: statusIcon[run.status] ?? 'circle-outline',
     tooltip,
     // Menus (package.json) show Stop/Pause/Resume only where they apply.
@@ -124,7 +126,7 @@ export function failureNotice(before: RunSummary | undefined, after: RunSummary)
   const watched = before && (isLive(before.status) || (before.status === 'dead' && after.status === 'failed'));
   if (!watched) return undefined;
   const id = visibleText(after.id);
-  if (after.status === 'failed') return `ActFocus run ${id} failed: ${visibleText(after.problem ?? 'the host recorded no reason')}`;
-  if (after.status === 'dead') return `ActFocus run ${id}: ${visibleText(after.problem ?? 'the training host died')}`;
+  if (after.status === 'failed') return t('ActFocus run {0} failed: {1}', id, visibleText(after.problem ?? t('the host recorded no reason')));
+  if (after.status === 'dead') return t('ActFocus run {0}: {1}', id, visibleText(after.problem ?? t('the training host died')));
   return undefined;
 }

@@ -1,4 +1,5 @@
 // Grouping a run's trajectory index into the Trajectories tree: step → group → trajectory (pure).
+import { t } from '@vscode/l10n';
 import type { TrajectoryIndexEntry } from '../protocol/types.generated';
 
 export type TrajNode =
@@ -37,8 +38,8 @@ export function buildTrajectoryTree(entries: readonly TrajectoryIndexEntry[], so
 }
 
 export function trajNodeLabel(n: TrajNode): { label: string; description: string } {
-  if (n.kind === 'step') return { label: `step ${n.step}`, description: `${n.count} trajectories · mean reward ${n.meanReward.toFixed(2)}` };
-  if (n.kind === 'group') return { label: `group ${n.group}`, description: `rewards ${n.rewards.map((r) => r.toFixed(2)).join(', ')}` };
+  if (n.kind === 'step') return { label: t('step {0}', n.step), description: t('{0} trajectories · mean reward {1}', n.count, n.meanReward.toFixed(2)) };
+  if (n.kind === 'group') return { label: t('group {0}', n.group), description: t('rewards {0}', n.rewards.map((r) => r.toFixed(2)).join(', ')) };
   const e = n.entry;
-  return { label: `#${e.index} ${e.success ? '✓' : '✗'} reward ${e.reward.toFixed(2)}`, description: `${e.turns} turn${e.turns === 1 ? '' : 's'}` };
+  return { label: t('#{0} {1} reward {2}', e.index, e.success ? '✓' : '✗', e.reward.toFixed(2)), description: e.turns === 1 ? t('1 turn') : t('{0} turns', e.turns) };
 }

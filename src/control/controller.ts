@@ -11,27 +11,44 @@ export interface ControlAnswer {
   message: string;
 }
 
-const LABEL: Record<ControlAction, string> = {
-  set_hparams: 'Hyperparameter change',
-  pause: 'Pause',
-  resume: 'Resume',
-  stop: 'Stop',
-  checkpoint: 'Checkpoint',
-  export_onnx: 'ONNX export',
+// Functions, not constants: vscode.l10n.t reads the display language's bundle when called.
+const LABEL: Record<ControlAction, () => string> = {
+  set_hparams: () => vscode.l10n.t('Hyperparameter change'),
+  pause: () => vscode.l10n.t('Pause'),
+  resume: () => vscode.l10n.t('Resume'),
+  stop: () => vscode.l10n.t('Stop'),
+  checkpoint: () => vscode.l10n.t('Checkpoint'),
+  export_onnx: () => vscode.l10n.t('ONNX export'),
 };
+
+/** The action as a verb in "No run to …" / "Run to …". */
+export function actionVerb(action: ControlAction): string {
+  const verbs: Record<ControlAction, () => string> = {
+    set_hparams: () => vscode.l10n.t('change hyperparameters of'),
+    pause: () => vscode.l10n.t('pause'),
+    resume: () => vscode.l10n.t('resume'),
+    stop: () => vscode.l10n.t('stop'),
+    checkpoint: () => vscode.l10n.t('checkpoint'),
+    export_onnx: () => vscode.l10n.t('export ONNX from'),
+  };
+  return verbs[action]();
+}
 
 export async function sendControl(monitor: RunMonitor, runId: string, action: ControlAction, values?: Record<string, number | string>, timeoutMs = 120_000): Promise<ControlAnswer> {
   const run = monitor.get(runId);
   runId = visibleText(runId); // from here on only shown to the user
-  if (!run) return { type: 'error', message: `No run named ${runId}` };
+  if (!run) return { type: 'error', message: vscode.l10n.t('No run named {0}', runId) };
   if (!isLive(run.summary.status)) {
-    return { type: 'error', message: `${runId} is ${run.summary.status === 'dead' ? 'not responding (its host died)' : run.summary.status}; only a live run takes requests` };
+    const state = run.summary.status === 'dead' ? vscode.l10n.t('not responding (its host died)') : run.summary.status;
+    return { type: 'error', message: vscode.l10n.t('{0} is {1}; only a live run takes requests', runId, state) };
   }
   const req = makeRequest(action, values);
   await writeControlRequest(run.dir, req);
   const answer = await monitor.waitForAnswer(runId, req.id, timeoutMs);
-  if (!answer) return { type: 'timeout', message: `${LABEL[action]} was sent to ${runId}; the host applies it at the next step boundary` };
-  return answer.type === 'ack' ? { type: 'ack', message: `${LABEL[action]} applied to ${runId}${answer.detail ? ` (${answer.detail})` : ''}` } : { type: 'error', message: `${LABEL[action]} refused by ${runId}: ${answer.message}` };
+  const label = LABEL[action]();
+  if (!answer) return { type: 'timeout', message: vscode.l10n.t('{0} was sent to {1}; the host applies it at the next step boundary', label, runId) };
+  if (answer.type === 'error') return { type: 'error', message: vscode.l10n.t('{0} refused by {1}: {2}', label, runId, answer.message) };
+  return { type: 'ack', message: answer.detail ? vscode.l10n.t('{0} applied to {1} ({2})', label, runId, answer.detail) : vscode.l10n.t('{0} applied to {1}', label, runId) };
 }
 
 export function showAnswer(a: ControlAnswer): void {

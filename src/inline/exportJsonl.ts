@@ -8,7 +8,7 @@ import { FILE_SUFFIX, formatLine } from './trajectoryJsonl';
 
 export async function exportTrajectoriesJsonl(run: { id: string; dir: string }): Promise<void> {
   const file = await TrajectoryFile.open(run.dir);
-  if (!file) return void vscode.window.showInformationMessage(`${run.id} has stored no trajectories.`);
+  if (!file) return void vscode.window.showInformationMessage(vscode.l10n.t('{0} has stored no trajectories.', run.id));
   const target = vscode.Uri.file(path.join(run.dir, `trajectories${FILE_SUFFIX}`));
   try {
     const n = await file.count();

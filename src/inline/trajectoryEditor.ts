@@ -79,7 +79,8 @@ export class TrajectoryEditorSupport implements vscode.HoverProvider, vscode.Cod
       this.energyTypes.forEach((type, k) => editor.setDecorations(type, energy[k]!));
       if (!good && firstBad && !this.warned.has(doc.uri.toString())) {
         this.warned.add(doc.uri.toString());
-        void vscode.window.showWarningMessage(`${vscode.workspace.asRelativePath(doc.uri)} is not an ActFocus trajectories file (line ${firstBad.line + 1}: ${firstBad.reason}). Create one with "ActFocus: Export Trajectories as JSON Lines".`);
+        void vscode.window.showWarningMessage(vscode.l10n.t('{0} is not an ActFocus trajectories file (line {1}: {2}). Create one with "ActFocus: Export Trajectories as JSON Lines".',
+          vscode.workspace.asRelativePath(doc.uri), firstBad.line + 1, firstBad.reason));
       }
     }
   }
@@ -112,7 +113,7 @@ export class TrajectoryEditorSupport implements vscode.HoverProvider, vscode.Cod
       }
       if (!isRunId(run)) continue;
       out.push(new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
-        title: `Open in Trajectory Viewer (step ${m[3]}, #${m[2]})`, command: 'actfocus.showTrajectory', arguments: [run, Number(m[2])],
+        title: vscode.l10n.t('Open in Trajectory Viewer (step {0}, #{1})', m[3]!, m[2]!), command: 'actfocus.showTrajectory', arguments: [run, Number(m[2])],
       }));
     }
     return out;

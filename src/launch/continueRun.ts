@@ -37,15 +37,16 @@ export async function continueRun(monitor: RunMonitor, runId: string, version: s
   const sameMachine = info.hostname === hostname();
   // A host that recorded its own stop is still exiting for a moment (interpreter shutdown): wait for it.
   if (sameMachine && run.summary.status !== 'dead' && processAlive(info.pid)) {
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `ActFocus: waiting for ${shown}'s host to exit` }, async () => {
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t("ActFocus: waiting for {0}'s host to exit", shown) }, async () => {
       for (let i = 0; i < EXIT_WAIT_MS / 100 && processAlive(info.pid); i++) await new Promise((r) => setTimeout(r, 100));
     });
   }
   const refusal = continueRefusal(run.summary.status, sameMachine && processAlive(info.pid));
-  if (refusal) return void vscode.window.showErrorMessage(`Cannot continue ${shown}: ${refusal}.`);
+  if (refusal) return void vscode.window.showErrorMessage(vscode.l10n.t('Cannot continue {0}: {1}.', shown, refusal));
   if (!sameMachine && typeof info.hostname === 'string') {
-    const go = await vscode.window.showWarningMessage(`${shown} last ran on ${visibleText(info.hostname)}. Continue it here? Make sure its host is not running there.`, { modal: true }, 'Continue Here');
-    if (go !== 'Continue Here') return;
+    const here = vscode.l10n.t('Continue Here');
+    const go = await vscode.window.showWarningMessage(vscode.l10n.t('{0} last ran on {1}. Continue it here? Make sure its host is not running there.', shown, visibleText(info.hostname)), { modal: true }, here);
+    if (go !== here) return;
   }
   const cwd = path.dirname(run.dir);
   const python = await ensureHost(version, cwd);
@@ -53,7 +54,7 @@ export async function continueRun(monitor: RunMonitor, runId: string, version: s
   try {
     await launchHost(python, ['-m', 'actfocus', 'resume', run.dir], run.dir, cwd);
   } catch (e) {
-    return void vscode.window.showErrorMessage(e instanceof HostError ? e.message : `Could not continue ${shown}: ${(e as Error).message}`);
+    return void vscode.window.showErrorMessage(e instanceof HostError ? e.message : vscode.l10n.t('Could not continue {0}: {1}', shown, (e as Error).message));
   }
   onLaunched(runId);
 }

@@ -5,6 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import * as path from 'node:path';
 import { FILES } from '../protocol/schema';
+import { t } from '@vscode/l10n';
 
 
 export class HostError extends Error {}
@@ -14,10 +15,10 @@ export function probeHost(python: string, cwd: string): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(python, ['-m', 'actfocus', '--version'], { cwd, timeout: 60_000, shell: false }, (err, stdout, stderr) => {
       if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') {
-        reject(new HostError(`Python was not found at "${python}". Set "actfocus.pythonPath", select an interpreter, or run "ActFocus: Set Up Training Host".`));
+        reject(new HostError(t('Python was not found at "{0}". Set "actfocus.pythonPath", select an interpreter, or run "ActFocus: Set Up Training Host".', python)));
       } else if (err) {
         const why = /No module named/.test(stderr) ? 'the actfocus training host is not installed there' : (stderr.trim().split('\n').pop() ?? err.message);
-        reject(new HostError(`"${python}" cannot run the training host: ${why}. Run "ActFocus: Set Up Training Host" or set "actfocus.pythonPath".`));
+        reject(new HostError(t('"{0}" cannot run the training host: {1}. Run "ActFocus: Set Up Training Host" or set "actfocus.pythonPath".', python, why)));
       } else resolve(stdout.trim());
     });
   });
@@ -42,7 +43,7 @@ export function launchHost(python: string, args: string[], runDir: string, cwd: 
     });
     child.once('error', (e) => {
       closeSync(fd);
-      reject(new HostError(`Could not start the training host with "${python}": ${e.message}`));
+      reject(new HostError(t('Could not start the training host with "{0}": {1}', python, e.message)));
     });
     child.once('spawn', () => {
       closeSync(fd);

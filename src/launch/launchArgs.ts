@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import { validateHParam } from '../common/hparams';
 import { isSafeRunId } from '../common/runSummary';
+import { t } from '@vscode/l10n';
 
 export interface NewRunForm {
   name: string;
@@ -21,7 +22,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function buildTrainArgs(runsDir: string, form: NewRunForm): Built {
   if (!isSafeRunId(form.name)) {
-    return { ok: false, error: `Run name "${form.name}" is not allowed: use letters, digits, '.', '_' or '-' (up to 128, starting with a letter or digit).` };
+    return { ok: false, error: t('Run name "{0}" is not allowed: use letters, digits, \'.\', \'_\' or \'-\' (up to 128, starting with a letter or digit).', form.name) };
   }
   const args = ['-m', 'actfocus', 'train', '--run-dir', path.join(runsDir, form.name)];
   for (const [name, value] of Object.entries(form.hparams)) {
@@ -31,13 +32,13 @@ export function buildTrainArgs(runsDir: string, form: NewRunForm): Built {
   }
   if (form.modelPath !== undefined) {
     if (!path.isAbsolute(form.modelPath) || CONTROL.test(form.modelPath)) {
-      return { ok: false, error: `Model path must be an absolute folder path without control characters: ${JSON.stringify(form.modelPath)}` };
+      return { ok: false, error: t('Model path must be an absolute folder path without control characters: {0}', JSON.stringify(form.modelPath)) };
     }
     args.push('--model', form.modelPath);
   }
   if (form.envConfig && Object.keys(form.envConfig).length) args.push('--env-config', JSON.stringify(form.envConfig));
   if (form.pretrainSteps !== undefined) {
-    if (!Number.isInteger(form.pretrainSteps) || form.pretrainSteps < 0) return { ok: false, error: 'pretrain steps: expected a non-negative integer' };
+    if (!Number.isInteger(form.pretrainSteps) || form.pretrainSteps < 0) return { ok: false, error: t('pretrain steps: expected a non-negative integer') };
     args.push('--pretrain-steps', String(form.pretrainSteps));
   }
   return { ok: true, args, runDir: path.join(runsDir, form.name) };
@@ -78,6 +79,6 @@ export function describeChoices(h: Record<string, number | string>, modelPath: s
 export function hostVersionProblem(python: string, probed: string, extensionVersion: string): string | undefined {
   const found = /^actfocus (\S+)$/.exec(probed.trim())?.[1];
   if (found === extensionVersion) return undefined;
-  return `"${python}" has ${found ? `the ActFocus training host ${found}` : `an unrecognised host ("${probed.trim().slice(0, 80)}")`}, and this extension is ${extensionVersion}: `
-    + 'run "ActFocus: Set Up Training Host" to install the matching host, or choose another interpreter.';
+  const has = found ? t('the ActFocus training host {0}', found) : t('an unrecognised host ("{0}")', probed.trim().slice(0, 80));
+  return t('"{0}" has {1}, and this extension is {2}: run "ActFocus: Set Up Training Host" to install the matching host, or choose another interpreter.', python, has, extensionVersion);
 }

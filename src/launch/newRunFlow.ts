@@ -57,7 +57,8 @@ async function workspaceModels(): Promise<{ label: string; description: string; 
     for (const d of dirs) {
       try {
         const cfg = JSON.parse(await fs.readFile(path.join(root, d, 'config.json'), 'utf8')) as { type?: string; model_type?: string };
-        out.push({ label: `models/${d}`, description: cfg.type === 'actfocus-builtin' ? 'built-in model folder' : `Hugging Face model${cfg.model_type ? ` (${cfg.model_type})` : ''}`, path: path.join(root, d) });
+        out.push({ label: `models/${d}`, description: cfg.type === 'actfocus-builtin' ? vscode.l10n.t('built-in model folder')
+          : cfg.model_type ? vscode.l10n.t('Hugging Face model ({0})', cfg.model_type) : vscode.l10n.t('Hugging Face model'), path: path.join(root, d) });
       } catch {
         /* not a model folder */
       }
@@ -70,7 +71,7 @@ async function workspaceModels(): Promise<{ label: string; description: string; 
 
 async function pick(name: string, title: string, current: number | string): Promise<string | undefined> {
   const spec = HPARAMS.find((h) => h.name === name)!;
-  const items = spec.choices!.map((c) => ({ label: c, description: c === current ? 'default' : undefined }));
+  const items = spec.choices!.map((c) => ({ label: c, description: c === current ? vscode.l10n.t('default') : undefined }));
   items.sort((a, b) => (a.label === current ? -1 : b.label === current ? 1 : 0));
   const r = await vscode.window.showQuickPick(items, { title, placeHolder: spec.description, ignoreFocusOut: true });
   return r?.label;
@@ -86,20 +87,21 @@ export async function ensureHost(version: string, cwd: string): Promise<string |
     const python = await resolvePython();
     let problem: string | undefined;
     try {
-      const found = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'ActFocus: checking the training host' }, () => probeHost(python.path, cwd));
+      const found = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('ActFocus: checking the training host') }, () => probeHost(python.path, cwd));
       problem = hostVersionProblem(python.path, found, version);
     } catch (e) {
-      problem = e instanceof HostError ? e.message : `Could not check the training host: ${(e as Error).message}`;
+      problem = e instanceof HostError ? e.message : vscode.l10n.t('Could not check the training host: {0}', (e as Error).message);
     }
     if (!problem) return python.path;
-    const choice = await vscode.window.showWarningMessage(problem, 'Set Up Training Host', 'Choose Interpreter…', 'Open Settings');
-    if (choice === 'Set Up Training Host') {
+    const [setUp, chooseOther, openSettings] = [vscode.l10n.t('Set Up Training Host'), vscode.l10n.t('Choose Interpreter…'), vscode.l10n.t('Open Settings')];
+    const choice = await vscode.window.showWarningMessage(problem, setUp, chooseOther, openSettings);
+    if (choice === setUp) {
       const ready = await vscode.commands.executeCommand<string | undefined>('actfocus.setupHost');
       if (!ready) return undefined; // failed or cancelled: the set-up said why
-    } else if (choice === 'Choose Interpreter…') {
+    } else if (choice === chooseOther) {
       if (!(await chooseInterpreter())) return undefined;
     } else {
-      if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'actfocus.pythonPath');
+      if (choice === openSettings) void vscode.commands.executeCommand('workbench.action.openSettings', 'actfocus.pythonPath');
       return undefined;
     }
   }
@@ -113,7 +115,7 @@ async function chooseInterpreter(): Promise<boolean> {
     if (settings.get<string>('pythonPath')) await settings.update('pythonPath', undefined, vscode.ConfigurationTarget.Global);
     return true;
   }
-  const picked = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: false, title: 'Python interpreter with the ActFocus host (python, python3, python.exe)', openLabel: 'Use This Interpreter' });
+  const picked = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: false, title: vscode.l10n.t('Python interpreter with the ActFocus host (python, python3, python.exe)'), openLabel: vscode.l10n.t('Use This Interpreter') });
   if (!picked?.[0]) return false;
   await settings.update('pythonPath', picked[0].fsPath, vscode.ConfigurationTarget.Global);
   return true;
@@ -123,11 +125,12 @@ async function chooseInterpreter(): Promise<boolean> {
 async function chooseForm(defaults: Record<string, number | string>, last: Remembered | undefined): Promise<NewRunForm | undefined> {
   type Item = vscode.QuickPickItem & { id: 'defaults' | 'last' | 'custom' };
   const items: Item[] = [
-    { id: 'defaults', label: '$(play) Start with defaults', description: describeChoices(defaults, undefined), detail: 'The embedded default: a built-in model, warm-started on expert demonstrations first (CPU friendly).' },
-    ...(last ? [{ id: 'last' as const, label: '$(history) Repeat last choices', description: describeChoices({ ...defaults, ...last.hparams }, last.modelPath) }] : []),
-    { id: 'custom', label: '$(settings) Customise…', description: 'environment, algorithm, token credit, device, model, steps, name' },
+    { id: 'defaults', label: `$(play) ${vscode.l10n.t('Start with defaults')}`, description: describeChoices(defaults, undefined),
+      detail: vscode.l10n.t('The embedded default: a built-in model, warm-started on expert demonstrations first (CPU friendly).') },
+    ...(last ? [{ id: 'last' as const, label: `$(history) ${vscode.l10n.t('Repeat last choices')}`, description: describeChoices({ ...defaults, ...last.hparams }, last.modelPath) }] : []),
+    { id: 'custom', label: `$(settings) ${vscode.l10n.t('Customise…')}`, description: vscode.l10n.t('environment, algorithm, token credit, device, model, steps, name') },
   ];
-  const pickedItem = await vscode.window.showQuickPick(items, { title: 'New Training Run', placeHolder: 'Start a run with…', ignoreFocusOut: true });
+  const pickedItem = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('New Training Run'), placeHolder: vscode.l10n.t('Start a run with…'), ignoreFocusOut: true });
   if (!pickedItem) return undefined;
   if (pickedItem.id === 'defaults') return { name: defaultRunName(defaults, new Date()), hparams: { ...defaults } };
   if (pickedItem.id === 'last') {
@@ -139,38 +142,40 @@ async function chooseForm(defaults: Record<string, number | string>, last: Remem
 
 async function ask(defaults: Record<string, number | string>, lastModel?: string): Promise<NewRunForm | undefined> {
   const h: Record<string, number | string> = { ...defaults };
-  for (const [name, title] of [['env', 'Environment'], ['algo', 'Algorithm'], ['weighting', 'Token credit'], ['device', 'Device']] as const) {
-    const v = await pick(name, `New Training Run: ${title}`, h[name]!);
+  const questions = [['env', vscode.l10n.t('New Training Run: Environment')], ['algo', vscode.l10n.t('New Training Run: Algorithm')],
+    ['weighting', vscode.l10n.t('New Training Run: Token credit')], ['device', vscode.l10n.t('New Training Run: Device')]] as const;
+  for (const [name, title] of questions) {
+    const v = await pick(name, title, h[name]!);
     if (v === undefined) return undefined;
     h[name] = v;
   }
   const found = await workspaceModels();
   const models = [
-    { label: 'Built-in small model', description: 'warm-started on expert demonstrations first (CPU friendly, ~2 min)', id: 'builtin' },
+    { label: vscode.l10n.t('Built-in small model'), description: vscode.l10n.t('warm-started on expert demonstrations first (CPU friendly, ~2 min)'), id: 'builtin' },
     ...found.map((m) => ({ label: m.label, description: m.description, id: m.path })),
-    ...(lastModel && !found.some((m) => m.path === lastModel) ? [{ label: path.basename(lastModel), description: `last used: ${lastModel}`, id: lastModel }] : []),
-    { label: 'Local model folder…', description: 'a built-in model from `actfocus pretrain`, or a Hugging Face model', id: 'path' },
+    ...(lastModel && !found.some((m) => m.path === lastModel) ? [{ label: path.basename(lastModel), description: vscode.l10n.t('last used: {0}', lastModel), id: lastModel }] : []),
+    { label: vscode.l10n.t('Local model folder…'), description: vscode.l10n.t('a built-in model from `actfocus pretrain`, or a Hugging Face model'), id: 'path' },
   ];
   const lastId = lastModel ?? 'builtin';
   models.sort((a, b) => Number(b.id === lastId) - Number(a.id === lastId)); // the last choice first
-  const model = await vscode.window.showQuickPick(models, { title: 'New Training Run: Model', ignoreFocusOut: true });
+  const model = await vscode.window.showQuickPick(models, { title: vscode.l10n.t('New Training Run: Model'), ignoreFocusOut: true });
   if (!model) return undefined;
   let modelPath: string | undefined = model.id !== 'builtin' && model.id !== 'path' ? model.id : undefined;
   if (model.id === 'path') {
-    const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Model folder' });
+    const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: vscode.l10n.t('Model folder') });
     if (!folder?.[0]) return undefined;
     modelPath = folder[0].fsPath;
   }
   const stepsSpec = HPARAMS.find((p) => p.name === 'steps')!;
   const steps = await vscode.window.showInputBox({
-    title: 'New Training Run: Steps', value: String(h.steps), ignoreFocusOut: true,
-    validateInput: (s) => (/^\d+$/.test(s) && +s >= stepsSpec.min! && +s <= stepsSpec.max! ? undefined : `A whole number from ${stepsSpec.min} to ${stepsSpec.max}`),
+    title: vscode.l10n.t('New Training Run: Steps'), value: String(h.steps), ignoreFocusOut: true,
+    validateInput: (s) => (/^\d+$/.test(s) && +s >= stepsSpec.min! && +s <= stepsSpec.max! ? undefined : vscode.l10n.t('A whole number from {0} to {1}', stepsSpec.min!, stepsSpec.max!)),
   });
   if (steps === undefined) return undefined;
   h.steps = Number(steps);
   const name = await vscode.window.showInputBox({
-    title: 'New Training Run: Name', value: defaultRunName(h, new Date()), ignoreFocusOut: true,
-    validateInput: (s) => (isSafeRunId(s) ? undefined : "Letters, digits, '.', '_' and '-' only"),
+    title: vscode.l10n.t('New Training Run: Name'), value: defaultRunName(h, new Date()), ignoreFocusOut: true,
+    validateInput: (s) => (isSafeRunId(s) ? undefined : vscode.l10n.t("Letters, digits, '.', '_' and '-' only")),
   });
   if (name === undefined) return undefined;
   return { name, hparams: h, modelPath };
@@ -178,12 +183,12 @@ async function ask(defaults: Record<string, number | string>, lastModel?: string
 
 export async function newRun(deps: NewRunDeps, args?: NewRunArgs): Promise<string | undefined> {
   if (!vscode.workspace.isTrusted) {
-    void vscode.window.showErrorMessage('ActFocus starts training processes only in a trusted workspace.');
+    void vscode.window.showErrorMessage(vscode.l10n.t('ActFocus starts training processes only in a trusted workspace.'));
     return undefined;
   }
   const root = deps.runsRoot();
   if (!root) {
-    void vscode.window.showErrorMessage('Open a folder first: runs are written to its runs folder (setting "actfocus.runsDirectory").');
+    void vscode.window.showErrorMessage(vscode.l10n.t('Open a folder first: runs are written to its runs folder (setting "actfocus.runsDirectory").'));
     return undefined;
   }
   const cwd = path.dirname(root);
@@ -203,9 +208,9 @@ export async function newRun(deps: NewRunDeps, args?: NewRunArgs): Promise<strin
     return undefined;
   }
   try {
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Starting ${form.name}…` }, () => launchHost(python, built.args, built.runDir, cwd));
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Starting {0}…', form.name) }, () => launchHost(python, built.args, built.runDir, cwd));
   } catch (e) {
-    void vscode.window.showErrorMessage(e instanceof HostError ? e.message : `Could not start the training host: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(e instanceof HostError ? e.message : vscode.l10n.t('Could not start the training host: {0}', (e as Error).message));
     return undefined;
   }
   if (!args?.name) await deps.memory.update(LAST_CHOICES, { hparams: asked, modelPath: form.modelPath } satisfies Remembered);

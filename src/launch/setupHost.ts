@@ -54,8 +54,8 @@ export async function setupHost(context: vscode.ExtensionContext, basePython: st
   let createdHere = false;
   let why = '';
   try {
-    const reused = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'ActFocus: setting up the training host', cancellable: true }, async (progress, token) => {
-      progress.report({ message: 'looking for an NVIDIA GPU…' });
+    const reused = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('ActFocus: setting up the training host'), cancellable: true }, async (progress, token) => {
+      progress.report({ message: vscode.l10n.t('looking for an NVIDIA GPU…') });
       const plan = planTorch(process.platform, await probeGpu(), choice);
       why = plan.why;
       const requirement = settings.get<string>('setup.torchRequirement', '').trim()
@@ -86,8 +86,9 @@ export async function setupHost(context: vscode.ExtensionContext, basePython: st
       const steps = setupSteps(basePython, venv, hostCopy, torchInstallArgs(plan, requirement), fresh);
       for (const [i, s] of steps.entries()) {
         if (token.isCancellationRequested) throw new CancelledError();
-        const title = s.title === 'Installing PyTorch' ? `Installing PyTorch (${plan.build === 'pip' ? 'as pip is configured' : plan.build === 'cpu' ? 'CPU build' : `CUDA build ${plan.build}`})` : s.title;
-        progress.report({ message: `${title} (${i + 1}/${steps.length})`, increment: 100 / steps.length });
+        const build = plan.build === 'pip' ? vscode.l10n.t('as pip is configured') : plan.build === 'cpu' ? vscode.l10n.t('CPU build') : vscode.l10n.t('CUDA build {0}', plan.build);
+        const title = s.id === 'torch' ? vscode.l10n.t('Installing PyTorch ({0})', build) : s.title;
+        progress.report({ message: vscode.l10n.t('{0} ({1}/{2})', title, i + 1, steps.length), increment: 100 / steps.length });
         out.appendLine(`$ ${s.cmd} ${s.args.join(' ')}`);
         const p = owned.run(s.cmd, s.args, (line) => {
           out.appendLine(line);
@@ -104,16 +105,18 @@ export async function setupHost(context: vscode.ExtensionContext, basePython: st
       return false;
     });
     await settings.update('pythonPath', py, vscode.ConfigurationTarget.Global);
-    void vscode.window.showInformationMessage(`The ActFocus training host is ${reused ? 'already set up' : 'ready'} (${py}): ${why}.`);
+    void vscode.window.showInformationMessage(reused ? vscode.l10n.t('The ActFocus training host is already set up ({0}): {1}.', py, why) : vscode.l10n.t('The ActFocus training host is ready ({0}): {1}.', py, why));
     return py;
   } catch (e) {
     // Never a half-installed environment: one made here goes; one repaired here keeps no marker (the next set-up repairs it).
     if (createdHere) rmSync(venv, { recursive: true, force: true });
     if (e instanceof CancelledError) {
-      void vscode.window.showInformationMessage(`ActFocus set-up cancelled${createdHere ? ': the half-made environment was removed' : ''}. Run "ActFocus: Set Up Training Host" again to finish it.`);
+      void vscode.window.showInformationMessage(createdHere
+        ? vscode.l10n.t('ActFocus set-up cancelled: the half-made environment was removed. Run "ActFocus: Set Up Training Host" again to finish it.')
+        : vscode.l10n.t('ActFocus set-up cancelled. Run "ActFocus: Set Up Training Host" again to finish it.'));
     } else {
       out.show(true);
-      void vscode.window.showErrorMessage(`Setting up the training host failed: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Setting up the training host failed: {0}', (e as Error).message));
     }
     return undefined;
   }

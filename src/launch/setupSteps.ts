@@ -1,6 +1,8 @@
 import * as path from 'node:path';
+import { t } from '@vscode/l10n';
 
 export interface SetupStep {
+  id: 'venv' | 'pip' | 'torch' | 'host' | 'check';
   title: string;
   cmd: string;
   args: string[];
@@ -20,11 +22,11 @@ export function setupSteps(basePython: string, venvDir: string, hostDir: string,
   platform: NodeJS.Platform = process.platform): SetupStep[] {
   const py = venvPython(venvDir, platform);
   return [
-    ...(fresh ? [{ title: 'Creating the virtual environment', cmd: basePython, args: ['-m', 'venv', venvDir] }] : []),
-    { title: 'Updating pip', cmd: py, args: ['-m', 'pip', 'install', '--upgrade', 'pip'] },
-    { title: 'Installing PyTorch', cmd: py, args: torchArgs },
-    { title: 'Installing the training host', cmd: py, args: ['-m', 'pip', 'install', hostDir] },
-    { title: 'Checking the host', cmd: py, args: ['-m', 'actfocus', '--version'] },
+    ...(fresh ? [{ id: 'venv' as const, title: t('Creating the virtual environment'), cmd: basePython, args: ['-m', 'venv', venvDir] }] : []),
+    { id: 'pip', title: t('Updating pip'), cmd: py, args: ['-m', 'pip', 'install', '--upgrade', 'pip'] },
+    { id: 'torch', title: t('Installing PyTorch'), cmd: py, args: torchArgs },
+    { id: 'host', title: t('Installing the training host'), cmd: py, args: ['-m', 'pip', 'install', hostDir] },
+    { id: 'check', title: t('Checking the host'), cmd: py, args: ['-m', 'actfocus', '--version'] },
   ];
 }
 

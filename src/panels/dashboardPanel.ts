@@ -152,7 +152,7 @@ export class DashboardPanel implements vscode.Disposable {
     const target = await vscode.window.showSaveDialog({ defaultUri: root ? vscode.Uri.file(`${root}/${name}`) : undefined, filters });
     if (!target) return;
     await vscode.workspace.fs.writeFile(target, bytes);
-    void vscode.window.showInformationMessage(`Wrote ${target.fsPath}`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Wrote {0}', target.fsPath));
   }
 
   private post(msg: ToDashboard): Thenable<boolean> | undefined {

@@ -49,7 +49,7 @@ export class HParamsViewProvider implements vscode.WebviewViewProvider, vscode.D
   async showValues(values: Record<string, number | string>): Promise<void> {
     await vscode.commands.executeCommand('actfocus.hparams.focus');
     this.post({ t: 'propose', values });
-    void vscode.window.showInformationMessage(`What-if values sent to the Hyperparameters view: ${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('What-if values sent to the Hyperparameters view: {0}', Object.entries(values).map(([k, v]) => `${k}=${v}`).join(', ')));
   }
 
   private async onMessage(msg: FromHParams | undefined): Promise<void> {

@@ -115,17 +115,17 @@ export class TrajectoryPanel {
     const cfg = { maxContext: Number(h.max_context ?? 1536), maxNewTokens: Number(h.max_new_tokens ?? 64) };
     try {
       const tr = await this.read((f) => f.read(this.position));
-      const s = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Scoring trajectory ${this.position} with ${path.basename(dir)}`, cancellable: true }, (progress, token) => {
+      const s = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Scoring trajectory {0} with {1}', this.position, path.basename(dir)), cancellable: true }, (progress, token) => {
         const ac = new AbortController();
         token.onCancellationRequested(() => ac.abort());
         return scoreTrajectory(dir, tr.header, { token_id: tr.columns.token_id as Uint32Array, text: tr.columns.text as string[] }, {
           workerPath: path.join(this.extensionPath, 'dist', 'scoreWorker.js'), ...cfg, signal: ac.signal,
-          onProgress: (done, total) => progress.report({ message: `turn ${done}/${total}`, increment: 100 / total }),
+          onProgress: (done, total) => progress.report({ message: vscode.l10n.t('turn {0}/{1}', done, total), increment: 100 / total }),
         });
       });
       this.post({ t: 'scores', model: path.basename(dir), model_logprob: Array.from(s.logprob), model_entropy: Array.from(s.entropy), model_energy: Array.from(s.energy), tokensPerSecond: s.tokensPerSecond });
     } catch (e) {
-      const msg = e instanceof ScoringError ? e.message : `Scoring failed: ${(e as Error).message}`;
+      const msg = e instanceof ScoringError ? e.message : vscode.l10n.t('Scoring failed: {0}', (e as Error).message);
       void vscode.window.showErrorMessage(msg);
       this.post({ t: 'error', message: msg });
     }
@@ -139,11 +139,12 @@ export class TrajectoryPanel {
     } catch {
       found = [];
     }
-    const items = [...found.map((d) => ({ label: `exports/${d}`, description: 'exported by this run', dir: path.join(exports, d) })), { label: 'Browse…', description: 'a folder with model.onnx and tokenizer.json', dir: '' }];
-    const pick = await vscode.window.showQuickPick(items, { title: 'Score with which exported model?' });
+    const items = [...found.map((d) => ({ label: `exports/${d}`, description: vscode.l10n.t('exported by this run'), dir: path.join(exports, d) })),
+      { label: vscode.l10n.t('Browse…'), description: vscode.l10n.t('a folder with model.onnx and tokenizer.json'), dir: '' }];
+    const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Score with which exported model?') });
     if (!pick) return undefined;
     if (pick.dir) return pick.dir;
-    const chosen = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Exported model folder' });
+    const chosen = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: vscode.l10n.t('Exported model folder') });
     return chosen?.[0]?.fsPath;
   }
 

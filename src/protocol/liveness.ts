@@ -1,5 +1,6 @@
 // Is the host alive? Only files are used (Remote-SSH: the reader may not share the host's process
 // table), so age of the heartbeat decides; pid/hostname let a same-machine caller double-check.
+import { t } from '@vscode/l10n';
 import { isLive } from './schema';
 import type { Heartbeat, RunInfo } from './types.generated';
 
@@ -16,14 +17,14 @@ export interface Liveness {
 }
 
 export function liveness(run: Pick<RunInfo, 'status' | 'step'>, hb: Heartbeat | undefined, nowS: number): Liveness {
-  if (!isLive(run.status)) return { state: run.status, detail: `${run.status} at step ${run.step}` };
-  if (!hb) return { state: 'not-responding', detail: 'no heartbeat from the host' };
+  if (!isLive(run.status)) return { state: run.status, detail: t('{0} at step {1}', run.status, run.step) };
+  if (!hb) return { state: 'not-responding', detail: t('no heartbeat from the host') };
   const age = Math.max(0, nowS - hb.t);
   if (age > STALE_INTERVALS * hb.interval_s) {
-    return { state: 'not-responding', heartbeatAge: age, detail: `no heartbeat for ${Math.round(age)} s (host ${hb.hostname}, pid ${hb.pid}): crashed or killed?` };
+    return { state: 'not-responding', heartbeatAge: age, detail: t('no heartbeat for {0} s (host {1}, pid {2}): crashed or killed?', Math.round(age), hb.hostname, hb.pid) };
   }
   const state: HostState = hb.phase === 'paused' || run.status === 'paused' ? 'paused' : run.status === 'starting' ? 'starting' : 'running';
-  return { state, heartbeatAge: age, detail: `${hb.phase} at step ${hb.step}` };
+  return { state, heartbeatAge: age, detail: t('{0} at step {1}', hb.phase, hb.step) };
 }
 
 /** A host launched by the extension writes run.json only after importing PyTorch; its log exists from the start. */

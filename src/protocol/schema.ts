@@ -2,14 +2,15 @@
 // this reader speaks, the event types, the control actions and the per-token columns.
 import schema from '../../docs/protocol.schema.json';
 import type { LiveStatus, Status } from './types.generated';
+import { t } from '@vscode/l10n';
 
 export const PROTOCOL_VERSION: number = schema.version;
 
 /** Why a record of protocol version `v` cannot be read here (undefined: it can), in the user's words. */
 export function versionProblem(v: unknown): string | undefined {
   if (v === PROTOCOL_VERSION) return undefined;
-  if (typeof v === 'number' && Number.isInteger(v)) return `written by ${v > PROTOCOL_VERSION ? 'a newer' : 'an older'} ActFocus (protocol ${v}; this reads ${PROTOCOL_VERSION})`;
-  return `has no protocol version this reads (${JSON.stringify(v) ?? 'none'}; this reads ${PROTOCOL_VERSION})`;
+  if (typeof v === 'number' && Number.isInteger(v)) return v > PROTOCOL_VERSION ? t('written by a newer ActFocus (protocol {0}; this reads {1})', v, PROTOCOL_VERSION) : t('written by an older ActFocus (protocol {0}; this reads {1})', v, PROTOCOL_VERSION);
+  return t('has no protocol version this reads ({0}; this reads {1})', JSON.stringify(v) ?? 'none', PROTOCOL_VERSION);
 }
 
 type Defs = Record<string, { properties?: Record<string, { const?: string; enum?: string[] }>; oneOf?: { $ref: string }[]; enum?: string[] }>;

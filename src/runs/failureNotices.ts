@@ -16,9 +16,11 @@ export function watchFailures(monitor: RunMonitor, openRun: (id: string) => void
       last.set(run.id, run);
       if (!notice) continue;
       const dir = monitor.get(run.id)?.dir;
-      void vscode.window.showErrorMessage(notice, 'Show Log', 'Open Dashboard').then((choice) => {
-        if (choice === 'Open Dashboard') openRun(run.id);
-        else if (choice === 'Show Log' && dir) void vscode.window.showTextDocument(vscode.Uri.file(path.join(dir, FILES.hostLog)));
+      const showLog = vscode.l10n.t('Show Log');
+      const openDashboard = vscode.l10n.t('Open Dashboard');
+      void vscode.window.showErrorMessage(notice, showLog, openDashboard).then((choice) => {
+        if (choice === openDashboard) openRun(run.id);
+        else if (choice === showLog && dir) void vscode.window.showTextDocument(vscode.Uri.file(path.join(dir, FILES.hostLog)));
       });
     }
   };

@@ -14,13 +14,13 @@ export function restoreRunFolders(context: vscode.ExtensionContext, monitor: Run
 
 /** Adds a run folder (asked for when not given); returns the id of its run, or undefined. */
 export async function openRunFolder(context: vscode.ExtensionContext, monitor: RunMonitor, folder?: vscode.Uri): Promise<string | undefined> {
-  const picked = folder ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: 'Open Run Folder', openLabel: 'Open Run' }))?.[0];
+  const picked = folder ?? (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: vscode.l10n.t('Open Run Folder'), openLabel: vscode.l10n.t('Open Run') }))?.[0];
   if (!picked) return undefined;
   const dir = picked.fsPath;
   try {
     await vscode.workspace.fs.stat(vscode.Uri.file(path.join(dir, FILES.run)));
   } catch {
-    void vscode.window.showErrorMessage(`${dir} is not a run folder: it has no run.json (docs/protocol.md describes the layout).`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('{0} is not a run folder: it has no run.json (docs/protocol.md describes the layout).', dir));
     return undefined;
   }
   monitor.extraDirs.add(dir);

@@ -6,6 +6,7 @@ import { Template } from '@huggingface/jinja';
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { TrajectoryHeader } from '../protocol/types.generated';
 import type { Messages, ScoringTokenizer } from './sequences';
+import { t } from '@vscode/l10n';
 
 /** actfocus_export.json, written by host/actfocus/export/onnx.py for a Hugging Face model. */
 export interface HfExportMeta {
@@ -51,14 +52,14 @@ export class HfTokenizer implements ScoringTokenizer {
   /** Each turn's tokens (but its end-of-turn token) must decode to the text stored with them. */
   mismatch(header: TrajectoryHeader, tokenIds: ArrayLike<number>, texts: readonly string[]): string | undefined {
     for (let i = 0; i < tokenIds.length; i++) {
-      if (tokenIds[i]! >= this.meta.vocab_size) return `The model's vocabulary does not match this trajectory's tokenizer: token ${i} (id ${tokenIds[i]}) is outside its ${this.meta.vocab_size} ids.`;
+      if (tokenIds[i]! >= this.meta.vocab_size) return t("The model's vocabulary does not match this trajectory's tokenizer: token {0} (id {1}) is outside its {2} ids.", i, tokenIds[i], this.meta.vocab_size);
     }
     for (const [k, turn] of header.turns.entries()) {
       const ids = Array.from({ length: Math.max(0, turn.n_tokens - 1) }, (_, j) => tokenIds[turn.start + j]!);
       const stored = texts.slice(turn.start, turn.start + turn.n_tokens).join('');
       const decoded = this.decode(ids);
       if (decoded !== stored) {
-        return `The model's tokenizer does not match this trajectory's: turn ${k + 1} decodes to ${JSON.stringify(decoded.slice(0, 60))}, the trajectory holds ${JSON.stringify(stored.slice(0, 60))}.`;
+        return t("The model's tokenizer does not match this trajectory's: turn {0} decodes to {1}, the trajectory holds {2}.", k + 1, JSON.stringify(decoded.slice(0, 60)), JSON.stringify(stored.slice(0, 60)));
       }
     }
     return undefined;

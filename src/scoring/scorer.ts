@@ -8,6 +8,7 @@ import { BuiltinTokenizer, type ExportedTokenizer } from './builtinTokenizer';
 import { HfTokenizer, type HfExportMeta } from './hfTokenizer';
 import { turnSequences, type ScoringTokenizer } from './sequences';
 import type { ScoreRequest, WorkerMessage } from './worker';
+import { t } from '@vscode/l10n';
 
 export class ScoringError extends Error {}
 
@@ -37,7 +38,7 @@ export function loadExport(modelDir: string): ScoringTokenizer {
   try {
     meta = JSON.parse(readFileSync(path.join(modelDir, 'tokenizer.json'), 'utf8')) as ExportedTokenizer;
   } catch (e) {
-    throw new ScoringError(`${modelDir} is not an exported model: no readable tokenizer.json (${(e as Error).message}); create one with \`actfocus export-onnx RUN_DIR\``);
+    throw new ScoringError(t('{0} is not an exported model: no readable tokenizer.json ({1}); create one with `actfocus export-onnx RUN_DIR`', modelDir, (e as Error).message));
   }
   try {
     return new BuiltinTokenizer(meta);
@@ -52,7 +53,7 @@ function loadHfExport(modelDir: string): HfTokenizer {
   try {
     parts = files.map((f) => readJson(path.join(modelDir, f)));
   } catch (e) {
-    throw new ScoringError(`${modelDir} is not a complete export of a Hugging Face model (${(e as Error).message}); export it again with \`actfocus export-onnx RUN_DIR\``);
+    throw new ScoringError(t('{0} is not a complete export of a Hugging Face model ({1}); export it again with `actfocus export-onnx RUN_DIR`', modelDir, (e as Error).message));
   }
   try {
     return new HfTokenizer(parts[1] as object, parts[2] as object, parts[0] as HfExportMeta);
@@ -67,7 +68,7 @@ export async function scoreTrajectory(modelDir: string, header: TrajectoryHeader
   if (mismatch) throw new ScoringError(mismatch);
   const seqs = turnSequences(tok, header, columns.token_id, { maxContext: opts.maxContext, maxNewTokens: opts.maxNewTokens });
   const tooLong = seqs.find((s) => s.ids.length > tok.maxSeqLen);
-  if (tooLong) throw new ScoringError(`a turn needs ${tooLong.ids.length} tokens; the model takes at most ${tok.maxSeqLen}`);
+  if (tooLong) throw new ScoringError(t('a turn needs {0} tokens; the model takes at most {1}', tooLong.ids.length, tok.maxSeqLen));
   return new Promise<Scores>((resolve, reject) => {
     const child = fork(opts.workerPath, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
     let stderr = '';
@@ -81,11 +82,11 @@ export async function scoreTrajectory(modelDir: string, header: TrajectoryHeader
     child.stderr!.on('data', (d) => (stderr = (stderr + String(d)).slice(-2000)));
     opts.signal?.addEventListener('abort', () => {
       child.kill('SIGKILL');
-      finish(() => reject(new ScoringError('scoring was cancelled')));
+      finish(() => reject(new ScoringError(t('scoring was cancelled'))));
     });
     child.on('message', (m: WorkerMessage) => {
       if (m.t === 'progress') opts.onProgress?.(m.done, m.total);
-      else if (m.t === 'error') finish(() => reject(new ScoringError(`the model could not score this trajectory: ${m.message}`)));
+      else if (m.t === 'error') finish(() => reject(new ScoringError(t('the model could not score this trajectory: {0}', m.message))));
       else {
         const n = header.n_tokens;
         const flat = (parts: number[][]) => {
@@ -97,7 +98,7 @@ export async function scoreTrajectory(modelDir: string, header: TrajectoryHeader
       }
     });
     child.on('exit', (code, sig) => {
-      finish(() => reject(new ScoringError(`the scoring process ${sig ? `crashed (${sig})` : `exited with code ${code}`}${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}`)));
+      finish(() => reject(new ScoringError((sig ? t('the scoring process crashed ({0})', sig) : t('the scoring process exited with code {0}', String(code))) + (stderr ? `: ${stderr.trim().split('\n').pop()}` : ''))));
     });
     child.send({ modelDir, sequences: seqs.map(({ ids, start }) => ({ ids, start })) } satisfies ScoreRequest);
   });

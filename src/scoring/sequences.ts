@@ -2,6 +2,7 @@
 // conversation so far rendered as the prompt (oldest turns dropped to fit the context budget, as
 // rollout/multiturn.py fit_context does), followed by the turn's sampled tokens.
 import type { TrajectoryHeader } from '../protocol/types.generated';
+import { t } from '@vscode/l10n';
 
 export type Messages = [string, string][];
 
@@ -59,5 +60,6 @@ export function vocabularyMismatch(vocab: readonly string[], tokenIds: ArrayLike
   }
   if (!bad) return undefined;
   const id = tokenIds[first]!;
-  return `The model's vocabulary does not match this trajectory's tokenizer: ${bad} of ${tokenIds.length} tokens differ (token ${first}: id ${id} is ${id < vocab.length ? JSON.stringify(vocab[id]) : 'outside the vocabulary'} in the model, ${JSON.stringify(texts[first])} in the trajectory).`;
+  return t('The model\'s vocabulary does not match this trajectory\'s tokenizer: {0} of {1} tokens differ (token {2}: id {3} is {4} in the model, {5} in the trajectory).',
+    bad, tokenIds.length, first, id, id < vocab.length ? JSON.stringify(vocab[id]) : t('outside the vocabulary'), JSON.stringify(texts[first]));
 }

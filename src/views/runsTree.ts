@@ -36,7 +36,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunSummary>, vs
     item.tooltip = f.tooltip;
     item.iconPath = new vscode.ThemeIcon(f.icon);
     item.contextValue = f.contextValue;
-    item.command = { command: 'actfocus.openRun', title: 'Open in Dashboard', arguments: [run] };
+    item.command = { command: 'actfocus.openRun', title: vscode.l10n.t('Open in Dashboard'), arguments: [run] };
     return item;
   }
 }

@@ -68,7 +68,7 @@ export class TrajectoriesTreeProvider implements vscode.TreeDataProvider<TrajNod
       item.iconPath = new vscode.ThemeIcon(n.entry.success ? 'pass' : 'circle-large-outline');
       item.contextValue = 'trajectory';
       const run = this.runId ? this.monitor.get(this.runId) : undefined;
-      if (run) item.command = { command: 'actfocus.showTrajectory', title: 'Show Trajectory', arguments: [path.basename(run.dir), n.position] };
+      if (run) item.command = { command: 'actfocus.showTrajectory', title: vscode.l10n.t('Show Trajectory'), arguments: [path.basename(run.dir), n.position] };
     }
     return item;
   }

@@ -14,13 +14,13 @@ export class TrajectoryDocuments implements vscode.TextDocumentContentProvider {
     const [, runId, file] = uri.path.split('/');
     const run = runId ? this.monitor.get(runId) : undefined;
     const position = Number(/^trajectory-(\d+)\.md$/.exec(file ?? '')?.[1]);
-    if (!run || !Number.isInteger(position)) return `No such trajectory: ${uri.path}`;
+    if (!run || !Number.isInteger(position)) return vscode.l10n.t('No such trajectory: {0}', uri.path);
     const f = await TrajectoryFile.open(run.dir);
-    if (!f) return `${runId} has no stored trajectories`;
+    if (!f) return vscode.l10n.t('{0} has no stored trajectories', runId);
     try {
       return trajectoryText(path.basename(run.dir), await f.read(position));
     } catch (e) {
-      return `Could not read trajectory ${position} of ${runId}: ${(e as Error).message}`;
+      return vscode.l10n.t('Could not read trajectory {0} of {1}: {2}', position, runId, (e as Error).message);
     } finally {
       await f.close();
     }
