@@ -2,8 +2,8 @@
 
 Ranks average ties; rho is the Pearson correlation of the ranks; p uses the t approximation
 t = rho * sqrt((n - 2) / (1 - rho^2)) with n - 2 degrees of freedom (as SciPy's spearmanr does), the
-Student-t tail from the regularised incomplete beta function (continued fraction). The TypeScript core
-(src/core/stats.ts) implements the same steps; test/vectors/spearman.json holds shared cases.
+Student-t tail from the regularised incomplete beta function (continued fraction). test/vectors/spearman.json
+holds cases computed independently (scripts/make_vectors.py).
 """
 
 from __future__ import annotations
