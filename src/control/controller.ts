@@ -11,27 +11,20 @@ export interface ControlAnswer {
   message: string;
 }
 
-// Functions, not constants: vscode.l10n.t reads the display language's bundle when called.
-const LABEL: Record<ControlAction, () => string> = {
-  set_hparams: () => vscode.l10n.t('Hyperparameter change'),
-  pause: () => vscode.l10n.t('Pause'),
-  resume: () => vscode.l10n.t('Resume'),
-  stop: () => vscode.l10n.t('Stop'),
-  checkpoint: () => vscode.l10n.t('Checkpoint'),
-  export_onnx: () => vscode.l10n.t('ONNX export'),
+// Each action's name in a sentence ("Pause applied to …") and as a verb ("No run to pause."). Functions,
+// not constants: vscode.l10n.t reads the display language's bundle when called.
+const WORDS: Record<ControlAction, () => { label: string; verb: string }> = {
+  set_hparams: () => ({ label: vscode.l10n.t('Hyperparameter change'), verb: vscode.l10n.t('change hyperparameters of') }),
+  pause: () => ({ label: vscode.l10n.t('Pause'), verb: vscode.l10n.t('pause') }),
+  resume: () => ({ label: vscode.l10n.t('Resume'), verb: vscode.l10n.t('resume') }),
+  stop: () => ({ label: vscode.l10n.t('Stop'), verb: vscode.l10n.t('stop') }),
+  checkpoint: () => ({ label: vscode.l10n.t('Checkpoint'), verb: vscode.l10n.t('checkpoint') }),
+  export_onnx: () => ({ label: vscode.l10n.t('ONNX export'), verb: vscode.l10n.t('export ONNX from') }),
 };
 
 /** The action as a verb in "No run to …" / "Run to …". */
 export function actionVerb(action: ControlAction): string {
-  const verbs: Record<ControlAction, () => string> = {
-    set_hparams: () => vscode.l10n.t('change hyperparameters of'),
-    pause: () => vscode.l10n.t('pause'),
-    resume: () => vscode.l10n.t('resume'),
-    stop: () => vscode.l10n.t('stop'),
-    checkpoint: () => vscode.l10n.t('checkpoint'),
-    export_onnx: () => vscode.l10n.t('export ONNX from'),
-  };
-  return verbs[action]();
+  return WORDS[action]().verb;
 }
 
 export async function sendControl(monitor: RunMonitor, runId: string, action: ControlAction, values?: Record<string, number | string>, timeoutMs = 120_000): Promise<ControlAnswer> {
@@ -45,7 +38,7 @@ export async function sendControl(monitor: RunMonitor, runId: string, action: Co
   const req = makeRequest(action, values);
   await writeControlRequest(run.dir, req);
   const answer = await monitor.waitForAnswer(runId, req.id, timeoutMs);
-  const label = LABEL[action]();
+  const { label } = WORDS[action]();
   if (!answer) return { type: 'timeout', message: vscode.l10n.t('{0} was sent to {1}; the host applies it at the next step boundary', label, runId) };
   if (answer.type === 'error') return { type: 'error', message: vscode.l10n.t('{0} refused by {1}: {2}', label, runId, answer.message) };
   return { type: 'ack', message: answer.detail ? vscode.l10n.t('{0} applied to {1} ({2})', label, runId, answer.detail) : vscode.l10n.t('{0} applied to {1}', label, runId) };
