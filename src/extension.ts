@@ -18,13 +18,13 @@ import { TrajectoryEditorSupport } from './inline/trajectoryEditor';
 import { FILE_SUFFIX } from './inline/trajectoryJsonl';
 import { exportTrajectoriesJsonl } from './inline/exportJsonl';
 import { openRunFolder, restoreRunFolders } from './runs/runFolders';
-import { CONTINUABLE, isRunId } from './common/runSummary';
+import { CONTINUABLE, PAUSABLE, isRunId } from './common/runSummary';
 import { FINAL_STATUSES, LIVE_STATUSES } from './protocol/schema';
 import * as l10n from '@vscode/l10n';
 
 const CONTROL_COMMANDS: [string, ControlAction, string[]][] = [
   ['actfocus.stopRun', 'stop', [...LIVE_STATUSES]],
-  ['actfocus.pauseRun', 'pause', ['running', 'starting']],
+  ['actfocus.pauseRun', 'pause', PAUSABLE],
   ['actfocus.resumeRun', 'resume', ['paused']],
   ['actfocus.checkpointRun', 'checkpoint', ['running', 'paused']],
   ['actfocus.exportOnnx', 'export_onnx', ['running', 'paused']],

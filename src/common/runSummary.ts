@@ -60,6 +60,9 @@ export function summarizeRun(id: string, text: string | undefined, hb: Heartbeat
   return out;
 }
 
+/** Statuses in which a run takes a pause request (its Runs item then offers Pause). */
+export const PAUSABLE = ['running', 'starting'];
+
 /** Statuses from which *Continue Run* (`actfocus resume`) goes on. */
 export const CONTINUABLE = ['stopped', 'failed', 'dead'];
 
@@ -111,7 +114,7 @@ export function runItemFields(run: RunSummary): { label: string; description: st
     icon: statusIcon[run.status] ?? 'circle-outline',
     tooltip,
     // Menus (package.json) show Stop/Pause/Resume only where they apply.
-    contextValue: ['running', 'starting'].includes(run.status) ? 'run-live' : run.status === 'paused' ? 'run-paused'
+    contextValue: PAUSABLE.includes(run.status) ? 'run-live' : run.status === 'paused' ? 'run-paused'
       : CONTINUABLE.includes(run.status) ? 'run-continuable' : 'run-done',
   };
 }
