@@ -7,6 +7,8 @@
 - weights.py builds what verl's loss signature does not carry (token roles, reference energies, ActFocus
   weights) on the driver, into the batch; plain torch, no verl import.
 - logger.py writes verl runs as ActFocus run directories.
+- ref_energy.py adds reference energies to verl's reference pass (a registered subclass of verl's FSDP
+  engine; imports verl).
 
 This package imports nothing itself, so weights.py and logger.py work without verl installed.
 """
