@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import tempfile
 from functools import partial
@@ -33,11 +32,11 @@ cpu_platform.install()  # before any verl code asks which platform it runs on
 import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
 
-with socket.socket() as s:
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-dist.init_process_group("gloo")  # verl would ask for "cpu:gloo,cpu:gloo"; given one, it keeps it
+# One process; its group meets through a file, not a port (no port to race other processes for).
+# verl's workers read their rank from the environment, and keep a group they find initialised (they would
+# ask for "cpu:gloo,cpu:gloo", which PyTorch refuses).
+os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1", MASTER_PORT="0")
+dist.init_process_group("gloo", init_method=f"file://{tempfile.mkdtemp(prefix='verl-pg-')}/store", rank=0, world_size=1)
 
 from test_policy import tiny_hf_model  # noqa: E402
 from verl import DataProto  # noqa: E402
