@@ -118,6 +118,23 @@ test('log filter by level and search', async () => {
   await page.fill('#log-search', '');
 });
 
+test('a live append draws again only the charts of its metrics; log lines alone draw no chart', async () => {
+  const draws = () => page.$$eval('canvas[id^="chart-"]', (cs) => Object.fromEntries(cs.map((c) => [c.id, Number((c as HTMLCanvasElement).dataset.draws ?? 0)])));
+  // Every chart marked for drawing has been drawn (on screen in frames, off screen when idle).
+  const settle = () => page.waitForFunction(() => document.body.dataset.pendingCharts === '0');
+  await settle();
+  const before = await draws();
+  await send(page, dataMessage('run-a', [{ v: 1, t: 2002, step: 21, type: 'log', level: 'info', message: 'only a log line' }], false));
+  await page.waitForFunction(() => document.getElementById('log')!.textContent!.includes('only a log line'));
+  await settle();
+  assert.deepEqual(await draws(), before);
+  await send(page, dataMessage('run-a', [{ v: 1, t: 2003, step: 22, type: 'metrics', kl_ref: 0.02 } as RunEvent], false));
+  await page.waitForFunction((n) => Number((document.getElementById('chart-kl') as HTMLCanvasElement).dataset.draws) > n, before['chart-kl']!);
+  await settle();
+  const after = await draws();
+  assert.deepEqual(Object.keys(after).filter((id) => after[id] !== before[id]), ['chart-kl']);
+});
+
 test('overlaying a second run posts the selection and draws both', async () => {
   await send(page, { t: 'runs', runs: [{ id: 'run-a', status: 'running', step: 21, totalSteps: 30 }, { id: 'run-b', status: 'completed', step: 5, totalSteps: 5 }] });
   await page.check('#runs li[data-run="run-b"] input');

@@ -219,8 +219,10 @@ const screenWatch = new IntersectionObserver((entries) => {
 });
 for (const c of charts.values()) screenWatch.observe(c.canvas);
 
-function scheduleDraw(): void {
-  for (const spec of CHARTS) dirty.add(spec.id);
+/** keys: only the charts drawing one of these metrics changed (undefined: every chart, as after a view change). */
+function scheduleDraw(keys?: ReadonlySet<string>): void {
+  for (const spec of CHARTS) if (!keys || spec.lines.some((l) => keys.has(l.key))) dirty.add(spec.id);
+  document.body.dataset.pendingCharts = String(dirty.size); // read by the webview tests
   logDirty = true;
   requestFrame();
 }
@@ -260,6 +262,7 @@ function drawOffScreenWhenIdle(): void {
 
 function drawChart(spec: ChartSpec): void {
   dirty.delete(spec.id);
+  document.body.dataset.pendingCharts = String(dirty.size);
   const selected = ui.selectedRunIds.filter((id) => data.has(id));
   const overlay = selected.length > 1;
   const t0 = new Map(selected.map((id) => [id, firstTime(data.get(id)!)]));
@@ -306,6 +309,7 @@ function drawChart(spec: ChartSpec): void {
   chart.canvas.dataset.markers = String(markers.length);
   chart.canvas.dataset.datasets = String(datasets.length);
   chart.canvas.dataset.drawn = String(Date.now());
+  chart.canvas.dataset.draws = String(Number(chart.canvas.dataset.draws ?? 0) + 1);
   chart.canvas.dataset.lastX = String(datasets.reduce((m, ds) => Math.max(m, (ds.data as Point[]).at(-1)?.x ?? -1), -1));
 }
 
@@ -432,13 +436,20 @@ function forgetRemovedRuns(): void {
 
 // ---- wiring ----
 /** Apply a run's data; true when it changes what a selected run draws. */
-function receive(msg: DataItem): boolean {
+/**
+ * Applies a run's delta; returns what of the page it changes when the run is shown: undefined for nothing,
+ * else the metrics whose charts must be drawn again (every chart for a reset or new markers, which every
+ * chart draws; none for log lines alone, which only the log pane shows).
+ */
+function receive(msg: DataItem): { keys?: Set<string>; all: boolean } | undefined {
   const d = msg.reset ? emptyRunData() : data.get(msg.runId) ?? emptyRunData();
   applyDelta(d, msg.delta);
   data.set(msg.runId, d);
   document.body.dataset.dataAt = String(Date.now()); // read by bench/dashboard_latency.ts
-  const changed = msg.reset || Object.keys(msg.delta.series).length > 0 || msg.delta.markers.length > 0 || msg.delta.logs.length > 0;
-  return changed && ui.selectedRunIds.includes(msg.runId);
+  const keys = Object.keys(msg.delta.series);
+  const changed = msg.reset || keys.length > 0 || msg.delta.markers.length > 0 || msg.delta.logs.length > 0;
+  if (!changed || !ui.selectedRunIds.includes(msg.runId)) return undefined;
+  return { keys: new Set(keys), all: !!msg.reset || msg.delta.markers.length > 0 };
 }
 
 const host = connectHost<FromDashboard, ToDashboard, DashboardUiState>((msg) => {
@@ -463,12 +474,14 @@ const host = connectHost<FromDashboard, ToDashboard, DashboardUiState>((msg) => 
       status.textContent = `${msg.runs.length} run(s)`;
       renderRuns();
       break;
-    case 'data':
-      if (receive(msg)) {
-        scheduleDraw();
+    case 'data': {
+      const change = receive(msg);
+      if (change) {
+        scheduleDraw(change.all ? undefined : change.keys);
         renderPhase();
       }
       break;
+    }
     case 'answer':
       setVisibleText(answer, msg.message);
       answer.className = msg.type === 'error' ? 'error' : '';
