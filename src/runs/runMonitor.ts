@@ -23,8 +23,6 @@ export interface RunState {
   atEnd: boolean;
   /** run.json's modification time when last read: a finished run is read again only when it changes (a resume). */
   runMtime?: number;
-  /** What the last read found (run.json's text, the heartbeat) and when: a watched run's liveness is judged again from it. */
-  lastRead?: { runText: string; hb: Heartbeat | undefined; at: number };
 }
 
 export interface RunsChange {
@@ -36,14 +34,6 @@ export interface RunsChange {
 
 /** Events read per run and scan: a huge file arrives over several scans, so the other runs keep updating. */
 const EVENTS_BYTES_PER_SCAN = 64 << 20;
-
-/**
- * A watched run is read when its folder changes; the periodic scan reads it again only this often (a safety
- * net should a file system drop watch events), and in between only judges its liveness again from what it
- * read last (a heartbeat's age grows with the clock alone). Why: a sweep of 100 live runs otherwise has all
- * of them read every 500 ms, and a point appended to one waits behind those reads.
- */
-const WATCHED_REREAD_S = 5;
 
 export class RunMonitor implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<RunsChange>();
@@ -157,19 +147,8 @@ export class RunMonitor implements vscode.Disposable {
     const now = Date.now() / 1000;
     // One run at a time: reading a sweep's runs side by side raised the extension host's memory
     // high-water mark (read buffers and parsed events in flight) more than it saved time.
-    for (const id of names) {
-      if (this.unchangedSinceRead(id, now)) continue;
-      if (await this.readRun(id, dirs.get(id)!, now, change)) changed = true;
-    }
+    for (const id of names) if (await this.readRun(id, dirs.get(id)!, now, change)) changed = true;
     if (changed || change.appended.size || change.reset.size) this.emitter.fire(change);
-  }
-
-  /** A watched run whose folder has not changed since its last read (not long ago), and whose status the clock alone leaves as it was. */
-  private unchangedSinceRead(id: string, now: number): boolean {
-    const st = this.runs.get(id);
-    const last = st?.lastRead;
-    if (!st || !last || !this.watchers.has(id) || this.touched.has(id) || this.reading.has(id) || now - last.at >= WATCHED_REREAD_S) return false;
-    return summarizeRun(id, last.runText, last.hb, now).status === st.summary.status;
   }
 
   /**
@@ -245,7 +224,6 @@ export class RunMonitor implements vscode.Disposable {
     if (summary.status === 'dead' && !st.summary.logTail) summary.logTail = await tailText(path.join(dir, FILES.hostLog), 2000);
     else summary.logTail = st.summary.logTail;
     this.watchRun(id, dir, !isFinal(summary.status) && summary.status !== 'dead');
-    st.lastRead = runText === undefined ? undefined : { runText, hb, at: now };
     if (JSON.stringify(summary) !== JSON.stringify(st.summary)) changed = true;
     st.summary = summary;
     return changed;
