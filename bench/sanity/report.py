@@ -1,0 +1,73 @@
+"""The sanity table from run directories, judged by the plan in docs/results.md ("Sanity table: FrozenLake 4x4").
+
+    .venv/bin/python bench/sanity/report.py [DIR]      (default docs/results/sanity/frozenlake-gym4x4)
+
+Prints a Markdown table (one row per method and seed: held-out success at each evaluation, its fraction
+of the optimum at the last one, the run's wall time) and the verdict per method: the warm start must be
+at most a third of the optimum; met if every seed ends at >= 0.9 of it, not met if the seeds' mean ends
+below, mixed otherwise."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TARGET = 0.9
+
+
+def load(run: Path) -> dict:
+    evals, times = {}, []
+    optimum = None
+    for line in (run / "events.jsonl").read_text().splitlines():
+        try:
+            e = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut short by a stopped run: not a result
+        if "t" in e:
+            times.append(e["t"])
+        if e.get("type") == "metrics" and "eval/success_rate" in e:
+            evals[e["step"]] = e["eval/success_rate"]
+            optimum = e.get("eval/optimal_success", optimum)
+    status = json.loads((run / "run.json").read_text()).get("status")
+    return {"evals": evals, "optimum": optimum, "status": status, "minutes": (max(times) - min(times)) / 60 if times else None}
+
+
+def main(directory: Path) -> None:
+    runs = sorted(p for p in directory.iterdir() if (p / "run.json").exists())
+    rows = {p.name: load(p) for p in runs}
+    steps = sorted({s for r in rows.values() for s in r["evals"]})
+    print("| method | seed | " + " | ".join(f"step {s}" for s in steps) + " | end / optimum | minutes | status |")
+    print("|---|---|" + "---|" * len(steps) + "---|---|---|")
+    by_method: dict[str, list[dict]] = {}
+    for name, r in rows.items():
+        method, seed = name.rsplit("-seed", 1)
+        by_method.setdefault(method, []).append(r)
+        end = r["evals"].get(steps[-1]) if steps else None
+        frac = end / r["optimum"] if end is not None and r["optimum"] else None
+        cells = [f"{r['evals'][s]:.3f}" if s in r["evals"] else "–" for s in steps]
+        frac_text = "–" if frac is None else f"{frac:.2f}"
+        minutes = "–" if r["minutes"] is None else f"{r['minutes']:.1f}"
+        print(f"| {method} | {seed} | " + " | ".join(cells) + f" | {frac_text} | {minutes} | {r['status']} |")
+    print()
+    for method, rs in sorted(by_method.items()):
+        done = [r for r in rs if r["status"] == "completed" and r["optimum"]]
+        if len(done) < len(rs) or not done:
+            print(f"- {method}: incomplete ({len(done)} of {len(rs)} runs completed)")
+            continue
+        start = [r["evals"][min(r["evals"])] / r["optimum"] for r in done]
+        end = [r["evals"][max(r["evals"])] / r["optimum"] for r in done]
+        if max(start) > 1 / 3:
+            verdict = f"does not count: a warm start above a third of the optimum ({max(start):.2f})"
+        elif min(end) >= TARGET:
+            verdict = "met"
+        elif sum(end) / len(end) < TARGET:
+            verdict = "not met"
+        else:
+            verdict = "mixed"
+        print(f"- {method}: {verdict} — start {', '.join(f'{x:.2f}' for x in start)}; end {', '.join(f'{x:.2f}' for x in end)} of the optimum")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "results" / "sanity" / "frozenlake-gym4x4")
