@@ -441,7 +441,7 @@ function forgetRemovedRuns(): void {
  * else the metrics whose charts must be drawn again (every chart for a reset or new markers, which every
  * chart draws; none for log lines alone, which only the log pane shows).
  */
-function receive(msg: DataItem): { keys?: Set<string>; all: boolean } | undefined {
+function receive(msg: DataItem): { keys: Set<string>; all: boolean } | undefined {
   const d = msg.reset ? emptyRunData() : data.get(msg.runId) ?? emptyRunData();
   applyDelta(d, msg.delta);
   data.set(msg.runId, d);

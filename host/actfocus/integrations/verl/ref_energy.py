@@ -24,18 +24,7 @@ from verl.workers.engine import EngineRegistry
 from verl.workers.engine.fsdp.transformer_impl import FSDPEngineWithLMHead
 from verl.workers.utils.padding import left_right_2_no_padding, no_padding_2_padding
 
-# Rows of logits reduced at a time: bounds the float32 copy logsumexp makes (rows × vocabulary).
-ENERGY_CHUNK_ROWS = 2048
-
-
-def minus_logsumexp(logits: torch.Tensor, chunk_rows: int = ENERGY_CHUNK_ROWS) -> torch.Tensor:
-    """-logsumexp over the last dimension in float32, whatever the logits' dtype, a chunk of rows at a time
-    (equal to actfocus.integrations.verl.weights.reference_energy)."""
-    flat = logits.reshape(-1, logits.shape[-1])
-    out = torch.empty(flat.shape[0], dtype=torch.float32, device=logits.device)
-    for i in range(0, flat.shape[0], chunk_rows):
-        out[i : i + chunk_rows] = -torch.logsumexp(flat[i : i + chunk_rows].float(), dim=-1)
-    return out.reshape(logits.shape[:-1])
+from actfocus.integrations.verl.weights import reference_energy
 
 
 class EnergyFSDPEngine(FSDPEngineWithLMHead):
@@ -56,10 +45,10 @@ class EnergyFSDPEngine(FSDPEngineWithLMHead):
             logits = logits.full_tensor()
         cu_seqlens = micro_batch["input_ids"].offsets()
         if tu.get_non_tensor_data(data=micro_batch, key="use_remove_padding", default=True):
-            energy = minus_logsumexp(logits.squeeze(0))  # (total_nnz [+ sequence-parallel padding],)
+            energy = reference_energy(logits.squeeze(0))  # (total_nnz [+ sequence-parallel padding],)
             energy = self._gather_and_unpad_packed(energy, output_args["pad_size"])
         else:  # (batch, longest sequence, vocabulary): each sequence's own positions, concatenated
-            per_row = minus_logsumexp(logits)
+            per_row = reference_energy(logits)
             energy = torch.cat([per_row[i, :n] for i, n in enumerate(cu_seqlens.diff().tolist())])
         # The logits are the unscaled ones: E is the reference model's energy, not the sampler's (method.md §2).
         return torch.nested.nested_tensor_from_jagged(energy, cu_seqlens)

@@ -22,9 +22,18 @@ from actfocus.algos.roles import OTHER, assign_roles
 Decode = Callable[[list[int]], str]
 
 
-def reference_energy(logits: torch.Tensor) -> torch.Tensor:
-    """E = -logsumexp over the vocabulary (method.md §2), in float32 whatever the logits' dtype."""
-    return -torch.logsumexp(logits.float(), dim=-1)
+# Rows of logits reduced at a time: bounds the float32 copy logsumexp makes (rows × vocabulary).
+ENERGY_CHUNK_ROWS = 2048
+
+
+def reference_energy(logits: torch.Tensor, chunk_rows: int = ENERGY_CHUNK_ROWS) -> torch.Tensor:
+    """E = -logsumexp over the vocabulary (method.md §2), in float32 whatever the logits' dtype, a chunk of
+    rows at a time (used on the driver and inside verl's reference pass, ref_energy.py)."""
+    flat = logits.reshape(-1, logits.shape[-1])
+    out = torch.empty(flat.shape[0], dtype=torch.float32, device=logits.device)
+    for i in range(0, flat.shape[0], chunk_rows):
+        out[i : i + chunk_rows] = -torch.logsumexp(flat[i : i + chunk_rows].float(), dim=-1)
+    return out.reshape(logits.shape[:-1])
 
 
 def turn_segments(mask_row: torch.Tensor) -> list[tuple[int, int]]:
