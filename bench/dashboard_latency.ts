@@ -1,7 +1,7 @@
 // The dashboard at sweep scale, in a real VS Code (code-server + Chromium): for each size (default 10, 30
 // and 100 runs x 10,000 steps, each size in a fresh window) it measures
 //   listed       window open → the dashboard lists every run (the extension has read every events file)
-//   overlay      "Overlay all" clicked → every run drawn on the success chart (on screen), and on every
+//   overlay      "Overlay all" clicked → the last run's data received, every run drawn on the success chart (on screen), and on every
 //                chart (the off-screen ones are drawn when the page is idle); a build without that button
 //                (the one before issue 18) gets each run's checkbox clicked in turn, as its users had to
 //   input        while overlaying: round trips of a no-op script into the page (Playwright, from outside):
@@ -9,7 +9,8 @@
 //   toggle       one run's checkbox clicked → the success chart drawn without (or with) it and the frame
 //                after it painted, both stamped on the page's clock from the input event
 //   latency      a metrics line appended to one run's events.jsonl → the point drawn on the success chart
-//                (machine clock on both sides), with every run overlaid and live (heartbeats)
+//                (machine clock on both sides), with every run overlaid and live (heartbeats); and → the
+//                data message received by the page (the extension's and the transport's share)
 //   memory       RSS of the extension-host process: a window on an empty runs folder, then N runs read, then all overlaid
 // Per-run costs (overlay seconds and RSS per run) are reported at each size, to show how the cost grows.
 //   node --import tsx bench/dashboard_latency.ts [--sizes 10,30,100] [--steps 10000] [--samples 20] [--toggles 10]
@@ -143,7 +144,14 @@ async function measureSize(n: number, template: string, rssEmpty: number): Promi
     await instrument(frame);
 
     out.overlay_by = hasAll ? 'Overlay all (one click)' : `${n} checkbox clicks`;
+    // Each data message's arrival (the page stamps body[data-data-at] on every one).
+    await frame.evaluate(() => {
+      const w = window as unknown as { __dataTimes: number[] };
+      w.__dataTimes = [];
+      new MutationObserver(() => w.__dataTimes.push(Number(document.body.dataset.dataAt))).observe(document.body, { attributes: true, attributeFilter: ['data-data-at'] });
+    });
     const t1 = performance.now();
+    const clicked = Date.now();
     const overlay = (async () => {
       if (hasAll) await frame.click('#runs-all');
       else for (const id of ids) await frame.check(`#runs li[data-run="${id}"] input`, { timeout: LIMIT_S * 1000 });
@@ -153,6 +161,11 @@ async function measureSize(n: number, template: string, rssEmpty: number): Promi
       await frame.waitForFunction((k) => [...document.querySelectorAll('canvas[id^="chart-"]')].reduce((a, c) => a + Number((c as HTMLCanvasElement).dataset.datasets ?? 0), 0) === k,
         16 * n, { timeout: LIMIT_S * 1000, polling: 100 });
       out.overlay_all_charts_s = +((performance.now() - t1) / 1000).toFixed(2);
+      // When the last run's data reached the page: the rest of the overlay time is the page drawing.
+      const times = await frame.evaluate(() => (window as unknown as { __dataTimes: number[] }).__dataTimes);
+      out.overlay_data_first_s = +((times[0]! - clicked) / 1000).toFixed(2);
+      out.overlay_data_in_s = +((times.at(-1)! - clicked) / 1000).toFixed(2);
+      out.overlay_data_messages = times.length;
     })();
     const input = await probeInput(frame, overlay.catch(() => undefined));
     try {
@@ -194,16 +207,20 @@ async function measureSize(n: number, template: string, rssEmpty: number): Promi
 
     // A live append to one run, every run overlaid.
     const lat: number[] = [];
+    const received: number[] = [];
     for (let i = 1; i <= SAMPLES; i++) {
       const step = STEPS + i;
       const wait = frame.waitForFunction((s) => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.lastX) >= s, step, { timeout: 30_000, polling: 'raf' });
       const wall0 = Date.now();
       appendFileSync(join(ws, 'runs', ids[0]!, 'events.jsonl'), metricsLine(step, Date.now() / 1000));
       await wait;
-      lat.push(Number(await frame.$eval('#chart-success', (c) => (c as HTMLCanvasElement).dataset.drawn)) - wall0);
+      const [drawnAt, dataAt] = await frame.$eval('#chart-success', (c) => [Number((c as HTMLCanvasElement).dataset.drawn), Number(document.body.dataset.dataAt)]);
+      lat.push(drawnAt - wall0);
+      received.push(dataAt - wall0); // the last data message before the draw: the extension's share of the latency
       await sleep(300);
     }
     out.write_to_drawn_ms = stats(lat);
+    out.write_to_received_ms = stats(received);
     return out;
   } finally {
     clearInterval(beater);

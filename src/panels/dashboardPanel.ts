@@ -19,6 +19,8 @@ export class DashboardPanel implements vscode.Disposable {
   private ready = false;
   private selected: string[] = [];
   private cursors = new Map<string, DataCursor>();
+  /** The run list as last sent: a change that only appended data (most of them, in a live sweep) sends none. */
+  private sentRuns = '';
 
   static show(context: vscode.ExtensionContext, monitor: RunMonitor, runId?: string): DashboardPanel {
     const p = DashboardPanel.current;
@@ -73,6 +75,7 @@ export class DashboardPanel implements vscode.Disposable {
         this.ready = true;
         this.cursors.clear();
         const runs = this.monitor.summaries();
+        this.sentRuns = JSON.stringify(runs);
         if (!this.selected.length) {
           const live = runs.find((r) => isLive(r.status)) ?? runs[runs.length - 1];
           if (live) this.selected = [live.id];
@@ -113,7 +116,12 @@ export class DashboardPanel implements vscode.Disposable {
 
   private onRunsChange(c: RunsChange): void {
     if (!this.ready) return;
-    void this.post({ t: 'runs', runs: this.monitor.summaries() });
+    const runs = this.monitor.summaries();
+    const text = JSON.stringify(runs);
+    if (text !== this.sentRuns) {
+      this.sentRuns = text;
+      void this.post({ t: 'runs', runs });
+    }
     for (const id of c.reset) this.cursors.delete(id);
     // A run folder that went away starts from nothing if it comes back (the webview forgets it too).
     for (const id of [...this.cursors.keys()]) if (!this.monitor.get(id)) this.cursors.delete(id);

@@ -23,6 +23,10 @@ export interface RunState {
   atEnd: boolean;
   /** run.json's modification time when last read: a finished run is read again only when it changes (a resume). */
   runMtime?: number;
+  /** What the last read found (run.json's text, the heartbeat) and when (s): a watched run's liveness is judged from them between reads. */
+  runText?: string;
+  heartbeat?: Heartbeat;
+  readAt?: number;
 }
 
 export interface RunsChange {
@@ -34,6 +38,13 @@ export interface RunsChange {
 
 /** Events read per run and scan: a huge file arrives over several scans, so the other runs keep updating. */
 const EVENTS_BYTES_PER_SCAN = 64 << 20;
+/**
+ * A watched run's files are read when the watcher reports a change; the periodic scan reads them again only
+ * this long after the last read (in case an event was missed), or when its liveness changed (a heartbeat
+ * gone stale writes nothing). Reading a hundred live runs' files every scan kept the extension host busy
+ * enough to delay the one run that had written.
+ */
+const WATCHED_READ_EVERY_S = 5;
 
 export class RunMonitor implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<RunsChange>();
@@ -46,8 +57,10 @@ export class RunMonitor implements vscode.Disposable {
   /** Live runs' folders are watched (inotify etc.) so appends show at once; polling is the fallback. */
   private readonly watchers = new Map<string, FSWatcher>();
   private soon: NodeJS.Timeout | undefined;
-  /** Watched runs whose folders changed since the last targeted read. */
+  /** Watched runs whose folders changed since the last targeted read: which of them wrote new events, and which only their heartbeat. */
   private readonly touched = new Set<string>();
+  private readonly touchedEvents = new Set<string>();
+  private readonly touchedOther = new Set<string>();
   /** Per run, the read in progress: a run's files are read by one scan at a time (its tails keep offsets). */
   private readonly reading = new Map<string, Promise<boolean>>();
 
@@ -78,13 +91,19 @@ export class RunMonitor implements vscode.Disposable {
     const w = this.watchers.get(id);
     if (live && !w) {
       try {
-        const watcher = watch(dir, () => {
+        const watcher = watch(dir, (_event, file) => {
           this.touched.add(id);
+          if (file === null || file === FILES.events) this.touchedEvents.add(id);
+          if (file === null || !isHeartbeatFile(file)) this.touchedOther.add(id);
           this.soon ??= setTimeout(() => {
             this.soon = undefined;
-            const ids = [...this.touched];
+            // New events first: a sweep's heartbeats (one per run and interval) must not hold up a run's new point.
+            const ids = [...this.touchedEvents, ...[...this.touched].filter((x) => !this.touchedEvents.has(x))];
+            const beatOnly = new Set(ids.filter((x) => !this.touchedOther.has(x)));
             this.touched.clear();
-            void this.refreshRuns(ids);
+            this.touchedEvents.clear();
+            this.touchedOther.clear();
+            void this.refreshRuns(ids, beatOnly);
           }, 15);
         });
         watcher.on('error', () => this.unwatch(id));
@@ -147,31 +166,60 @@ export class RunMonitor implements vscode.Disposable {
     const now = Date.now() / 1000;
     // One run at a time: reading a sweep's runs side by side raised the extension host's memory
     // high-water mark (read buffers and parsed events in flight) more than it saved time.
-    for (const id of names) if (await this.readRun(id, dirs.get(id)!, now, change)) changed = true;
+    for (const id of names) {
+      if (this.coveredByWatcher(id, now)) continue;
+      if (await this.readRun(id, dirs.get(id)!, now, change)) changed = true;
+    }
     if (changed || change.appended.size || change.reset.size) this.emitter.fire(change);
+  }
+
+  /** A watched run read recently whose liveness has not changed since: its watcher reports what it writes. */
+  private coveredByWatcher(id: string, now: number): boolean {
+    const st = this.runs.get(id);
+    // (A run whose events file is not read to its end yet is read on by every scan.)
+    if (!st || !st.atEnd || !this.watchers.has(id) || st.readAt === undefined || now - st.readAt >= WATCHED_READ_EVERY_S) return false;
+    return summarizeRun(id, st.runText, st.heartbeat, now).status === st.summary.status;
   }
 
   /**
    * Read only these (watched, known) runs: a change in one run of a sweep is shown without reading the
    * hundred others; the periodic scan still covers every run, new and removed ones included.
    */
-  private async refreshRuns(ids: string[]): Promise<void> {
-    const change: RunsChange = { appended: new Set(), reset: new Set() };
-    let changed = false;
+  private async refreshRuns(ids: string[], beatOnly: ReadonlySet<string> = new Set()): Promise<void> {
     const now = Date.now() / 1000;
     for (const id of ids) {
       const st = this.runs.get(id);
-      if (st && (await this.readRun(id, st.dir, now, change))) changed = true;
+      if (!st) continue;
+      // Each run's change goes out as soon as it is read, not after the others touched in the same instant.
+      const change: RunsChange = { appended: new Set(), reset: new Set() };
+      if ((await this.readRun(id, st.dir, now, change, beatOnly.has(id))) || change.appended.size || change.reset.size) this.emitter.fire(change);
     }
-    if (changed || change.appended.size || change.reset.size) this.emitter.fire(change);
   }
 
-  /** scanRun, after any read of the same run in progress. */
-  private readRun(id: string, dir: string, now: number, change: RunsChange): Promise<boolean> {
-    const next = (this.reading.get(id) ?? Promise.resolve(false)).catch(() => false).then(() => this.scanRun(id, dir, now, change));
+  /** scanRun (or, for a run that only wrote its heartbeat, readHeartbeat), after any read of the same run in progress. */
+  private readRun(id: string, dir: string, now: number, change: RunsChange, beatOnly = false): Promise<boolean> {
+    const read = () => (beatOnly ? this.readHeartbeat(id, dir, now, change) : this.scanRun(id, dir, now, change));
+    const next = (this.reading.get(id) ?? Promise.resolve(false)).catch(() => false).then(read);
     this.reading.set(id, next);
     void next.finally(() => this.reading.get(id) === next && this.reading.delete(id)).catch(() => undefined);
     return next;
+  }
+
+  /**
+   * A run that wrote only its heartbeat: that file is read, the rest stays as last read; a full read when
+   * the run's state changes with it (e.g. it stopped responding) or it was never read whole.
+   */
+  private async readHeartbeat(id: string, dir: string, now: number, change: RunsChange): Promise<boolean> {
+    const st = this.runs.get(id);
+    if (!st || st.readAt === undefined || st.runText === undefined) return this.scanRun(id, dir, now, change);
+    const hb = readHeartbeatText(await readText(path.join(dir, FILES.heartbeat)), st.heartbeat);
+    const summary = summarizeRun(id, st.runText, hb, now);
+    if (summary.status !== st.summary.status) return this.scanRun(id, dir, now, change);
+    st.heartbeat = hb;
+    Object.assign(summary, { successRate: st.summary.successRate, malformedLines: st.summary.malformedLines, logTail: st.summary.logTail });
+    const changed = JSON.stringify(summary) !== JSON.stringify(st.summary);
+    st.summary = summary;
+    return changed;
   }
 
   /** Read one run's new files; true when its listing changed (new run or new summary). */
@@ -207,12 +255,10 @@ export class RunMonitor implements vscode.Disposable {
     st.malformed = st.tail.malformedTotal;
     st.atEnd = batch.atEnd;
     st.runMtime = runMtime;
-    let hb: Heartbeat | undefined;
-    try {
-      hb = hbText ? (JSON.parse(hbText) as Heartbeat) : undefined;
-    } catch {
-      hb = undefined; // replaced atomically, so only a foreign writer could leave it broken
-    }
+    const hb = readHeartbeatText(hbText, st.heartbeat);
+    st.runText = runText;
+    st.heartbeat = hb;
+    st.readAt = now;
     const summary = summarizeRun(id, runText, hb, now);
     if (runText === undefined) {
       // Launched by us, the host has not written run.json yet (it is importing PyTorch): starting, unless that lasts.
@@ -271,6 +317,25 @@ export class RunMonitor implements vscode.Disposable {
     for (const id of [...this.watchers.keys()]) this.unwatch(id);
     this.disposables.forEach((d) => d.dispose());
   }
+}
+
+/**
+ * The heartbeat in `text` (undefined: no file). The host replaces the file atomically, but another writer
+ * may not: text caught half-written (empty, cut JSON) keeps the last good heartbeat, which goes stale by
+ * itself if nothing better comes, rather than calling a live run dead at once.
+ */
+function readHeartbeatText(text: string | undefined, last: Heartbeat | undefined): Heartbeat | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as Heartbeat;
+  } catch {
+    return last;
+  }
+}
+
+/** heartbeat.json, or the temporary file the host writes it through (writer.py: `<name>.tmp<pid>.<thread>`). */
+function isHeartbeatFile(name: string): boolean {
+  return name === FILES.heartbeat || name.startsWith(`${FILES.heartbeat}.tmp`);
 }
 
 async function mtimeOf(file: string): Promise<number | undefined> {

@@ -160,6 +160,12 @@ test('a watched run that fails is reported in a notification with the host\'s on
   writeFileSync(join(dir, 'run.json'), JSON.stringify(run));
   // Seen alive first, as the extension watches it ...
   await vs.page.locator('.pane-body .monaco-list-row', { hasText: 'doomed-run' }).filter({ hasText: 'running' }).waitFor({ timeout: 30_000 });
+  // A heartbeat caught half-written (a writer that does not replace the file atomically) with a new point in
+  // the same read: the run stays alive on its last good heartbeat, it is not called dead.
+  writeFileSync(join(dir, 'heartbeat.json'), '{"v": 1, "t": ');
+  writeFileSync(join(dir, 'events.jsonl'), JSON.stringify({ v: 1, t: Date.now() / 1000, step: 3, type: 'metrics', success_rate: 0.5 }) + '\n');
+  await vs.page.locator('.pane-body .monaco-list-row', { hasText: 'doomed-run' }).filter({ hasText: 'success 50%' }).waitFor({ timeout: 30_000 });
+  assert.match((await vs.page.locator('.pane-body .monaco-list-row', { hasText: 'doomed-run' }).textContent())!, /running/);
   // ... then the host records its failure the way it does (run.json status and reason).
   const reason = 'the run failed in step 3: ValueError: sequence of 612 tokens exceeds max_seq_len 512';
   writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...run, status: 'failed', reason, ended: Date.now() / 1000 }));

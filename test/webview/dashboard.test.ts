@@ -162,6 +162,32 @@ test('a reset replaces the run data (its files were rewritten)', async () => {
   await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) === 23);
 });
 
+test('the run list changes in place: a new status or number touches its row only; metrics alone leave the log as it is', async () => {
+  // Marks on the nodes survive only if the list and the log are updated, not rebuilt.
+  await page.evaluate(() => {
+    for (const n of document.querySelectorAll('#runs li, #log .log-line')) (n as HTMLElement & { __kept?: boolean }).__kept = true;
+  });
+  const kept = (sel: string) => page.$$eval(sel, (ns) => ns.map((n) => (n as HTMLElement & { __kept?: boolean }).__kept === true));
+  const checked = await page.$$eval('#runs li input', (bs) => bs.map((b) => (b as HTMLInputElement).checked));
+  await send(page, { t: 'runs', runs: [{ id: 'run-a', status: 'paused', step: 22, totalSteps: 30, successRate: 0.25 }, { id: 'run-b', status: 'completed', step: 5, totalSteps: 5 }] });
+  await page.waitForFunction(() => document.querySelector('#runs li[data-run="run-a"] .run-status')!.textContent === 'paused');
+  assert.match((await page.textContent('#runs li[data-run="run-a"] .run-where'))!, /success 25%/);
+  assert.deepEqual(await kept('#runs li'), [true, true]);
+  assert.deepEqual(await page.$$eval('#runs li input', (bs) => bs.map((b) => (b as HTMLInputElement).checked)), checked);
+  const logLines = await page.locator('#log .log-line').count();
+  assert.ok(logLines > 0);
+  await send(page, dataMessage('run-a', [metrics(23)], false));
+  await page.waitForFunction(() => document.body.dataset.pendingCharts === '0');
+  assert.deepEqual(await kept('#log .log-line'), Array(logLines).fill(true));
+  // A run that goes away loses its row; one that comes back gets a new one.
+  await send(page, { t: 'runs', runs: [{ id: 'run-a', status: 'running', step: 23, totalSteps: 30 }] });
+  await page.waitForFunction(() => document.querySelectorAll('#runs li').length === 1);
+  await send(page, { t: 'runs', runs: [{ id: 'run-a', status: 'running', step: 23, totalSteps: 30 }, { id: 'run-b', status: 'completed', step: 5, totalSteps: 5 }] });
+  await page.waitForFunction(() => document.querySelectorAll('#runs li').length === 2);
+  assert.deepEqual(await kept('#runs li'), [true, false]);
+  await send(page, dataMessage('run-b', [metrics(1)])); // its data went with it; the next test draws it
+});
+
 test('a selection made by the extension (a run opened from the Runs view) is shown and drawn', async () => {
   await send(page, { t: 'selected', runIds: ['run-b'] });
   await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) === 1);

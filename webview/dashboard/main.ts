@@ -223,7 +223,7 @@ for (const c of charts.values()) screenWatch.observe(c.canvas);
 function scheduleDraw(keys?: ReadonlySet<string>): void {
   for (const spec of CHARTS) if (!keys || spec.lines.some((l) => keys.has(l.key))) dirty.add(spec.id);
   document.body.dataset.pendingCharts = String(dirty.size); // read by the webview tests
-  logDirty = true;
+  if (!keys) logDirty = true; // a view change; a delta marks the log itself when it carries lines
   requestFrame();
 }
 
@@ -353,30 +353,55 @@ function filteredRuns(): RunSummary[] {
   return runs.filter((r) => r.id.toLowerCase().includes(f.toLowerCase()));
 }
 
+/** One list row per run, kept across renders: a sweep's list changes in place (a status, a number), since
+ * rebuilding a hundred rows (each with a badge component) on every change kept the page busy. */
+interface RunRow { li: HTMLLIElement; box: HTMLInputElement; swatch: HTMLElement; colour: string; badge: HTMLElement; where: HTMLElement }
+const runRows = new Map<string, RunRow>();
+/** The text each row part shows, to touch the DOM only where it changed. */
+const shownText = new WeakMap<HTMLElement, string>();
+
+function runRow(id: string): RunRow {
+  const known = runRows.get(id);
+  if (known) return known;
+  const li = el('li', { 'data-run': id });
+  const box = el('input', { type: 'checkbox', 'aria-label': `Show ${id}` });
+  box.addEventListener('change', () => {
+    const ids = ui.selectedRunIds.filter((x) => x !== id);
+    setSelection(box.checked ? [...ids, id] : ids);
+  });
+  const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
+  const badge = el('vscode-badge', { class: 'run-status' });
+  const where = el('span', { class: 'muted run-where' });
+  li.append(box, swatch, el('span', { class: 'run-name' }, id), badge, where);
+  const row = { li, box, swatch, colour: '', badge, where };
+  runRows.set(id, row);
+  return row;
+}
+
+function showText(node: HTMLElement, text: string): void {
+  if (shownText.get(node) === text) return;
+  shownText.set(node, text);
+  setVisibleText(node, text);
+}
+
 function renderRuns(): void {
   const shown = filteredRuns();
   const overlay = ui.selectedRunIds.length > 1;
-  runList.replaceChildren(
-    ...shown.map((r) => {
-      const li = el('li', { 'data-run': r.id });
-      const box = el('input', { type: 'checkbox', 'aria-label': `Show ${r.id}` });
-      const at = ui.selectedRunIds.indexOf(r.id);
-      box.checked = at >= 0;
-      box.addEventListener('change', () => {
-        const ids = ui.selectedRunIds.filter((x) => x !== r.id);
-        setSelection(box.checked ? [...ids, r.id] : ids);
-      });
-      const swatch = el('span', { class: 'swatch', 'aria-hidden': 'true' });
-      // Overlaid runs are told apart by colour; the chart legends stop listing them when they would not fit.
-      if (overlay && at >= 0) swatch.style.background = runColour(at);
-      const label = r.status === 'dead' ? 'failed (host died)' : r.status;
-      const badge = el('vscode-badge', { class: 'run-status' }, label);
-      const progress = el('span', { class: 'muted run-where' }, `${whereText(r)}${r.successRate !== undefined ? ` · success ${(r.successRate * 100).toFixed(0)}%` : ''}`);
-      li.append(box, swatch, el('span', { class: 'run-name' }, r.id), badge, progress);
-      if (r.problem) li.title = visibleText(r.problem);
-      return li;
-    }),
-  );
+  const rows = shown.map((r) => {
+    const row = runRow(r.id);
+    const at = ui.selectedRunIds.indexOf(r.id);
+    if (row.box.checked !== at >= 0) row.box.checked = at >= 0;
+    // Overlaid runs are told apart by colour; the chart legends stop listing them when they would not fit.
+    const colour = overlay && at >= 0 ? runColour(at) : '';
+    if (row.colour !== colour) row.swatch.style.background = row.colour = colour;
+    showText(row.badge, r.status === 'dead' ? 'failed (host died)' : r.status);
+    showText(row.where, `${whereText(r)}${r.successRate !== undefined ? ` · success ${(r.successRate * 100).toFixed(0)}%` : ''}`);
+    if (r.problem) row.li.title = visibleText(r.problem);
+    else row.li.removeAttribute('title');
+    return row.li;
+  });
+  const listed = runList.children;
+  if (rows.length !== listed.length || rows.some((li, i) => listed[i] !== li)) runList.replaceChildren(...rows);
   runCount.textContent = `${ui.selectedRunIds.length} of ${runs.length} overlaid${shown.length < runs.length ? ` · ${shown.length} shown` : ''}`;
   const p = primaryRun();
   const primary = document.getElementById('primary-run')!;
@@ -430,18 +455,18 @@ function renderLog(): void {
 function forgetRemovedRuns(): void {
   const listed = new Set(runs.map((r) => r.id));
   for (const id of [...data.keys()]) if (!listed.has(id)) data.delete(id);
+  for (const id of [...runRows.keys()]) if (!listed.has(id)) runRows.delete(id);
   for (const key of [...linePoints.keys()]) if (!listed.has(key.split('\u0000')[0]!)) linePoints.delete(key);
   for (const key of [...datasetsByLine.keys()]) if (!listed.has(key.split('\u0000')[1]!)) datasetsByLine.delete(key);
 }
 
 // ---- wiring ----
-/** Apply a run's data; true when it changes what a selected run draws. */
 /**
  * Applies a run's delta; returns what of the page it changes when the run is shown: undefined for nothing,
  * else the metrics whose charts must be drawn again (every chart for a reset or new markers, which every
- * chart draws; none for log lines alone, which only the log pane shows).
+ * chart draws; none for log lines alone) and whether the log pane gets lines.
  */
-function receive(msg: DataItem): { keys: Set<string>; all: boolean } | undefined {
+function receive(msg: DataItem): { keys: Set<string>; all: boolean; logs: boolean } | undefined {
   const d = msg.reset ? emptyRunData() : data.get(msg.runId) ?? emptyRunData();
   applyDelta(d, msg.delta);
   data.set(msg.runId, d);
@@ -449,7 +474,7 @@ function receive(msg: DataItem): { keys: Set<string>; all: boolean } | undefined
   const keys = Object.keys(msg.delta.series);
   const changed = msg.reset || keys.length > 0 || msg.delta.markers.length > 0 || msg.delta.logs.length > 0;
   if (!changed || !ui.selectedRunIds.includes(msg.runId)) return undefined;
-  return { keys: new Set(keys), all: !!msg.reset || msg.delta.markers.length > 0 };
+  return { keys: new Set(keys), all: !!msg.reset || msg.delta.markers.length > 0, logs: msg.delta.logs.length > 0 };
 }
 
 const host = connectHost<FromDashboard, ToDashboard, DashboardUiState>((msg) => {
@@ -477,6 +502,7 @@ const host = connectHost<FromDashboard, ToDashboard, DashboardUiState>((msg) => 
     case 'data': {
       const change = receive(msg);
       if (change) {
+        if (change.logs) logDirty = true;
         scheduleDraw(change.all ? undefined : change.keys);
         renderPhase();
       }
