@@ -23,7 +23,7 @@ export interface RunState {
   atEnd: boolean;
   /** run.json's modification time when last read: a finished run is read again only when it changes (a resume). */
   runMtime?: number;
-  /** What the last read found (run.json's text, the heartbeat) and when (s): a watched run's liveness is judged from them between reads. */
+  /** What the last read found (run.json's text, the heartbeat) and when (s), a heartbeat-only read included: a watched run's liveness is judged from them between reads. */
   runText?: string;
   heartbeat?: Heartbeat;
   readAt?: number;
@@ -39,10 +39,10 @@ export interface RunsChange {
 /** Events read per run and scan: a huge file arrives over several scans, so the other runs keep updating. */
 const EVENTS_BYTES_PER_SCAN = 64 << 20;
 /**
- * A watched run's files are read when the watcher reports a change; the periodic scan reads them again only
- * this long after the last read (in case an event was missed), or when its liveness changed (a heartbeat
- * gone stale writes nothing). Reading a hundred live runs' files every scan kept the extension host busy
- * enough to delay the one run that had written.
+ * A watched run's files are read when the watcher reports a change; the periodic scan reads them whole only
+ * when the watcher has reported nothing for this long (in case events are missed), or when its liveness
+ * changed (a heartbeat gone stale writes nothing). Reading a hundred live runs' files every scan kept the
+ * extension host busy enough to delay the one run that had written.
  */
 const WATCHED_READ_EVERY_S = 5;
 
@@ -216,6 +216,7 @@ export class RunMonitor implements vscode.Disposable {
     const summary = summarizeRun(id, st.runText, hb, now);
     if (summary.status !== st.summary.status) return this.scanRun(id, dir, now, change);
     st.heartbeat = hb;
+    st.readAt = now; // its watcher reports: the periodic scan need not read it whole (that, for a sweep at once, held up the others)
     Object.assign(summary, { successRate: st.summary.successRate, malformedLines: st.summary.malformedLines, logTail: st.summary.logTail });
     const changed = JSON.stringify(summary) !== JSON.stringify(st.summary);
     st.summary = summary;

@@ -227,13 +227,35 @@ function scheduleDraw(keys?: ReadonlySet<string>): void {
   requestFrame();
 }
 
+/**
+ * While runs just overlaid are still arriving (the extension sends them one message each), the charts are
+ * drawn at most every CATCH_UP_MS: drawing every frame redrew the growing overlay once per arriving run,
+ * which made a hundred runs cost a hundred full redraws and kept the page from reading the rest.
+ */
+const CATCH_UP_MS = 250;
+let lastDrawAt = -Infinity;
+const arriving = (): boolean => ui.selectedRunIds.some((id) => !data.has(id));
+
 let framePending = false;
+let catchUp: ReturnType<typeof setTimeout> | undefined;
 function requestFrame(): void {
-  if (framePending) return;
+  if (catchUp !== undefined && !arriving()) { // the last of them came: draw now
+    clearTimeout(catchUp);
+    catchUp = undefined;
+  }
+  if (framePending || catchUp !== undefined) return;
+  const wait = arriving() ? lastDrawAt + CATCH_UP_MS - performance.now() : 0;
+  if (wait > 0) {
+    catchUp = setTimeout(() => {
+      catchUp = undefined;
+      requestFrame();
+    }, wait);
+    return;
+  }
   framePending = true;
   requestAnimationFrame(() => {
     framePending = false;
-    const start = performance.now();
+    const start = (lastDrawAt = performance.now());
     for (const spec of CHARTS) {
       if (!dirty.has(spec.id) || !onScreen.has(spec.id)) continue;
       drawChart(spec);
@@ -254,6 +276,7 @@ function drawOffScreenWhenIdle(): void {
   idleQueued = true;
   requestIdleCallback(() => {
     idleQueued = false;
+    if (arriving()) return; // drawn once they are all here (requestFrame comes back here)
     const next = CHARTS.find((c) => dirty.has(c.id) && !onScreen.has(c.id));
     if (next) drawChart(next);
     drawOffScreenWhenIdle();
