@@ -1,5 +1,5 @@
 """Warm-start probe: warm-start the built-in model on an environment's demonstrations, then measure on 128
-held-out episodes how often it writes a well-formed turn and how often it succeeds, at the training (1.0)
+held-out episodes how often it writes a valid turn (parsed, legal actions) and how often it succeeds, at the training (1.0)
 and evaluation (0.5) temperatures, next to the expert's success on the same episodes (what the sanity
 table measures against). One JSON line per call, for docs/results/learning/.
 
@@ -60,7 +60,8 @@ def main() -> None:
                         generator=torch.Generator().manual_seed(0))
         turns = [s for tr in trajs for s in tr.turns]
         res[f"success@{temp}"] = round(float(np.mean([tr.success for tr in trajs])), 3)
-        res[f"well_formed@{temp}"] = round(float(np.mean([s.valid for s in turns])), 3)
+        # A valid turn parses and its actions are legal (a Sudoku digit that breaks a rule is not).
+        res[f"valid_turn@{temp}"] = round(float(np.mean([s.valid for s in turns])), 3)
     print(json.dumps(res), flush=True)
 
 
