@@ -116,3 +116,28 @@ def test_evaluation_reports_the_optimum_of_its_episodes(tiny_model_dir):
         env.reset(10_000_000 + i)
         expected.append(env.optimal_success())
     assert m["eval/optimal_success"] == pytest.approx(sum(expected) / 3) and 0 < m["eval/optimal_success"] < 1
+
+
+def _play(turns: list[str], **config):
+    env = make_env("frozenlake", map_name="4x4", is_slippery=False, **config)
+    env.reset(0)
+    return env, [env.step(t)[1] for t in turns]
+
+
+def test_whole_budget_format_penalty_makes_ending_early_no_cheaper():
+    bad, stay = "no tags at all", "<think>x</think><answer>Left</answer>"
+    hole = "<think>x</think><answer>Right || Down</answer>"  # (0,0) → (0,1) → the hole at (1,1)
+    # RAGEN's reward (the default): once per invalid turn, so dying at turn 2 costs 0.1 and nothing more.
+    env, rewards = _play([bad, hole])
+    assert env.done and not env.success and rewards == pytest.approx([-0.1, 0.0])
+    # Counted over the whole budget: the 3 unplayed turns at this episode's invalid share (1 of 2).
+    env, rewards = _play([bad, hole], format_penalty_whole_budget=True)
+    assert rewards == pytest.approx([-0.1, -0.1 * 3 / 2])
+    assert env.total_reward == pytest.approx(-0.1 * 5 * (1 / 2))
+    # An episode that plays its whole budget pays exactly RAGEN's penalty; one with no invalid turn pays none.
+    turns = [bad, stay, bad, stay, stay]
+    ragen, _ = _play(turns)
+    whole, _ = _play(turns, format_penalty_whole_budget=True)
+    assert ragen.total_reward == pytest.approx(-0.2) and whole.total_reward == pytest.approx(-0.2)
+    env, rewards = _play([hole], format_penalty_whole_budget=True)
+    assert env.done and rewards == [0.0]

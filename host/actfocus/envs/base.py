@@ -34,6 +34,11 @@ class EnvConfig:
     max_actions_per_turn: int
     max_actions: int
     format_penalty: float = -0.1
+    # False: RAGEN's reward, the penalty once per invalid turn. True: an episode that ends before its turn
+    # budget also pays it for the turns it did not play, at its own share of invalid turns, so that ending
+    # early (a FrozenLake hole) never saves format penalty — with RAGEN's, a model that rarely succeeds
+    # learns to die early instead of writing better turns (docs/results.md, "A reward hack at a weak start").
+    format_penalty_whole_budget: bool = False
     max_words: int = 100
     require_think: bool = True
 
@@ -55,6 +60,7 @@ class TextEnv(ABC):
         self.done = True
         self.success = False
         self.total_reward = 0.0
+        self.invalid_turns = 0
 
     # ---- to implement ----
     @abstractmethod
@@ -105,6 +111,7 @@ class TextEnv(ABC):
         self.done = False
         self.success = False
         self.total_reward = 0.0
+        self.invalid_turns = 0
         self._reset(self.seed)
         return self._turn_message(reward=None)
 
@@ -155,12 +162,18 @@ class TextEnv(ABC):
                 if outcome.done:
                     self.done = True
                     break
+        c = self.config
         if not info["valid_action"]:
-            reward += self.config.format_penalty
+            reward += c.format_penalty
+            self.invalid_turns += 1
         self.turn += 1
-        self.total_reward += reward
-        if self.turn >= self.config.max_turns or self.actions_left() <= 0:
+        if self.turn >= c.max_turns or self.actions_left() <= 0:
             self.done = True
+        if self.done and c.format_penalty_whole_budget and self.invalid_turns and self.turn < c.max_turns:
+            unplayed = c.format_penalty * self.invalid_turns * (c.max_turns - self.turn) / self.turn
+            reward += unplayed
+            info["format_penalty_unplayed"] = unplayed
+        self.total_reward += reward
         info["success"] = self._is_success()
         info["turn"] = self.turn
         info["actions_left"] = self.actions_left()
