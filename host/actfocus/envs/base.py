@@ -36,8 +36,8 @@ class EnvConfig:
     format_penalty: float = -0.1
     # False: RAGEN's reward, the penalty once per invalid turn. True: an episode that ends before its turn
     # budget also pays it for the turns it did not play, at its own share of invalid turns, so that ending
-    # early (a FrozenLake hole) never saves format penalty — with RAGEN's, a model that rarely succeeds
-    # learns to die early instead of writing better turns (docs/results.md, "A reward hack at a weak start").
+    # early (a FrozenLake hole) never saves format penalty. Measured against the weak-start collapse it was
+    # meant for, it did not prevent it (docs/results.md, "The format-penalty hack, paired").
     format_penalty_whole_budget: bool = False
     max_words: int = 100
     require_think: bool = True
