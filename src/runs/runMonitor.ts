@@ -57,10 +57,8 @@ export class RunMonitor implements vscode.Disposable {
   /** Live runs' folders are watched (inotify etc.) so appends show at once; polling is the fallback. */
   private readonly watchers = new Map<string, FSWatcher>();
   private soon: NodeJS.Timeout | undefined;
-  /** Watched runs whose folders changed since the last targeted read: which of them wrote new events, and which only their heartbeat. */
-  private readonly touched = new Set<string>();
-  private readonly touchedEvents = new Set<string>();
-  private readonly touchedOther = new Set<string>();
+  /** Watched runs whose folders changed since the last targeted read: whether each wrote new events, and anything but its heartbeat. */
+  private readonly touched = new Map<string, { events: boolean; other: boolean }>();
   /** Per run, the read in progress: a run's files are read by one scan at a time (its tails keep offsets). */
   private readonly reading = new Map<string, Promise<boolean>>();
 
@@ -92,18 +90,17 @@ export class RunMonitor implements vscode.Disposable {
     if (live && !w) {
       try {
         const watcher = watch(dir, (_event, file) => {
-          this.touched.add(id);
-          if (file === null || file === FILES.events) this.touchedEvents.add(id);
-          if (file === null || !isHeartbeatFile(file)) this.touchedOther.add(id);
+          const t = this.touched.get(id) ?? { events: false, other: false };
+          t.events ||= file === null || file === FILES.events;
+          t.other ||= file === null || !isHeartbeatFile(file);
+          this.touched.set(id, t);
           this.soon ??= setTimeout(() => {
             this.soon = undefined;
-            // New events first: a sweep's heartbeats (one per run and interval) must not hold up a run's new point.
-            const ids = [...this.touchedEvents, ...[...this.touched].filter((x) => !this.touchedEvents.has(x))];
-            const beatOnly = new Set(ids.filter((x) => !this.touchedOther.has(x)));
+            const all = [...this.touched];
             this.touched.clear();
-            this.touchedEvents.clear();
-            this.touchedOther.clear();
-            void this.refreshRuns(ids, beatOnly);
+            // New events first: a sweep's heartbeats (one per run and interval) must not hold up a run's new point.
+            const ids = [...all.filter(([, x]) => x.events), ...all.filter(([, x]) => !x.events)].map(([run]) => run);
+            void this.refreshRuns(ids, new Set(all.filter(([, x]) => !x.other).map(([run]) => run)));
           }, 15);
         });
         watcher.on('error', () => this.unwatch(id));
