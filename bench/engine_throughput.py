@@ -49,7 +49,8 @@ def worker(model_dir: str, steps: int, max_context: int, threads: int) -> dict:
         t0 = time.perf_counter()
         res = tr.step(step)
         wall = time.perf_counter() - t0
-        m, trajs = res.metrics, res.trajs
+        # Trees before the StepResult (25ca3b0) returned the metrics and kept the rollouts on the trainer.
+        m, trajs = (res, tr.last_trajs) if isinstance(res, dict) else (res.metrics, res.trajs)
         samples = [s for t in trajs for s in t.turns]
         out.append({"step_s": wall, "rollout_s": m["time_rollout_s"], "train_s": m["time_train_s"],
                     "generated_tokens": sum(len(s.response_ids) for s in samples), "turns": len(samples),

@@ -1,6 +1,7 @@
 """The engine's fast paths equal the simple ones on the same seeds: a trajectory's turns scored as one
 sequence (scoring.chains) against the turns scored one by one (the same statistics, the same update);
-a group's shared prompt read once in generation against every row reading its own."""
+a group's shared prompt read once in generation against every row reading its own; finished rows dropped
+from decoding against every row fed to the end of its turn."""
 
 from __future__ import annotations
 
@@ -106,6 +107,24 @@ def test_rollouts_reading_each_turn_from_the_kept_cache_equal_rollouts_reading_w
     assert max(turns) >= 3, "the check needs trajectories of several turns"
     assert any(r is not None for rows in reused for r in rows), "no turn was read from the kept cache"
     assert any(None in rows and any(r is not None for r in rows) for rows in reused), "no turn mixed cached and whole prompts"
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_rollouts_dropping_finished_rows_from_decoding_equal_rollouts_feeding_every_row(acting_model_dir, monkeypatch, temperature):
+    """Finished rows leave the decode batch (generate._LiveRows): every row samples what it sampled when all
+    rows were fed to the end of the turn, and the next turn reads the same cache."""
+    from actfocus.rollout import generate as G
+    from actfocus.rollout.multiturn import rollout
+
+    drops = []
+    compact = G._LiveRows.compact
+    monkeypatch.setattr(G._LiveRows, "compact", lambda self, d: (before := self.n_rows, compact(self, d), drops.append(before - self.n_rows)))
+    lm = load_policy(str(acting_model_dir))
+    runs = [rollout(lm, "frozenlake", {"is_slippery": False}, [11, 12, 13, 14], 4, temperature=temperature, max_new_tokens=32,
+                    max_context=512, generator=torch.Generator().manual_seed(0), compact=c) for c in (False, True)]
+    assert [[(s.prompt_ids, s.response_ids) for s in t.turns] for t in runs[0]] == [[(s.prompt_ids, s.response_ids) for s in t.turns] for t in runs[1]]
+    assert sum(d > 0 for d in drops) >= 2, f"the check needs turns in which rows were dropped: {drops}"
+    assert max(len(t.turns) for t in runs[1]) >= 2, "the check needs a turn read from a compacted turn's cache"
 
 
 def test_warm_start_trains_on_the_prompts_rollouts_build_one_pass_per_episode(acting_model_dir):

@@ -82,6 +82,40 @@ def micro_batches(samples, micro: int, fuse: bool = True) -> list[list]:
     return [[samples[i] for u in units[k : k + micro] for i in u] for k in range(0, len(units), micro)]
 
 
+def unit_length(samples, unit: list[int]) -> int:
+    """Tokens in the sequence that scores `unit`: its last turn's prompt and response."""
+    last = samples[unit[-1]]
+    return len(last.prompt_ids) + len(last.response_ids)
+
+
+def by_length(samples, units: list[list[int]]) -> list[list[int]]:
+    """The units longest first. A batch is padded to its longest row, and a group's rollouts range from
+    one turn to the whole budget: micro-batches of alike lengths pad (and attend over) far less than
+    micro-batches in sample order (1.6-1.7x the real tokens, 2-2.3x the attention, at the paper's batch)."""
+    return sorted(units, key=lambda u: -unit_length(samples, u))
+
+
+def _no_grad_pass(stats, samples, micro: int, fuse: bool) -> dict[str, torch.Tensor]:
+    """stats(part) -> per-token tensors, over micro-batches of `micro` units; returned in sample order.
+    The fused path forms the micro-batches from units sorted by length (by_length) and puts the tokens
+    back in sample order; fuse=False takes consecutive slices (the simple path)."""
+    if not fuse:
+        outs = [stats(part) for part in micro_batches(samples, micro, fuse)]
+        return {k: torch.cat([o[k] for o in outs]) for k in outs[0]}
+    units = by_length(samples, chains(samples))
+    order = [i for u in units for i in u]  # the samples in the order their tokens come out
+    outs = [stats([samples[i] for u in units[k : k + micro] for i in u]) for k in range(0, len(units), micro)]
+    cat = {k: torch.cat([o[k] for o in outs]) for k in outs[0]}
+    # where each sample's tokens landed, read back in sample order
+    landed, at = [0] * len(samples), 0
+    for i in order:
+        landed[i] = at
+        at += len(samples[i].response_ids)
+    back = torch.tensor([landed[i] + j for i, s in enumerate(samples) for j in range(len(s.response_ids))],
+                        dtype=torch.long, device=next(iter(cat.values())).device)
+    return {k: v[back] for k, v in cat.items()}
+
+
 def response_hidden(lm: LanguageModel, p: Packed) -> torch.Tensor:
     h, _ = lm.hidden(p.ids, p.mask)
     return h[p.rows, p.cols]
@@ -95,23 +129,18 @@ def policy_stats(lm: LanguageModel, samples, device, fuse: bool = True) -> dict[
 
 @torch.no_grad()
 def reference_stats(ref: LanguageModel, samples, device, micro: int, fuse: bool = True) -> dict[str, torch.Tensor]:
-    out: dict[str, list] = {"ref_logprob": [], "ref_entropy": [], "energy": []}
-    for part in micro_batches(samples, micro, fuse):
+    def stats(part):
         st = policy_stats(ref, part, device, fuse)
-        out["ref_logprob"].append(st["logprob"])
-        out["ref_entropy"].append(st["entropy"])
-        out["energy"].append(-st["lse"])
-    return {k: torch.cat(v) for k, v in out.items()}
+        return {"ref_logprob": st["logprob"], "ref_entropy": st["entropy"], "energy": -st["lse"]}
+    return _no_grad_pass(stats, samples, micro, fuse)
 
 
 @torch.no_grad()
 def old_policy_stats(lm: LanguageModel, samples, device, micro: int, fuse: bool = True) -> dict[str, torch.Tensor]:
-    lp, ent = [], []
-    for part in micro_batches(samples, micro, fuse):
+    def stats(part):
         st = policy_stats(lm, part, device, fuse)
-        lp.append(st["logprob"])
-        ent.append(st["entropy"])
-    return {"old_logprob": torch.cat(lp), "entropy": torch.cat(ent)}
+        return {"old_logprob": st["logprob"], "entropy": st["entropy"]}
+    return _no_grad_pass(stats, samples, micro, fuse)
 
 
 def critic_values(critic: LanguageModel, samples, device, fuse: bool = True) -> torch.Tensor:
@@ -121,4 +150,4 @@ def critic_values(critic: LanguageModel, samples, device, fuse: bool = True) -> 
 
 @torch.no_grad()
 def values_no_grad(critic: LanguageModel, samples, device, micro: int, fuse: bool = True) -> torch.Tensor:
-    return torch.cat([critic_values(critic, part, device, fuse).float() for part in micro_batches(samples, micro, fuse)])
+    return _no_grad_pass(lambda part: {"values": critic_values(critic, part, device, fuse).float()}, samples, micro, fuse)["values"]

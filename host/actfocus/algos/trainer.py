@@ -329,6 +329,8 @@ class Trainer:
         if self.critic_opt:
             self.critic_opt.zero_grad(set_to_none=True)
         tot, tot_pg, clipped, vloss = 0.0, 0.0, 0.0, 0.0
+        if self.fuse:  # micro-batches of alike lengths pad less (scoring.by_length); their gradients sum the same
+            mb = scoring.by_length(batch.samples, mb)
         for u in range(0, len(mb), c["micro_batch_size"]):
             self._update_hook("update", u, len(mb))
             part = [i for unit in mb[u : u + c["micro_batch_size"]] for i in unit]

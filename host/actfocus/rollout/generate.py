@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import torch
 
 from actfocus.policy.lm import LanguageModel
+from actfocus.policy.model import KVBuffer
 
 
 def left_pad(seqs: list[list[int]], pad: int, device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -97,14 +98,72 @@ def _read_prompts(lm: LanguageModel, prompts, device, dedupe: bool, cache: TurnC
     return last, past, torch.cat([mask, mask_b])[order]
 
 
+class _LiveRows:
+    """The rows a decode step feeds, and what became of those it stopped feeding.
+
+    A turn's responses range from a few tokens to the whole budget (at the paper's batch a turn's longest
+    is 1.6x its mean), and every decode step costs in proportion to the rows it feeds: once a quarter of
+    the rows fed have finished, they are dropped from the batch (`compact`), their cache kept aside and put
+    back in place when the turn's cache is kept (`full_cache`). Sampling still draws for every row
+    (`Sampler`), so a dropped row changes no other row's sample."""
+
+    DROP_SHARE = 0.25  # compacting copies the kept rows' cache once: worth it only for a real share of rows
+
+    def __init__(self, B: int, past: list, masks: torch.Tensor):
+        self.rows: torch.Tensor | None = None  # None: every row
+        self.n_rows = B
+        self.past = past  # KVBuffers of the fed rows
+        self.masks = masks  # [B, P + max_new]: the attention mask of every row
+        self.mask = masks  # that of the fed rows
+        self.aside: list[tuple[torch.Tensor, list]] = []  # (rows, per layer (k, v)) of rows no longer fed
+
+    def compact(self, done_before: torch.Tensor) -> None:
+        """Drop the fed rows that finished before this step (their last token is in the cache already)."""
+        fed = done_before if self.rows is None else done_before[self.rows]
+        n_drop = int(fed.sum())
+        if n_drop == 0 or n_drop < self.DROP_SHARE * self.n_rows:
+            return
+        idx = torch.arange(self.n_rows, device=fed.device)
+        keep, drop = idx[~fed], idx[fed]
+        rows = idx if self.rows is None else self.rows
+        self.aside.append((rows[drop], [(b.view()[0][drop], b.view()[1][drop]) for b in self.past]))
+        self.past = [KVBuffer(b.view()[0][keep], b.view()[1][keep], b.k.shape[2]) for b in self.past]
+        self.rows = rows[keep]
+        self.n_rows = len(keep)
+        self.mask = self.masks[self.rows]
+
+    def step_mask(self, width: int) -> torch.Tensor:
+        if self.mask is not self.masks:  # the fed rows' copy: bring its newest column up to date
+            self.mask[:, width - 1] = self.masks[self.rows, width - 1]
+        return self.mask[:, :width]
+
+    def full_cache(self, width: int) -> list:
+        """Every row's cache over `width` positions, in row order (dropped rows: what they had when dropped;
+        the positions after are masked)."""
+        if self.rows is None:
+            return [b.view() for b in self.past]
+        out = []
+        for layer, b in enumerate(self.past):
+            k, v = b.view()
+            full_k = k.new_zeros((self.masks.shape[0], *k.shape[1:2], width, k.shape[3]))
+            full_v = torch.zeros_like(full_k)
+            full_k[self.rows], full_v[self.rows] = k[:, :, :width], v[:, :, :width]
+            for rows, kv in self.aside:
+                ak, av = kv[layer]
+                full_k[rows, :, : ak.shape[2]], full_v[rows, :, : av.shape[2]] = ak, av
+            out.append((full_k, full_v))
+        return out
+
+
 @torch.no_grad()
 def generate(lm: LanguageModel, prompts: list[list[int]], max_new_tokens: int, temperature: float,
              generator: torch.Generator, device="cpu", dedupe: bool = True, cache: TurnCache | None = None,
-             keys: list | None = None) -> list[list[int]]:
+             keys: list | None = None, compact: bool = True) -> list[list[int]]:
     """Sample a response for each prompt until a stop token (or, for HF models, `</answer>` text).
-    dedupe=False reads every row's prompt itself; without `cache` every prompt is read whole (the simple
-    paths; the same samples). With `cache` and `keys` (one per prompt), what a prompt shares with the
-    cached turn of its key is not read again, and the cache is updated for the next turn."""
+    dedupe=False reads every row's prompt itself; without `cache` every prompt is read whole;
+    compact=False feeds every row to the end of the turn (the simple paths; the same samples). With
+    `cache` and `keys` (one per prompt), what a prompt shares with the cached turn of its key is not read
+    again, and the cache is updated for the next turn."""
     last, past, mask = _read_prompts(lm, prompts, device, dedupe, cache, keys)
     P = mask.shape[1]
     past = lm.cache_with_room(past, P + max_new_tokens)
@@ -113,19 +172,28 @@ def generate(lm: LanguageModel, prompts: list[list[int]], max_new_tokens: int, t
     B = len(prompts)
     text_stop = getattr(lm, "stops_on_text", None)
     stop_ids = torch.tensor(sorted(lm.stop_ids()), dtype=torch.long, device=device) if text_stop is None else None
+    # Rows are dropped where the cache is the built-in model's (KVBuffers) and stops are token ids.
+    live = _LiveRows(B, past, masks) if compact and stop_ids is not None and lm.can_select_cache_rows else None
     dev = mask.device
     tokens = torch.empty((B, max_new_tokens), dtype=torch.long, device=dev)
     done = torch.zeros(B, dtype=torch.bool, device=dev)
     lengths = torch.full((B,), max_new_tokens, dtype=torch.long, device=dev)
+    probs = None  # every row's distribution: a dropped row keeps its last one, so every row draws its noise
     out: list[list[int]] = [[] for _ in range(B)]
     fed = 0  # decode steps whose tokens went into the cache
     for step in range(max_new_tokens):
         logits = lm.logits(last).float()
+        rows = None if live is None else live.rows
         if temperature <= 0:
             nxt = logits.argmax(-1)
+            if rows is not None:
+                nxt = torch.zeros(B, dtype=torch.long, device=dev).index_copy_(0, rows, nxt)
         else:
-            probs = torch.softmax(logits / temperature, dim=-1)
-            # The generator lives on the model's device (Trainer.gen): sampling stays there.
+            p = torch.softmax(logits / temperature, dim=-1)
+            probs = p if rows is None else probs.index_copy_(0, rows, p)
+            # The generator lives on the model's device (Trainer.gen): sampling stays there. A sample of one
+            # token is argmax(p / noise) with one exponential draw per entry of `probs`: each row's sample
+            # depends on its own distribution and the generator alone, whichever rows are still fed.
             nxt = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
         tokens[:, step] = nxt
         if stop_ids is not None:
@@ -138,19 +206,26 @@ def generate(lm: LanguageModel, prompts: list[list[int]], max_new_tokens: int, t
                     flags[i] = lm.is_stop(tid) or text_stop(lm.decode(out[i][-8:]))
             stopped = torch.tensor(flags, dtype=torch.bool, device=dev)
         lengths.masked_fill_(stopped, step + 1)
+        done_before = done.clone()
         done |= stopped
         if bool(done.all()):
             break
-        # Rows already done are fed too (one batch); their tokens are masked out before the cache is kept.
+        # Rows already done are fed too (one batch) until compacted away; their tokens are masked out
+        # before the cache is kept.
         masks[:, P + step] = (~done | stopped).to(mask.dtype)
-        h, past = lm.hidden(nxt[:, None], masks[:, : P + step + 1], past)
+        if live is None:
+            h, past = lm.hidden(nxt[:, None], masks[:, : P + step + 1], past)
+        else:
+            live.compact(done_before)
+            fed_rows = nxt if live.rows is None else nxt[live.rows]
+            h, live.past = lm.hidden(fed_rows[:, None], live.step_mask(P + step + 1), live.past)
         last = h[:, -1]
         fed = step + 1
     rows, ends = tokens.tolist(), lengths.tolist()  # one copy to the host
     out_tokens = [rows[i][: ends[i]] for i in range(B)]
     if cache is not None and keys is not None and lm.can_select_cache_rows:
         n_fed = [min(int(lengths[i]), fed) for i in range(B)]  # a row's last sample is fed only if others went on
-        cache.keys, cache.past, cache.mask = list(keys), lm.cache_view(past), masks[:, : P + fed]
+        cache.keys, cache.mask = list(keys), masks[:, : P + fed]
+        cache.past = lm.cache_view(past) if live is None else live.full_cache(P + fed)
         cache.held = [list(p) + out_tokens[i][: n_fed[i]] for i, p in enumerate(prompts)]
     return out_tokens
-

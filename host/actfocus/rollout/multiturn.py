@@ -71,8 +71,10 @@ def next_prompt(lm: LanguageModel, traj: Trajectory, budget: int) -> list[int]:
 
 def rollout(lm: LanguageModel, env_name: str, env_config: dict, seeds: list[int], group_size: int, *,
             temperature: float, max_new_tokens: int, max_context: int, generator: torch.Generator,
-            malformed_role: str = "reasoning", device="cpu", reuse_cache: bool = True, on_turn=None) -> list[Trajectory]:
-    """on_turn(finished, total) is called before each turn with the episodes finished so far; it may raise
+            malformed_role: str = "reasoning", device="cpu", reuse_cache: bool = True, compact: bool = True,
+            on_turn=None) -> list[Trajectory]:
+    """reuse_cache=False reads every turn's prompt whole, compact=False feeds every row to the end of each
+    turn (generate's simple paths, which give the same rollouts). on_turn(finished, total) is called before each turn with the episodes finished so far; it may raise
     to abandon the rollout (a stop request), which then leaves nothing behind."""
     envs, trajs = [], []
     for g, seed in enumerate(seeds):
@@ -94,7 +96,7 @@ def rollout(lm: LanguageModel, env_name: str, env_config: dict, seeds: list[int]
                 break
             budget = max_context - max_new_tokens - 1
             prompts = [next_prompt(lm, trajs[i], budget) for i in active]
-            responses = generate(lm, prompts, max_new_tokens, temperature, generator, device, cache=cache, keys=active)
+            responses = generate(lm, prompts, max_new_tokens, temperature, generator, device, cache=cache, keys=active, compact=compact)
             for i, prompt, resp in zip(active, prompts, responses):
                 env, traj = envs[i], trajs[i]
                 body = resp[:-1] if resp and resp[-1] == lm.eos_id else resp
