@@ -17,6 +17,20 @@ def test_tokenizer_round_trip_and_offsets(tiny_tokenizer):
     assert tiny_tokenizer.answer_close_id in ids
 
 
+def test_a_remembered_encoding_is_the_encoding_and_callers_cannot_change_it(tiny_tokenizer, monkeypatch):
+    text = "<think>I go Down then Right.</think> <answer>Down || Right</answer>"
+    first = tiny_tokenizer.encode_with_offsets(text)
+    first[0].append(0)  # a caller extending its ids (render_chat does) must not reach the memo
+    first[1].clear()
+    again = tiny_tokenizer.encode_with_offsets(text)
+    assert again == tiny_tokenizer._encode_with_offsets(text)  # the memo holds exactly what encoding gives
+    assert again[0][-1] != 0 and len(again[1]) == len(again[0])
+    monkeypatch.setattr(type(tiny_tokenizer), "MEMO_TEXTS", 3)
+    for i in range(10):
+        assert tiny_tokenizer.encode(f"Down {i}") == tiny_tokenizer._encode_with_offsets(f"Down {i}")[0]
+        assert len(tiny_tokenizer._memo) <= 3  # bounded whatever the number of distinct texts
+
+
 def test_kv_cache_matches_a_full_forward_with_left_padding(tiny_lm):
     prompts = [[5, 6, 7, 8, 9, 10], [11, 12, 13]]
     ids, mask = left_pad(prompts, tiny_lm.eos_id, "cpu")
