@@ -1,25 +1,40 @@
 #!/usr/bin/env bash
-# Issue 15, the format-penalty hack (plan: docs/results.md, "The format-penalty hack, paired"): GRPO+ActFocus from
-# a weak warm start (400 steps) on Gymnasium's 4x4 map, not slippery, seeds 0 1 2, two arms that differ only in
-# the environment's `format_penalty_whole_budget` (false: RAGEN's reward; true: an episode ending early also pays
-# for its unplayed turns at its own invalid share). Otherwise frozenlake_gym4x4.sh's settings. Resumable (a
-# completed run is kept), two runs at a time.
-#   bash bench/sanity/format_penalty.sh [OUT_DIR]        (default docs/results/sanity/format-penalty)
+# Issue 15's paired format-penalty checks (plans: docs/results.md, "The format-penalty hack, paired" and "The
+# format penalty's size, paired"): GRPO+ActFocus from a weak warm start (400 steps) on Gymnasium's 4x4 map, not
+# slippery, seeds 0 1 2, two arms that differ in one environment setting; otherwise frozenlake_gym4x4.sh's
+# settings. Resumable (a completed run is kept), two runs at a time.
+#   bash bench/sanity/format_penalty.sh [OUT_DIR]     whole-budget check: RAGEN's reward against
+#       `format_penalty_whole_budget` (an episode ending early also pays for its unplayed turns)
+#       (default docs/results/sanity/format-penalty)
+#   FP_CHECK=size bash bench/sanity/format_penalty.sh [OUT_DIR]     size check: RAGEN's -0.1 per malformed
+#       turn against 0 (default docs/results/sanity/format-penalty-size)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-OUT=${1:-$ROOT/docs/results/sanity/format-penalty}
+CHECK=${FP_CHECK:-whole-budget}
+case "$CHECK" in
+  whole-budget) ARMS=(ragen whole-budget); OUT=${1:-$ROOT/docs/results/sanity/format-penalty} ;;
+  size) ARMS=(penalty-0.1 penalty-0); OUT=${1:-$ROOT/docs/results/sanity/format-penalty-size} ;;
+  *) echo "FP_CHECK must be whole-budget or size, not '$CHECK'" >&2; exit 2 ;;
+esac
 mkdir -p "$OUT"
+# The one environment setting each arm changes (the rest of the env config is the same for both).
+arm_config() {
+  case "$1" in
+    ragen | penalty-0.1) echo '' ;;
+    whole-budget) echo ', "format_penalty_whole_budget": true' ;;
+    penalty-0) echo ', "format_penalty": 0.0' ;;
+  esac
+}
 one() {
-  local arm=$1 seed=$2 dir="$OUT/$1-seed$2" whole
+  local arm=$1 seed=$2 dir="$OUT/$1-seed$2"
   if [ -f "$dir/run.json" ] && grep -q '"status": *"completed"' "$dir/run.json"; then echo "kept $dir"; return; fi
   rm -rf "$dir"
-  if [ "$arm" = whole-budget ]; then whole=true; else whole=false; fi
   OMP_NUM_THREADS=1 "$ROOT/.venv/bin/python" -m actfocus train --run-dir "$dir" --env frozenlake \
-    --env-config "{\"is_slippery\": false, \"map_name\": \"4x4\", \"format_penalty_whole_budget\": $whole}" \
+    --env-config "{\"is_slippery\": false, \"map_name\": \"4x4\"$(arm_config "$arm")}" \
     --pretrain-env-config '{"is_slippery": false}' --pretrain-steps 400 \
     --algo grpo --weighting actfocus --steps 40 --prompts-per-step 8 --group-size 8 --max-new-tokens 48 \
     --max-context 768 --eval-every 10 --eval-prompts 128 --seed "$seed" --checkpoint-every 0 > "$OUT/$arm-seed$seed.log" 2>&1
   echo "done $dir"
 }
-export -f one; export ROOT OUT
-printf '%s\n' "ragen 0" "whole-budget 0" "ragen 1" "whole-budget 1" "ragen 2" "whole-budget 2" | xargs -P 2 -L 1 bash -c 'one $0 $1'
+export -f one arm_config; export ROOT OUT
+for seed in 0 1 2; do printf '%s %s\n%s %s\n' "${ARMS[0]}" "$seed" "${ARMS[1]}" "$seed"; done | xargs -P 2 -L 1 bash -c 'one $0 $1'

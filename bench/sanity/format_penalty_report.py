@@ -1,12 +1,14 @@
-"""The paired format-penalty check, judged by its plan in docs/results.md ("The format-penalty hack, paired").
+"""The paired format-penalty checks, judged by their plans in docs/results.md ("The format-penalty hack, paired",
+"The format penalty's size, paired").
 
     .venv/bin/python bench/sanity/format_penalty_report.py [DIR]      (default docs/results/sanity/format-penalty)
+    .venv/bin/python bench/sanity/format_penalty_report.py docs/results/sanity/format-penalty-size
 
-Per arm and seed: held-out success at each evaluation, and the training valid-turn rate and turns per episode
-(first and last five steps). A run *collapses* if its held-out success at the last evaluation is not above its
-step-0 value. Verdict: the hack is reproduced if the RAGEN arm collapses in at least one seed; the fix works if,
-then, the whole-budget arm collapses in none and its mean final success (paired by seed) is above the RAGEN
-arm's; inconclusive if the RAGEN arm never collapses; not working otherwise."""
+The check is told by its arms' run names (bench/sanity/format_penalty.sh). Per arm and seed: held-out success at
+each evaluation, and the training valid-turn rate and turns per episode (first and last five steps). A run
+*collapses* if its held-out success at the last evaluation is not above its step-0 value. Verdict: inconclusive
+if the control arm (RAGEN's reward) never collapses; if it does, the change works if the other arm collapses in
+none and its mean final success (paired by seed) is above the control's, and does not work otherwise."""
 
 from __future__ import annotations
 
@@ -15,7 +17,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-ARMS = ("ragen", "whole-budget")
+# control arm, changed arm, and what "works" and "does not work" mean for each check
+CHECKS = {
+    ("ragen", "whole-budget"): ("the fix works: the hack shows with RAGEN's reward, not with the whole-budget penalty",
+                                "the fix does not work"),
+    ("penalty-0.1", "penalty-0"): ("the penalty drives the collapse: it shows with RAGEN's -0.1, not without a penalty",
+                                   "the penalty does not drive the collapse"),
+}
 
 
 def load(run: Path) -> dict:
@@ -41,11 +49,13 @@ def mean(xs: list[float]) -> float:
 
 def main(directory: Path) -> None:
     runs = {p.name: load(p) for p in sorted(directory.iterdir()) if (p / "run.json").exists()}
+    names = {n.rsplit("-seed", 1)[0] for n in runs}
+    (control, changed), (works, fails) = next((arms, v) for arms, v in CHECKS.items() if names <= set(arms))
     steps = sorted({s for r in runs.values() for s in r["evals"]})
     print("| arm | seed | " + " | ".join(f"step {s}" for s in steps) + " | valid turns, first / last 5 steps | turns per episode, first / last 5 | collapsed |")
     print("|---|---|" + "---|" * len(steps) + "---|---|---|")
-    final: dict[str, dict[str, float]] = {a: {} for a in ARMS}
-    collapsed: dict[str, list[str]] = {a: [] for a in ARMS}
+    final: dict[str, dict[str, float]] = {a: {} for a in (control, changed)}
+    collapsed: dict[str, list[str]] = {a: [] for a in (control, changed)}
     for name, r in runs.items():
         arm, seed = name.rsplit("-seed", 1)
         if r["status"] != "completed" or not r["evals"]:
@@ -62,20 +72,20 @@ def main(directory: Path) -> None:
               + f" | {mean([v for _, v, _ in head]):.2f} / {mean([v for _, v, _ in tail]):.2f}"
               + f" | {mean([t for _, _, t in head]):.2f} / {mean([t for _, _, t in tail]):.2f} | {'yes' if fell else 'no'} |")
     print()
-    seeds = sorted(set(final["ragen"]) & set(final["whole-budget"]))
+    seeds = sorted(set(final[control]) & set(final[changed]))
     if len(seeds) < 3:
         print(f"- incomplete: {len(seeds)} paired seeds")
         return
-    diffs = [final["whole-budget"][s] - final["ragen"][s] for s in seeds]
-    print(f"- collapsed: ragen {len(collapsed['ragen'])} of 3 ({', '.join(collapsed['ragen']) or 'none'}), "
-          f"whole-budget {len(collapsed['whole-budget'])} of 3 ({', '.join(collapsed['whole-budget']) or 'none'})")
-    print(f"- final held-out success, whole-budget minus ragen, by seed: {', '.join(f'{d:+.3f}' for d in diffs)} (mean {mean(diffs):+.3f})")
-    if not collapsed["ragen"]:
-        verdict = "inconclusive: the hack did not show with RAGEN's reward in these seeds"
-    elif not collapsed["whole-budget"] and mean(diffs) > 0:
-        verdict = "the fix works: the hack shows with RAGEN's reward, not with the whole-budget penalty"
+    diffs = [final[changed][s] - final[control][s] for s in seeds]
+    print(f"- collapsed: {control} {len(collapsed[control])} of 3 ({', '.join(collapsed[control]) or 'none'}), "
+          f"{changed} {len(collapsed[changed])} of 3 ({', '.join(collapsed[changed]) or 'none'})")
+    print(f"- final held-out success, {changed} minus {control}, by seed: {', '.join(f'{d:+.3f}' for d in diffs)} (mean {mean(diffs):+.3f})")
+    if not collapsed[control]:
+        verdict = f"inconclusive: the collapse did not show with RAGEN's reward ({control}) in these seeds"
+    elif not collapsed[changed] and mean(diffs) > 0:
+        verdict = works
     else:
-        verdict = "the fix does not work"
+        verdict = fails
     print(f"- verdict: {verdict}")
 
 
