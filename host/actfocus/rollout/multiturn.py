@@ -74,8 +74,9 @@ def rollout(lm: LanguageModel, env_name: str, env_config: dict, seeds: list[int]
             malformed_role: str = "reasoning", device="cpu", reuse_cache: bool = True, compact: bool = True,
             on_turn=None) -> list[Trajectory]:
     """reuse_cache=False reads every turn's prompt whole, compact=False feeds every row to the end of each
-    turn (generate's simple paths, which give the same rollouts). on_turn(finished, total) is called before each turn with the episodes finished so far; it may raise
-    to abandon the rollout (a stop request), which then leaves nothing behind."""
+    turn (generate's simple paths, which give the same rollouts). on_turn(finished, total) is called before
+    each turn with the episodes finished so far; it may raise to abandon the rollout (a stop request), which
+    then leaves nothing behind."""
     envs, trajs = [], []
     for g, seed in enumerate(seeds):
         for _ in range(group_size):
