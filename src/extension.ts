@@ -50,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): void {
       return undefined;
     }
     if (runs.length === 1) return runs[0]!.id;
-    return (await vscode.window.showQuickPick(runs.map((r) => ({ label: r.id, description: vscode.l10n.t('{0} · step {1}/{2}', r.status, r.step, r.totalSteps) })), { title: vscode.l10n.t('Run to {0}', verb) }))?.label;
+    return (await vscode.window.showQuickPick(runs.map((r) => ({ label: r.id, description: vscode.l10n.t('{0} · step {1}/{2}', r.status, r.step, r.totalSteps) })), { title: vscode.l10n.t('Run to {0}', verb), ignoreFocusOut: true }))?.label;
   };
 
   const openRun = (runId: string) => {

@@ -141,7 +141,9 @@ export class TrajectoryPanel {
     }
     const items = [...found.map((d) => ({ label: `exports/${d}`, description: vscode.l10n.t('exported by this run'), dir: path.join(exports, d) })),
       { label: vscode.l10n.t('Browse…'), description: vscode.l10n.t('a folder with model.onnx and tokenizer.json'), dir: '' }];
-    const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Score with which exported model?') });
+    // ignoreFocusOut: focus that moves on its own (a viewer or tree opened a moment before takes it
+    // asynchronously) would otherwise close the pick as if cancelled; seen in an e2e run under load.
+    const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Score with which exported model?'), ignoreFocusOut: true });
     if (!pick) return undefined;
     if (pick.dir) return pick.dir;
     const chosen = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: vscode.l10n.t('Exported model folder') });

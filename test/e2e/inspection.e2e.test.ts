@@ -71,6 +71,13 @@ async function scenario(page: Page): Promise<void> {
 
   // Score with the exported reference model: the energies it computes are the ones logged in training.
   await runCommand(page, 'ActFocus: Score Trajectory with Model…');
+  // The model pick stays open while focus moves (a click into the viewer below it), so focus that a
+  // viewer or tree takes late cannot cancel it; then it is accepted as usual.
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'exports/reference' }).first().waitFor({ timeout: 30_000 });
+  await page.mouse.click(700, 840);
+  await page.waitForTimeout(500);
+  assert.ok(await page.locator('.quick-input-widget input').isVisible(), 'the model pick stays open when focus moves into the viewer');
+  assert.equal(await page.evaluate(() => document.querySelector('.quick-input-widget')?.hasAttribute('inert')), false, 'the model pick is not closing');
   await quickPickAccept(page, 'exports/reference');
   await viewer.waitForFunction(() => document.getElementById('score-info')?.textContent?.startsWith('scored with reference'), null, { timeout: 120_000 });
   const [maxDiff, scored, total] = scoreSummary((await viewer.textContent('#score-info'))!);

@@ -169,7 +169,9 @@ export async function findWebviewFrame(page: Page, selector: string, timeoutMs =
 /** What the workbench showed when a scenario failed: notifications and the open quick input, as text (the screenshot has the rest). */
 export async function failureContext(page: Page): Promise<string> {
   const text = async (sel: string) => (await page.locator(sel).allTextContents().catch(() => [])).join(' | ').replace(/\s+/g, ' ').trim();
-  return `notifications: ${(await text('.notifications-toasts .notification-list-item')) || '(none)'}; quick input: ${(await text('.quick-input-widget:visible')) || '(closed)'}`;
+  // Where keyboard focus was: a quick pick closes when focus leaves it.
+  const focused = await page.evaluate(() => { const a = document.activeElement as HTMLElement | null; return a ? `${a.tagName.toLowerCase()}.${String(a.className).split(' ').slice(0, 3).join('.')}` : '(none)'; }).catch(() => '(unknown)');
+  return `notifications: ${(await text('.notifications-toasts .notification-list-item')) || '(none)'}; quick input: ${(await text('.quick-input-widget:visible')) || '(closed)'}; focus: ${focused}`;
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {
