@@ -243,7 +243,8 @@ def test_sigterm_inside_a_step_abandons_it_and_a_resume_equals_the_uninterrupted
     want = {e["step"]: e for e in read_events(ref).records if e["type"] == "metrics"}
     assert sorted(got) == sorted(want) == [1, 2, 3]
     for s in want:
-        for k in ("reward_mean", "success_rate", "response_tokens_mean", "turns_mean", "loss", "signal_mu", "signal_sigma"):
+        for k in ("reward_mean", "success_rate", "response_tokens_mean", "turns_mean", "loss", "signal_mu", "signal_sigma",
+                  "diag/rho_full_pooled", "diag/rho_full_pooled_lo", "diag/n_full_pooled", "diag_groups"):
             assert got[s][k] == want[s][k], (s, k)
 
 

@@ -101,6 +101,10 @@ def test_sigkill_mid_step_then_resume(tmp_path, tiny_model_dir):
     for s in a:
         for k in ("reward_mean", "success_rate", "response_tokens_mean", "eval/success_rate"):
             assert a[s].get(k) == b[s].get(k), (s, k)
+        # The pooled rho's window reaches back across the resumes: rebuilt from the events, it pools the same steps.
+        assert "reward_mean" not in a[s] or b[s]["diag/n_full_pooled"] == min(s, 10) * a[s]["diag/groups"], s
+        for k in ("diag/n_full_pooled", "diag/rho_full_pooled", "diag/rho_full_pooled_hi", "diag/rho_action_pooled"):
+            assert (a[s].get(k) is None) == (b[s].get(k) is None) and abs((a[s].get(k) or 0) - (b[s].get(k) or 0)) <= 1e-9, (s, k)
         if "loss" in a[s]:
             assert abs(a[s]["loss"] - b[s]["loss"]) <= 1e-6 * max(1.0, abs(a[s]["loss"])), s
     ta, tb = trajectories(ref), trajectories(run_dir)

@@ -54,7 +54,8 @@ export function emptyRunData(): RunData {
   return { series: {}, markers: [], logs: [], events: 0, logTotal: 0, lastStep: 0, hparams: {}, answers: {} };
 }
 
-const RESERVED = new Set(['v', 't', 'step', 'type']);
+// diag_groups: the step's per-group points (an object, not a metric), read by the host's reports.
+const RESERVED = new Set(['v', 't', 'step', 'type', 'diag_groups']);
 
 /** Apply events in order. */
 export function applyEvents(d: RunData, events: readonly RunEvent[]): void {

@@ -119,7 +119,27 @@ export interface MetricsEvent {
   t: Time;
   step: Step;
   type: 'metrics';
-  [k: string]: NumberOrNull | Version | Time | 'metrics';
+  /**
+   * A training step's Action-Bottleneck points, one per prompt group in group order: its rollouts' reward variance and its mean reference energy over all, reasoning and action tokens (null where it has none of them). What diag/rho_* rank within the step, and diag/rho_*_pooled pools over the last diag_window steps.
+   */
+  diag_groups?: {
+    variance: NumberOrNull[];
+    energy_full: NumberOrNull[];
+    energy_reasoning: NumberOrNull[];
+    energy_action: NumberOrNull[];
+  };
+  [k: string]:
+    | NumberOrNull
+    | Version
+    | Time
+    | 'metrics'
+    | {
+        variance: NumberOrNull[];
+        energy_full: NumberOrNull[];
+        energy_reasoning: NumberOrNull[];
+        energy_action: NumberOrNull[];
+      }
+    | undefined;
 }
 export interface StatusEvent {
   v: Version;

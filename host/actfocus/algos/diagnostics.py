@@ -23,7 +23,8 @@ def diagnose(group_rewards: dict[int, list[float]], token_group: torch.Tensor, t
              group_mean: str = "pooled") -> dict:
     """group_rewards: group id → episode rewards of its rollouts. Per-token tensors cover every
     response token of the step. group_mean: "pooled" (mean over the group's tokens, default) or
-    "trajectory" (mean of per-trajectory means)."""
+    "trajectory" (mean of per-trajectory means). out["group_points"]: each group's reward variance and mean
+    energy per scope (None where it has no token of the scope), the points the step's ρ ranks."""
     n = roles.numel()
     out: dict = {"tokens": n, "groups": len(group_rewards)}
     for code, name in enumerate(ROLE_NAMES):
@@ -38,13 +39,17 @@ def diagnose(group_rewards: dict[int, list[float]], token_group: torch.Tensor, t
             out[f"weight_{name}_min"] = float(weights[m].min()) if k else math.nan
     sigma = {g: _variance(r) for g, r in group_rewards.items()}
     out["zero_variance_groups"] = sum(1 for v in sigma.values() if v == 0.0)
+    # Every group's point, in group order: pooled over steps by algos/pooled_rho (the events' diag_groups).
+    groups: dict = {"variance": [sigma[g] for g in sorted(group_rewards)]}
     for scope, code in SCOPES.items():
         xs, ys = [], []
+        energies = groups[f"energy_{scope}"] = []
         for g in sorted(group_rewards):
             m = token_group == g
             if code is not None:
                 m = m & (roles == code)
             if not bool(m.any()):
+                energies.append(None)
                 continue
             if group_mean == "pooled":
                 e = float(energy[m].double().mean())
@@ -55,8 +60,10 @@ def diagnose(group_rewards: dict[int, list[float]], token_group: torch.Tensor, t
                 e = sum(sum(v) / len(v) for v in per.values()) / len(per)
             xs.append(e)
             ys.append(sigma[g])
+            energies.append(e)
         rho, p = spearman(xs, ys)
         out[f"rho_{scope}"], out[f"p_{scope}"], out[f"n_{scope}"] = rho, p, len(xs)
+    out["group_points"] = groups
     return out
 
 

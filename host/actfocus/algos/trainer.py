@@ -47,6 +47,7 @@ class StepResult:
     metrics: dict  # the step's `metrics` event (protocol.md)
     trajs: list  # the rollouts it trained on
     batch: StepBatch  # their scored, weighted per-token tensors
+    diag_groups: dict | None = None  # the diagnosis' per-group points (the metrics event's diag_groups)
 
 
 def _flat_index(batch: StepBatch, idx: list[int]) -> torch.Tensor:
@@ -218,13 +219,14 @@ class Trainer:
         for tr in trajs:
             group_rewards.setdefault(tr.group, []).append(tr.total_reward)
         diag = self.diagnosis(group_rewards, tok, tok["weight"])  # (5)
+        diag_groups = diag.pop("group_points")
         self.hook("update", 0, 1)  # the last point a step can be abandoned: the optimiser steps run to their end
         upd = self.update(batch, [i for i, s in enumerate(batch.samples) if s.group in kept_groups])  # (6)
         dt = time.perf_counter() - t0
         metrics = {**self.step_metrics(trajs, batch, signal_stats), "groups_kept": len(kept_groups),  # (7)
                    "time_train_s": dt, "train_tokens_per_s": len(tok["roles"]) / max(1e-9, dt),
                    **upd, **{f"diag/{k}": v for k, v in diag.items()}}
-        return StepResult(metrics, trajs, batch)
+        return StepResult(metrics, trajs, batch, diag_groups)
 
     def step_metrics(self, trajs, batch: StepBatch, signal_stats: tuple | None) -> dict:
         """Means over every rank's trajectories, samples and tokens (sums all-reduced, then divided)."""

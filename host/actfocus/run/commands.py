@@ -89,6 +89,8 @@ def register(sub) -> None:
                                    "energy and its reward variance, for all, reasoning and action tokens.")
     d.add_argument("run_dir", metavar="RUN_DIR")
     d.add_argument("--json", action="store_true", help="print the table as JSON")
+    d.add_argument("--window", type=int, default=None, metavar="STEPS",
+                   help="steps pooled for the windowed rho (default: the run's diag_window)")
     d.set_defaults(func=run_diagnose)
 
     e = sub.add_parser("export-onnx", help="export a run's policy to ONNX for the extension's scoring",

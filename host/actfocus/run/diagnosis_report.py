@@ -8,6 +8,7 @@ import statistics
 import os
 import sys
 
+from actfocus.algos.pooled_rho import RhoWindow, pooled_rho, step_points
 from actfocus.run import protocol as P
 
 ROWS = (("all tokens", "full", None), ("reasoning", "reasoning", "reasoning"), ("action", "action", "action"))
@@ -34,8 +35,40 @@ def diagnosis_table(by_step: dict[int, dict]) -> dict:
     return table
 
 
+def step_groups(events) -> dict[int, dict]:
+    """Each training step's group points (the metrics events' diag_groups; the last record of a step wins)."""
+    return {e["step"]: e["diag_groups"] for e in events.records if e["type"] == "metrics" and isinstance(e.get("diag_groups"), dict)}
+
+
+def pooled_table(groups: dict[int, dict]) -> dict:
+    """ρ per scope over every step's groups pooled (energies z-scored per step), with a 95 % bootstrap interval."""
+    steps = [groups[s] for s in sorted(groups)]
+    return {label: pooled_rho([step_points(g, scope) for g in steps], seed=0) for label, scope, _ in ROWS}
+
+
+def windowed(groups: dict[int, dict], window: int) -> list[dict]:
+    """The pooled ρ of the last `window` steps at every step, recomputed from the events: what the run's
+    diag/rho_*_pooled metrics hold (and the dashboard draws)."""
+    w, out = RhoWindow(window), []
+    for s in sorted(groups):
+        out.append({"step": s, **w.add(s, groups[s])})
+    return out
+
+
 def _fmt(v, spec=".3f"):
     return "-" if v is None else format(v, spec)
+
+
+def _run_window(run_dir: str) -> int:
+    """The run's diag_window (run.json's config), else the default."""
+    from actfocus.config import DEFAULTS
+    from actfocus.run.reader import RunFileError, read_run
+
+    try:
+        w = (read_run(run_dir).get("config") or {}).get("diag_window")
+    except (OSError, RunFileError):
+        w = None
+    return w if isinstance(w, int) and not isinstance(w, bool) and w >= 1 else DEFAULTS["diag_window"]
 
 
 def run_diagnose(args) -> int:
@@ -47,6 +80,11 @@ def run_diagnose(args) -> int:
     ev = read_events(args.run_dir)
     table = diagnosis_table(step_metrics(ev))
     table["malformed_lines"] = ev.malformed
+    groups = step_groups(ev)
+    table["pooled"] = pooled_table(groups)
+    window = args.window or _run_window(args.run_dir)
+    table["window"] = window
+    table["windowed"] = windowed(groups, window)
     if args.json:
         print(json.dumps(table, indent=2))
         return 0
@@ -59,6 +97,14 @@ def run_diagnose(args) -> int:
     for r in table["rows"]:
         print(f"{r['tokens']:<12}{_fmt(r['share']):>8}{_fmt(r['weight']):>9}{_fmt(r['energy'], '.2f'):>10}{_fmt(r['rho_median']):>10}"
               f"{_fmt(r['rho_mean']):>10}{_fmt(r['significant'], '.0%'):>8}{r['n_steps']:>7}")
+    if groups:
+        print(f"pooled over the {len(groups)} steps' {table['pooled']['all tokens']['n']} groups (energy z-scored per step), 95 % bootstrap interval:")
+        for label, r in table["pooled"].items():
+            ci = f"[{_fmt(r['lo'])}, {_fmt(r['hi'])}]" if r["lo"] is not None else "[-]"
+            print(f"{label:<12}rho {_fmt(r['rho'])} {ci} over {r['n']} groups")
+        last = table["windowed"][-1]
+        print(f"last {window} steps (step {last['step']}): action rho {_fmt(last['diag/rho_action_pooled'])} "
+              f"[{_fmt(last['diag/rho_action_pooled_lo'])}, {_fmt(last['diag/rho_action_pooled_hi'])}]")
     if ev.malformed:
         print(f"({ev.malformed} malformed lines in {P.EVENTS} were skipped)")
     return 0

@@ -14,6 +14,7 @@ import time
 import torch
 
 from actfocus.algos import dist as D
+from actfocus.algos.pooled_rho import RhoWindow
 from actfocus.config import PARAMS
 from actfocus.run import protocol as P
 from actfocus.run.control import take_pending
@@ -281,6 +282,7 @@ class Session:
 
         self.step = start_step
         self.trainer.hook = self.within_step
+        self.rho_window = RhoWindow(c["diag_window"], [] if fresh else self.diag_history(start_step, c["diag_window"]))
         self.w.heartbeat.set(step=start_step, phase=self.phase())
         if fresh:
             if c["eval_every"]:
@@ -300,8 +302,8 @@ class Session:
                     continue
                 self.stop_reason += f" (during step {step}'s {e}, which was abandoned: the run ends at step {self.step})"
                 break
-            m = result.metrics
-            self.w.emit({"type": "metrics", **m}, step=step)
+            m = {**result.metrics, **self.rho_window.add(step, result.diag_groups)}
+            self.w.emit({"type": "metrics", **m, "diag_groups": result.diag_groups}, step=step)
             self.store_trajectories(step, result)
             self.step = step  # the step is applied: what a checkpoint or answer during its evaluation belongs to
             if c["eval_every"] and step % c["eval_every"] == 0:
@@ -322,6 +324,15 @@ class Session:
             self.lm.save(self.w.path(P.FINAL_MODEL))
         self.w.close("completed")
         return 0
+
+    def diag_history(self, upto: int, window: int) -> list[dict]:
+        """The group points of the last `window` steps up to `upto`, from the events (a resumed run's
+        pooled ρ pools the same steps as the uninterrupted run's)."""
+        from actfocus.run.reader import read_events
+
+        by_step = {e["step"]: e["diag_groups"] for e in read_events(self.w.dir).records
+                   if e["type"] == "metrics" and isinstance(e.get("diag_groups"), dict) and e["step"] <= upto}
+        return [by_step[s] for s in sorted(by_step)[-window:]]
 
     def store_trajectories(self, step: int, result) -> None:
         c = self.cfg
