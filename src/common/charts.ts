@@ -2,7 +2,7 @@
 export interface ChartSpec {
   id: string;
   title: string;
-  lines: { key: string; label: string }[];
+  lines: { key: string; label: string; band?: { lo: string; hi: string } }[];
   yMin?: number;
   yMax?: number;
   /** Shown only while a drawn run has data for it (the warm start: only built-in models have one). */
@@ -21,7 +21,11 @@ export const CHARTS: readonly ChartSpec[] = [
     { key: 'eval/success_rate', label: 'eval' }, { key: 'eval/optimal_success', label: 'optimum (eval episodes)' }] },
   { id: 'reward', title: 'Reward', lines: [{ key: 'reward_mean', label: 'train' }, { key: 'eval/reward_mean', label: 'eval' }] },
   { id: 'share', title: 'Action-token share', yMin: 0, lines: [{ key: 'diag/share_action', label: 'action' }] },
-  { id: 'rho', title: 'Spearman ρ (energy vs reward variance)', yMin: -1, yMax: 1, lines: [
+  // The pooled ρ first: one step's ρ rests on a handful of prompt groups and jumps between −1 and +1.
+  { id: 'rho', title: 'Spearman ρ (energy vs reward variance), pooled, 95 % interval', yMin: -1, yMax: 1,
+    lines: (['action', 'reasoning', 'full'] as const).map((scope) => ({ key: `diag/rho_${scope}_pooled`, label: scope,
+      band: { lo: `diag/rho_${scope}_pooled_lo`, hi: `diag/rho_${scope}_pooled_hi` } })) },
+  { id: 'rho_step', title: 'Spearman ρ of each step alone', yMin: -1, yMax: 1, lines: [
     { key: 'diag/rho_action', label: 'action' }, { key: 'diag/rho_reasoning', label: 'reasoning' }, { key: 'diag/rho_full', label: 'full' }] },
   { id: 'energy', title: 'Mean energy by role', lines: [
     { key: 'diag/energy_action', label: 'action' }, { key: 'diag/energy_reasoning', label: 'reasoning' }, { key: 'diag/energy_other', label: 'other' }] },
@@ -33,4 +37,7 @@ export const CHARTS: readonly ChartSpec[] = [
 ];
 
 /** Every metric a chart draws: what the dashboard keeps per run (the rest is read from disk on demand). */
-export const CHART_METRICS: ReadonlySet<string> = new Set(CHARTS.flatMap((c) => c.lines.map((l) => l.key)));
+export const CHART_METRICS: ReadonlySet<string> = new Set(CHARTS.flatMap((c) => c.lines.flatMap((l) => (l.band ? [l.key, l.band.lo, l.band.hi] : [l.key]))));
+
+/** Interval bands are drawn for at most this many runs at once: beyond, overlapping bands hide each other. */
+export const MAX_BAND_RUNS = 3;

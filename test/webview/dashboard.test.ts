@@ -8,6 +8,9 @@ import type { ToDashboard } from '../../src/common/messages';
 import { applyEvents, deltaSince, emptyCursor, emptyRunData, type DataCursor, type RunData } from '../../src/common/runData';
 import type { RunEvent } from '../../src/protocol/types.generated';
 import { rawPoints, SeriesStore } from '../../src/common/seriesStore';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { python, ROOT } from '../support/python';
 
 let browser: Browser;
 let server: Awaited<ReturnType<typeof serveWebview>>;
@@ -16,7 +19,8 @@ const errors: string[] = [];
 const hostile = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
 
 function metrics(step: number): RunEvent {
-  return { v: 1, t: 1000 + step * 6, step, type: 'metrics', success_rate: step / 20, reward_mean: step / 10 - 0.5, 'diag/share_action': 0.1, 'diag/rho_action': 0.5, 'diag/rho_reasoning': 0, 'diag/rho_full': 0.2 } as RunEvent;
+  return { v: 1, t: 1000 + step * 6, step, type: 'metrics', success_rate: step / 20, reward_mean: step / 10 - 0.5, 'diag/share_action': 0.1, 'diag/rho_action': 0.5, 'diag/rho_reasoning': 0, 'diag/rho_full': 0.2,
+    'diag/rho_action_pooled': 0.4, 'diag/rho_action_pooled_lo': 0.1, 'diag/rho_action_pooled_hi': 0.7 } as RunEvent;
 }
 
 /** What the extension holds per run and how much of it the webview has (same pure code as the extension). */
@@ -70,7 +74,8 @@ test('run data draws every chart; live appends add points; hyperparameter change
   const events = Array.from({ length: 20 }, (_, i) => metrics(i + 1));
   await send(page, dataMessage('run-a', events));
   await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) === 20);
-  assert.equal(await pointsOf('rho'), 60); // three scopes
+  assert.equal(await pointsOf('rho_step'), 60); // three scopes
+  assert.equal(await pointsOf('rho'), 60); // the pooled action line and its interval's two edges
   assert.equal(await pointsOf('share'), 20);
   // A live append (not a reset) with a hyperparameter change.
   await send(page, dataMessage('run-a', [{ v: 1, t: 2000, step: 20, type: 'hparams', source: 'request', values: { alpha: 0.3 }, previous: { alpha: 0.1 }, request: 'r1' }, metrics(21),
@@ -238,7 +243,7 @@ test('100 overlaid runs draw the same points, line by line, as each run drawn al
       await send(p, { t: 'data', runId: id, reset: true, delta: deltaSince(d, emptyCursor()).delta });
     }
     type Lines = { run: string; label: string; data: { x: number; y: number }[] }[];
-    const expected = { success: 1, reward: 1, rho: 3 };
+    const expected = { success: 1, reward: 1, rho_step: 3 };
     /** Once every chart draws exactly these runs' lines. */
     const drawnWith = async (runs: string[]): Promise<Record<string, Lines>> => {
       await p.waitForFunction(([e, want]) => Object.entries(e).every(([c, k]) => {
@@ -268,6 +273,49 @@ test('100 overlaid runs draw the same points, line by line, as each run drawn al
         }
       }
     }
+  } finally {
+    await p.close();
+  }
+});
+
+test('the pooled ρ and its interval band are what `actfocus diagnose` computes from the same real run', async () => {
+  // A real run's files (test/vectors/pooled-rho-run: 12 steps of GRPO+ActFocus on FrozenLake with a small
+  // built-in model, diag_window 4; written by `actfocus train`, see host/tests/test_pooled_rho.py).
+  const dir = join(ROOT, 'test', 'vectors', 'pooled-rho-run');
+  const events = readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as RunEvent);
+  const report = JSON.parse(python(['-m', 'actfocus', 'diagnose', dir, '--json'])) as { window: number; windowed: Record<string, number | null>[] };
+  assert.equal(report.window, 4);
+  const p = await browser.newPage();
+  p.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await p.goto(server.url);
+    await send(p, { t: 'init', extensionVersion: '1', selected: ['real'], runs: [{ id: 'real', status: 'completed', step: 12, totalSteps: 12 }] });
+    const d = emptyRunData();
+    applyEvents(d, events);
+    await send(p, { t: 'data', runId: 'real', reset: true, delta: deltaSince(d, emptyCursor()).delta });
+    type Lines = { label: string; data: { x: number; y: number }[] }[];
+    await p.waitForFunction(() => ((document.getElementById('chart-rho') as unknown as { drawnLines: Lines }).drawnLines.length === 9));
+    const drawn = await p.evaluate(() => (document.getElementById('chart-rho') as unknown as { drawnLines: Lines }).drawnLines);
+    let finite = 0;
+    for (const scope of ['action', 'reasoning', 'full']) {
+      for (const [label, key] of [[scope, `diag/rho_${scope}_pooled`], [`${scope} · 95 % lo`, `diag/rho_${scope}_pooled_lo`], [`${scope} · 95 % hi`, `diag/rho_${scope}_pooled_hi`]]) {
+        const line = drawn.find((l) => l.label === label);
+        assert.ok(line, `${label} is drawn`);
+        assert.deepEqual(line.data.map((pt) => pt.x), report.windowed.map((r) => r.step), label);
+        line.data.forEach((pt, i) => {
+          const want = report.windowed[i]![key!];
+          if (want === null) assert.ok(Number.isNaN(pt.y) || pt.y === null, `${label} at step ${pt.x}: no value in the report, none drawn`);
+          else {
+            finite++;
+            assert.ok(Math.abs(pt.y - want!) <= 1e-12, `${label} at step ${pt.x}: drawn ${pt.y}, report ${want}`);
+          }
+        });
+      }
+    }
+    assert.ok(finite >= 60, `the run has values to compare (${finite} of 108)`);
+    // The band is filled between its edges and kept out of the legend (the three lines are the legend).
+    assert.deepEqual(await p.evaluate(() => (document.getElementById('chart-rho') as unknown as { legendLabels: string[] }).legendLabels), ['action', 'reasoning', 'full']);
+    assert.deepEqual(drawn.map((l) => (l as unknown as { fill: unknown }).fill), [false, false, '-1', false, false, '-1', false, false, '-1']);
   } finally {
     await p.close();
   }

@@ -1,19 +1,19 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import { Chart, LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, type Plugin } from 'chart.js';
+import { Chart, Filler, LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, type Plugin } from 'chart.js';
 import { MAX_OVERLAID_RUNS, type DataItem, type DashboardUiState, type FromDashboard, type RunSummary, type ToDashboard, type ControlActionName } from '../../src/common/messages';
 import { applyDelta, emptyRunData, type RunData } from '../../src/common/runData';
-import { CHARTS, WARM_START_LOSS, type ChartSpec } from '../../src/common/charts';
+import { CHARTS, MAX_BAND_RUNS, WARM_START_LOSS, type ChartSpec } from '../../src/common/charts';
 import { progressFraction, whereText } from '../../src/common/runProgress';
 import { byStep, firstTime as seriesFirstTime, minutesSince, smoothedPoints, type Point, type SeriesStore } from '../../src/common/seriesStore';
 import { connectHost } from '../shared/host';
 import { setVisibleText } from '../shared/visible';
 import { visibleText } from '../../src/common/visibleText';
 import { isLive } from '../../src/protocol/schema';
-import { readPalette, onThemeChange, type ChartPalette } from '../shared/theme';
+import { readPalette, onThemeChange, translucent, type ChartPalette } from '../shared/theme';
 import { el } from '../shared/dom';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
+Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, Filler);
 
 /** Above this many lines a chart's legend would bury the plot: the run list (with colour swatches) is the legend. */
 const MAX_LEGEND_ITEMS = 12;
@@ -128,7 +128,8 @@ for (const spec of CHARTS) {
   const chart = makeChart(canvas, spec);
   charts.set(spec.id, chart);
   // What the chart was last handed to draw, per line (read by the webview tests and benchmarks).
-  Object.defineProperty(canvas, 'drawnLines', { get: () => chart.data.datasets.map((ds) => ({ run: lineOwner.get(ds), label: ds.label, data: ds.data })) });
+  Object.defineProperty(canvas, 'drawnLines', { get: () => chart.data.datasets.map((ds) => ({ run: lineOwner.get(ds), label: ds.label, data: ds.data, fill: ds.fill ?? false })) });
+  Object.defineProperty(canvas, 'legendLabels', { get: () => (chart.legend?.legendItems ?? []).map((i) => i.text) });
   enableZoom(canvas, chart);
   png.addEventListener('click', () => host.post({ t: 'savePng', name: spec.id, dataUrl: canvas.toDataURL('image/png') }));
 }
@@ -149,7 +150,7 @@ function makeChart(canvas: HTMLCanvasElement, spec: ChartSpec): Chart<'line'> {
         x: { type: 'linear', title: { display: true, text: 'step', color: palette.foreground }, ticks: { color: palette.foreground }, grid: { color: palette.grid } },
         y: { type: 'linear', min: spec.yMin, max: spec.yMax, ticks: { color: palette.foreground }, grid: { color: palette.grid } },
       },
-      plugins: { legend: { labels: { color: palette.foreground, boxWidth: 12 } } },
+      plugins: { legend: { labels: { color: palette.foreground, boxWidth: 12, filter: (item, d) => !bandOf.has(d.datasets[item.datasetIndex!] as LineDataset) } } },
     },
   });
 }
@@ -198,6 +199,8 @@ type LineDataset = Chart<'line'>['data']['datasets'][number];/**
  */
 const datasetsByLine = new Map<string, LineDataset>();
 const lineOwner = new WeakMap<LineDataset, string>();
+/** The band datasets (an interval's lower and upper edge) and the line each belongs to: kept out of the legend. */
+const bandOf = new WeakMap<LineDataset, string>();
 
 /**
  * Charts whose data or view changed since they were drawn. The ones on screen are drawn in the next
@@ -311,6 +314,27 @@ function drawChart(spec: ChartSpec): void {
       ds.borderWidth = overlay ? 1 : 1.5;
       ds.pointRadius = pts.length < 30 ? 2 : 0;
       datasets.push(ds);
+      if (line.band && selected.length <= MAX_BAND_RUNS) {
+        // The interval: its lower edge, then its upper edge filled down to it ('-1': the dataset before).
+        const fill = translucent(ds.borderColor as string, 0.18);
+        for (const [edge, bandKey] of [['lo', line.band.lo], ['hi', line.band.hi]] as const) {
+          const bs = d.series[bandKey];
+          const bpts = bs && bs.count ? pointsOf(id, bandKey, bs, t0.get(id)!) : [];
+          const key2 = `${spec.id}\u0000${id}\u0000${bandKey}`;
+          const b = datasetsByLine.get(key2) ?? { data: [] };
+          datasetsByLine.set(key2, b);
+          lineOwner.set(b, id);
+          bandOf.set(b, line.key);
+          b.data = bpts;
+          b.label = `${ds.label} · 95 % ${edge}`;
+          b.borderWidth = 0;
+          b.pointRadius = 0;
+          b.backgroundColor = fill;
+          b.fill = edge === 'hi' ? '-1' : false;
+          points += bpts.length;
+          datasets.push(b);
+        }
+      }
     });
   });
   const markers = selected.flatMap((id) => data.get(id)!.markers.map((m) => ({
@@ -319,7 +343,7 @@ function drawChart(spec: ChartSpec): void {
   })));
   if (spec.whenData) chart.canvas.closest('figure')!.hidden = datasets.length === 0;
   chart.data.datasets = datasets;
-  chart.options.plugins!.legend!.display = datasets.length <= MAX_LEGEND_ITEMS;
+  chart.options.plugins!.legend!.display = datasets.filter((ds) => !bandOf.has(ds)).length <= MAX_LEGEND_ITEMS;
   (chart.options.plugins as unknown as { hparamMarkers: unknown }).hparamMarkers = markers;
   chart.options.scales!.x!.title = { display: true, text: ui.xAxis === 'step' ? spec.xTitle ?? 'step' : 'minutes', color: palette.foreground };
   // Live appends redraw with the same zoom: the range is state, not derived from the data.

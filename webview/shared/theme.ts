@@ -27,6 +27,18 @@ export function readPalette(): ChartPalette {
   };
 }
 
+/** `colour` at this opacity (for interval bands under a line): any CSS colour, normalised by a canvas. */
+export function translucent(colour: string, alpha: number): string {
+  const ctx = document.createElement('canvas').getContext('2d');
+  if (!ctx) return colour;
+  ctx.fillStyle = colour;
+  const c = String(ctx.fillStyle); // '#rrggbb', or 'rgba(r, g, b, a)' when the colour has its own alpha
+  const hex = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(c);
+  if (hex) return `rgba(${parseInt(hex[1]!, 16)}, ${parseInt(hex[2]!, 16)}, ${parseInt(hex[3]!, 16)}, ${alpha})`;
+  const rgba = /^rgba?\((\d+),\s*(\d+),\s*(\d+)/.exec(c);
+  return rgba ? `rgba(${rgba[1]}, ${rgba[2]}, ${rgba[3]}, ${alpha})` : colour;
+}
+
 export function onThemeChange(cb: () => void): void {
   new MutationObserver(cb).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 }
