@@ -122,6 +122,36 @@ def test_warm_start_reasoning_styles():
         demonstrations("sokoban", {}, 1, 0.0, 0, reasoning="verbose")
 
 
+def test_reasoning_length_sets_the_share_without_informing_the_move():
+    """More sentences lower the action tokens' share; the added ones never name a move, a digit or a
+    bracket (no environment's action), `generic` reasoning never names the move at any length, and the
+    moves demonstrated are the same whatever the reasoning."""
+    import random as _random
+    import re
+
+    from actfocus.policy.pretrain import demonstrations
+    from actfocus.policy.reasoning import FILLER, reasoning_problem, reasoning_text
+
+    assert not any(re.search(r"\b(up|down|left|right)\b|[0-9\[\]]", f, re.I) for f in FILLER)
+    base = [r for _, r in demonstrations("frozenlake", {}, 8, 0.3, 1)]
+    acts = lambda text: re.search(r"<answer>(.*)</answer>", text).group(1)  # noqa: E731
+    think_len = []
+    for n in (0, 1, 3, 8):
+        demos = [r for _, r in demonstrations("frozenlake", {}, 8, 0.3, 1, reasoning="generic", reasoning_sentences=n)]
+        assert [acts(r) for r in demos] == [acts(r) for r in base]
+        thinks = [re.search(r"<think>(.*)</think>", r).group(1) for r in demos]
+        assert not any(re.search(r"\b(Up|Down|Left|Right)\b", t) for t in thinks)
+        assert all(len(re.findall(r"[.!?](?:\s|$)", t)) == n for t in thinks)  # n sentences, each ended
+        think_len.append(sum(map(len, thinks)) / len(thinks))
+    assert think_len == sorted(think_len) and think_len[0] == 0
+    # names_move with filler still names the move, somewhere among its sentences
+    t = reasoning_text("names_move", ["Left", "Down"], 4, _random.Random(3))
+    assert "Left then Down" in t and sum(f in t for f in FILLER) == 3
+    assert reasoning_problem("names_move", 0) and reasoning_problem("generic", len(FILLER) + 2) and not reasoning_problem("generic", 0)
+    with pytest.raises(ValueError, match="reasoning sentences"):
+        demonstrations("frozenlake", {}, 1, 0.0, 0, reasoning="names_move", reasoning_sentences=0)
+
+
 def test_a_hugging_face_model_exports_to_onnx_with_its_own_tokenizer_and_the_training_energies(tmp_path):
     """export-onnx for a Hugging Face causal LM: the ONNX graph gives the energies and log-probs the
     host's scoring pass gives (fp32 head) at every length, and the folder holds the model's own

@@ -17,17 +17,18 @@ from actfocus.algos import scoring
 from actfocus.envs import make_env
 from actfocus.policy.lm import BuiltinLM
 from actfocus.policy.model import ModelConfig
-from actfocus.policy.reasoning import DEFAULT_REASONING, REASONING_STYLES
+from actfocus.policy.reasoning import DEFAULT_REASONING, REASONING_STYLES, reasoning_problem, reasoning_text
 from actfocus.policy.warm_start import WARM_START, WARM_START_MODEL, WarmStartStopped
 from actfocus.policy.tokenizer import Tokenizer
 from actfocus.rollout.multiturn import TurnSample, Trajectory, next_prompt
 
 
 def demonstrations(env_name: str, env_config: dict, episodes: int, noise: float, seed: int,
-                   reasoning: str = DEFAULT_REASONING) -> list[tuple[list[tuple[str, str]], str]]:
-    if reasoning not in REASONING_STYLES:
-        raise ValueError(f"reasoning style must be one of {sorted(REASONING_STYLES)}, got {reasoning!r}")
-    templates = REASONING_STYLES[reasoning]
+                   reasoning: str = DEFAULT_REASONING, reasoning_sentences: int = 1) -> list[tuple[list[tuple[str, str]], str]]:
+    style = reasoning
+    problem = reasoning_problem(style, reasoning_sentences)
+    if problem:
+        raise ValueError(problem)
     rng = np.random.default_rng(seed)
     prng = random.Random(seed)
     demos = []
@@ -39,8 +40,11 @@ def demonstrations(env_name: str, env_config: dict, episodes: int, noise: float,
             acts = env.expert_actions()[:k]
             if not acts or rng.random() < noise:
                 acts = [env.random_action(rng) for _ in range(max(1, min(k, len(acts) or 1)))]
-            reasoning = prng.choice(templates).format(acts=" then ".join(acts))
-            text = f"<think>{reasoning}</think><answer>{' || '.join(acts)}</answer>"
+            if reasoning_sentences == 1:  # one template, drawn as before the option existed (same demonstrations)
+                thought = prng.choice(REASONING_STYLES[style]).format(acts=" then ".join(acts))
+            else:
+                thought = reasoning_text(style, acts, reasoning_sentences, prng)
+            text = f"<think>{thought}</think><answer>{' || '.join(acts)}</answer>"
             demos.append((list(messages), text))
             obs, _, _, _ = env.step(text)
             messages += [("assistant", text), ("user", obs)]
@@ -76,13 +80,13 @@ def build_tokenizer(demos, vocab_size: int) -> Tokenizer:
 def pretrain(env_name: str, env_config: dict | None = None, *, steps: int = WARM_START["steps"],
              episodes: int = WARM_START["episodes"], noise: float = WARM_START["noise"], batch_size: int = WARM_START["batch_size"],
              lr: float = WARM_START["lr"], seed: int = 0, model_config: ModelConfig | None = None,
-             max_context: int = 1536, reasoning: str = DEFAULT_REASONING, log=None, should_stop=None,
+             max_context: int = 1536, reasoning: str = DEFAULT_REASONING, reasoning_sentences: int = 1, log=None, should_stop=None,
              progress=None) -> BuiltinLM:
     """should_stop(step) is asked after every step; True ends the warm start with WarmStartStopped.
     progress(done, total, loss) is told after every step."""
     env_config = env_config or {}
     torch.manual_seed(seed)
-    demos = demonstrations(env_name, env_config, episodes, noise, seed, reasoning)
+    demos = demonstrations(env_name, env_config, episodes, noise, seed, reasoning, reasoning_sentences)
     cfg = model_config or ModelConfig(**WARM_START_MODEL, max_seq_len=max_context)
     tok = build_tokenizer(demos, cfg.vocab_size)
     cfg.vocab_size = tok.vocab_size

@@ -13,7 +13,7 @@ import sys
 from actfocus import __version__, budget
 from actfocus.config import PARAMS, ConfigError, make_config
 from actfocus.policy.compat import read_limits, reconcile
-from actfocus.policy.reasoning import DEFAULT_REASONING, REASONING_STYLES
+from actfocus.policy.reasoning import DEFAULT_REASONING, REASONING_STYLES, reasoning_problem
 from actfocus.policy.warm_start import WARM_START, WARM_START_MODEL
 from actfocus.run import protocol as P
 from actfocus.run.diagnosis_report import run_diagnose
@@ -49,6 +49,9 @@ def register(sub) -> None:
     p.add_argument("--max-context", type=int, default=512)
     p.add_argument("--reasoning", default=DEFAULT_REASONING, choices=sorted(REASONING_STYLES),
                    help="demonstrated reasoning names the chosen move (default) or stays generic, leaving the decision to the answer")
+    p.add_argument("--reasoning-sentences", type=int, default=1, metavar="N",
+                   help="sentences of demonstrated reasoning per turn (default 1); beyond the first they carry no "
+                        "information (sets the action tokens' share; 0: empty reasoning, generic style only)")
     p.set_defaults(func=run_pretrain)
 
     t = sub.add_parser(
@@ -109,11 +112,15 @@ def run_pretrain(args) -> int:
     except ConfigError as e:
         print(f"actfocus pretrain: {e}", file=sys.stderr)
         return 2
+    problem = reasoning_problem(args.reasoning, args.reasoning_sentences)
+    if problem:
+        print(f"actfocus pretrain: --reasoning-sentences: {problem}", file=sys.stderr)
+        return 2
     capped = budget.cap({"steps": args.steps, "episodes": args.episodes}, budget.SMOKE_PRETRAIN, "pretrain")
     args.steps, args.episodes = capped["steps"], capped["episodes"]
     mc = ModelConfig(d_model=args.d_model, n_layer=args.n_layer, n_head=args.n_head, max_seq_len=args.max_context)
     lm = pretrain(args.env, env_cfg, steps=args.steps, episodes=args.episodes, noise=args.noise, lr=args.lr, seed=args.seed,
-                  model_config=mc, max_context=args.max_context, reasoning=args.reasoning, log=lambda s, loss: print(f"step {s}: loss {loss:.4f}", flush=True))
+                  model_config=mc, max_context=args.max_context, reasoning=args.reasoning, reasoning_sentences=args.reasoning_sentences, log=lambda s, loss: print(f"step {s}: loss {loss:.4f}", flush=True))
     lm.save(args.out)
     print(f"saved {args.out}")
     return 0
