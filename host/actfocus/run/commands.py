@@ -28,7 +28,8 @@ def _flag(name: str) -> str:
 
 def _param_help(p: dict) -> str:
     allowed = ", ".join(p["choices"]) if p["type"] == "enum" else f"{p['min']} to {p['max']}"
-    return f"{p['description']} [{allowed}; default {p['default']}]"
+    # argparse %-formats help strings: a literal % in hparams.json (e.g. "95 %") must reach it doubled.
+    return f"{p['description']} [{allowed}; default {p['default']}]".replace("%", "%%")
 
 
 def register(sub) -> None:
