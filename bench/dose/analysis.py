@@ -1,0 +1,93 @@
+"""Issue 19's pre-registered analysis (docs/results.md, "The Action Bottleneck as a dose-response"):
+pure functions, no I/O, so the tests can check them on numbers worked out by hand."""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from collections.abc import Sequence
+
+DELTA = 0.05  # the smallest AUC gain of interest (pre-registered)
+RESAMPLES = 10_000
+
+
+def auc(curve: Sequence[tuple[int, float]]) -> float | None:
+    """Area under the held-out success curve (trapezoids), divided by the steps it spans: the mean success
+    over training, in [0, 1]. None under two points."""
+    pts = sorted(curve)
+    if len(pts) < 2 or pts[-1][0] == pts[0][0]:
+        return None
+    area = sum((b[0] - a[0]) * (a[1] + b[1]) / 2 for a, b in zip(pts, pts[1:]))
+    return area / (pts[-1][0] - pts[0][0])
+
+
+def bootstrap_mean_ci(xs: Sequence[float], seed: int = 0, resamples: int = RESAMPLES, level: float = 0.95) -> tuple[float, float, float]:
+    """(mean, lo, hi): the mean and its percentile bootstrap interval, resampling the values (the seeds)."""
+    if not xs:
+        return math.nan, math.nan, math.nan
+    rng = random.Random(seed)
+    n = len(xs)
+    means = sorted(sum(rng.choice(xs) for _ in range(n)) / n for _ in range(resamples))
+    k = (1 - level) / 2
+    return statistics.fmean(xs), _quantile(means, k), _quantile(means, 1 - k)
+
+
+def _quantile(sorted_xs: Sequence[float], q: float) -> float:
+    """Linear interpolation between order statistics (numpy's default)."""
+    pos = q * (len(sorted_xs) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(sorted_xs) - 1)
+    return sorted_xs[lo] + (sorted_xs[hi] - sorted_xs[lo]) * (pos - lo)
+
+
+def slope(points: Sequence[tuple[float, float]]) -> float:
+    """Least-squares slope of y on x."""
+    mx = statistics.fmean(x for x, _ in points)
+    my = statistics.fmean(y for _, y in points)
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    return sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else math.nan
+
+
+def slope_ci(doses: Sequence[tuple[float, Sequence[float]]], seed: int = 0, resamples: int = RESAMPLES, level: float = 0.95) -> tuple[float, float, float]:
+    """Slope of the paired gain on log10(action share) over (share, per-seed gains) doses, with a
+    bootstrap interval resampling the seeds within each dose (doses are the design, seeds the sampling)."""
+    pts = [(math.log10(s), g) for s, gs in doses for g in gs]
+    if len({x for x, _ in pts}) < 2:
+        return math.nan, math.nan, math.nan
+    rng = random.Random(seed)
+    boots = []
+    for _ in range(resamples):
+        b = [(math.log10(s), rng.choice(gs)) for s, gs in doses for _ in gs]
+        boots.append(slope(b))
+    boots.sort()
+    k = (1 - level) / 2
+    return slope(pts), _quantile(boots, k), _quantile(boots, 1 - k)
+
+
+def dose_verdict(lo: float, hi: float, delta: float = DELTA) -> str:
+    """One dose's paired AUC gain (ActFocus − uniform), by its interval."""
+    if lo > 0:
+        return "ActFocus better"
+    if hi < 0:
+        return "ActFocus worse"
+    if -delta < lo and hi < delta:
+        return "equivalent within ±δ"
+    return "no difference shown"
+
+
+def overall_verdict(paper_dose: tuple[float, float], slope_interval: tuple[float, float], delta: float = DELTA) -> str:
+    """reproduced: at the paper's share the gain's interval lies above 0 and the gain grows as the share
+    shrinks (the slope on log share lies below 0); not reproduced: at the paper's share the interval
+    excludes a gain of δ or more; inconclusive: anything else."""
+    (lo, hi), (s_lo, s_hi) = paper_dose, slope_interval
+    if lo > 0 and s_hi < 0:
+        return "reproduced"
+    if hi < delta:
+        return "not reproduced"
+    return "inconclusive"
+
+
+def seeds_needed(sd: float, delta: float = DELTA, z_alpha: float = 1.959964, z_power: float = 0.841621) -> int:
+    """Paired seeds for a two-sided 5 % test to detect a mean difference δ with 80 % power, normal approximation."""
+    return math.ceil(((z_alpha + z_power) * sd / delta) ** 2)

@@ -1,0 +1,163 @@
+"""Issue 19's report from the committed run directories, exactly as pre-registered (docs/results.md,
+"The Action Bottleneck as a dose-response"): per dose the paired AUC gain of ActFocus over uniform
+weighting with a bootstrap interval, the slope of the gain on log action share, the verdicts, the pooled ρ
+by role with intervals, and a dose-response plot.
+
+    .venv/bin/python bench/dose/report.py [OUT_DIR]      (default docs/results/dose; writes report.md,
+                                                          results.json, runs.csv, dose_response.png there)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "host"))
+sys.path.insert(0, HERE)
+
+import analysis as A  # noqa: E402
+from actfocus.algos.pooled_rho import pooled_rho, step_points  # noqa: E402
+from actfocus.run.reader import RunFileError, read_events, read_run, step_metrics  # noqa: E402
+
+NAME = re.compile(r"^(?P<style>generic|names)(?P<n>\d+)-(?P<algo>grpo|ppo)(?P<af>-actfocus)?(?P<variant>-[\w.]+)?-seed(?P<seed>\d+)$")
+PAPER_SENTENCES = 12  # the dose at the paper's share (about 4 %)
+
+
+def load(out: str) -> list[dict]:
+    runs = []
+    root = os.path.join(out, "runs")
+    for name in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        m = NAME.match(name)
+        d = os.path.join(root, name)
+        if not m or not os.path.isfile(os.path.join(d, "run.json")):
+            continue
+        try:
+            status = read_run(d).get("status")
+        except RunFileError as e:
+            runs.append({"name": name, "status": "unreadable", "problem": str(e)})
+            continue
+        ev = read_events(d)
+        by_step = step_metrics(ev)
+        curve = [(s, v["eval/success_rate"]) for s, v in sorted(by_step.items()) if isinstance(v.get("eval/success_rate"), (int, float))]
+        shares = [v["diag/share_action"] for v in by_step.values() if isinstance(v.get("diag/share_action"), (int, float))]
+        groups = [e["diag_groups"] for e in ev.records if e["type"] == "metrics" and isinstance(e.get("diag_groups"), dict)]
+        runs.append({"name": name, "style": m["style"], "sentences": int(m["n"]), "algo": m["algo"],
+                     "weighting": "actfocus" if m["af"] else "uniform", "variant": (m["variant"] or "")[1:], "seed": int(m["seed"]),
+                     "status": status, "curve": curve, "auc": A.auc(curve), "final": curve[-1][1] if curve else None,
+                     "share_action": sum(shares) / len(shares) if shares else None, "groups": groups})
+    return runs
+
+
+def arms(runs: list[dict]) -> dict[tuple, dict[int, dict]]:
+    """(style, sentences, algo, weighting, variant) → seed → completed run."""
+    out: dict[tuple, dict[int, dict]] = {}
+    for r in runs:
+        if r["status"] == "completed" and r.get("auc") is not None:
+            out.setdefault((r["style"], r["sentences"], r["algo"], r["weighting"], r["variant"]), {})[r["seed"]] = r
+    return out
+
+
+def paired(a: dict[int, dict], b: dict[int, dict], key: str) -> list[tuple[int, float]]:
+    """(seed, b − a) over the seeds both arms completed."""
+    return [(s, b[s][key] - a[s][key]) for s in sorted(set(a) & set(b)) if a[s][key] is not None and b[s][key] is not None]
+
+
+def comparisons(runs: list[dict]) -> list[dict]:
+    """Every ActFocus arm against the uniform arm of the same style, dose and algorithm, seed by seed."""
+    by = arms(runs)
+    rows = []
+    for (style, n, algo, weighting, variant), af in sorted(by.items()):
+        base = by.get((style, n, algo, "uniform", ""))
+        if weighting != "actfocus" or not base:
+            continue
+        d_auc, d_final = paired(base, af, "auc"), paired(base, af, "final")
+        mean, lo, hi = A.bootstrap_mean_ci([d for _, d in d_auc])
+        fm, flo, fhi = A.bootstrap_mean_ci([d for _, d in d_final])
+        share = [r["share_action"] for r in (*base.values(), *af.values()) if r["share_action"] is not None]
+        rows.append({"style": style, "sentences": n, "algo": algo, "variant": variant or "paper defaults", "seeds": [s for s, _ in d_auc],
+                     "share_action": sum(share) / len(share) if share else None,
+                     "auc_uniform": A.bootstrap_mean_ci([base[s]["auc"] for s, _ in d_auc]), "auc_actfocus": A.bootstrap_mean_ci([af[s]["auc"] for s, _ in d_auc]),
+                     "gain_auc": (mean, lo, hi), "gain_final": (fm, flo, fhi), "verdict": A.dose_verdict(lo, hi)})
+    return rows
+
+
+def diagnosis(runs: list[dict]) -> list[dict]:
+    """ρ by role, every step of every seed of an arm pooled (each step's energies z-scored), 95 % interval."""
+    by = arms(runs)
+    rows = []
+    for key, seeds in sorted(by.items()):
+        steps = [g for r in seeds.values() for g in r["groups"]]
+        row = {"arm": "-".join(str(k) for k in key if k != ""), "steps": len(steps)}
+        for scope in ("full", "reasoning", "action"):
+            row[scope] = pooled_rho([step_points(g, scope) for g in steps], seed=0)
+        rows.append(row)
+    return rows
+
+
+def _ci(t) -> str:
+    m, lo, hi = t
+    return f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+
+
+def write(out: str) -> str:
+    runs = load(out)
+    comps = comparisons(runs)
+    by = arms(runs)
+    # The dose-response: each generic dose's measured action share and its GRPO seeds' paired AUC gains.
+    dose = [(r["share_action"], [d for _, d in paired(by[("generic", r["sentences"], "grpo", "uniform", "")], by[("generic", r["sentences"], "grpo", "actfocus", "")], "auc")])
+            for r in comps if r["style"] == "generic" and r["algo"] == "grpo" and r["variant"] == "paper defaults" and r["share_action"]]
+    sl = A.slope_ci(dose) if len(dose) >= 2 else (float("nan"),) * 3
+    paper = next((r for r in comps if r["style"] == "generic" and r["sentences"] == PAPER_SENTENCES and r["algo"] == "grpo" and r["variant"] == "paper defaults"), None)
+    verdict = A.overall_verdict(paper["gain_auc"][1:], sl[1:]) if paper and len(dose) >= 2 else "inconclusive (not all pre-registered arms have run)"
+    lines = ["# Issue 19: the Action Bottleneck as a dose-response (generated by bench/dose/report.py)", "",
+             f"Runs found: {len(runs)} ({sum(r['status'] == 'completed' for r in runs)} completed).", "",
+             *[f"- {r['name']}: unreadable, left out ({r['problem']})" for r in runs if r["status"] == "unreadable"], "",
+             "| reasoning | sentences | algorithm | ActFocus | action share (measured) | seeds | AUC uniform | AUC ActFocus | AUC gain [95 % CI] | final gain [95 % CI] | verdict |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in comps:
+        lines.append(f"| {r['style']} | {r['sentences']} | {r['algo']} | {r['variant']} | {r['share_action']:.3f} | {len(r['seeds'])} | "
+                     f"{r['auc_uniform'][0]:.3f} | {r['auc_actfocus'][0]:.3f} | {_ci(r['gain_auc'])} | {_ci(r['gain_final'])} | {r['verdict']} |")
+    lines += ["", f"Slope of the GRPO gain on log10(action share): {sl[0]:+.3f} [{sl[1]:+.3f}, {sl[2]:+.3f}] (negative: the gain grows as the share shrinks).",
+              "", f"**Verdict, as pre-registered: {verdict}.**", "", "Diagnosis: ρ pooled over every step and seed of an arm, 95 % bootstrap interval over the groups:", "",
+              "| arm | steps | all tokens | reasoning | action |", "|---|---|---|---|---|"]
+    fmt = lambda p: "–" if p["rho"] is None else f"{p['rho']:+.3f} [{p['lo']:+.3f}, {p['hi']:+.3f}] (n {p['n']})" if p["lo"] is not None else f"{p['rho']:+.3f} (n {p['n']})"  # noqa: E731
+    for d in diagnosis(runs):
+        lines.append(f"| {d['arm']} | {d['steps']} | {fmt(d['full'])} | {fmt(d['reasoning'])} | {fmt(d['action'])} |")
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(out, "report.md"), "w", encoding="utf-8") as f:
+        f.write(text)
+    with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as f:
+        json.dump({"comparisons": comps, "slope": sl, "verdict": verdict, "diagnosis": diagnosis(runs)}, f, indent=1, default=str)
+    with open(os.path.join(out, "runs.csv"), "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["name", "style", "sentences", "algo", "weighting", "variant", "seed", "status", "auc", "final", "share_action"])
+        for r in runs:
+            w.writerow([r.get(k) for k in ("name", "style", "sentences", "algo", "weighting", "variant", "seed", "status", "auc", "final", "share_action")])
+    if dose:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        dose.sort()
+        xs = [x for x, _ in dose]
+        stats = [A.bootstrap_mean_ci(gs) for _, gs in dose]
+        ax.errorbar([100 * x for x in xs], [s[0] for s in stats], yerr=[[s[0] - s[1] for s in stats], [s[2] - s[0] for s in stats]], fmt="o-", capsize=3)
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel("action tokens' share of the response (%)")
+        ax.set_ylabel("AUC gain, GRPO+ActFocus − GRPO")
+        ax.set_title("Dose-response, paired seeds, 95 % CI")
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, "dose_response.png"), dpi=120)
+        plt.close(fig)
+    return text
+
+
+if __name__ == "__main__":
+    print(write(sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "docs", "results", "dose")))

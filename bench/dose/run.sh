@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Issue 19's dose-response experiment (plan, pre-registered: docs/results.md, "The Action Bottleneck as a
+# dose-response"). One named part per call; resumable: a warm start whose model is on disk and a run whose
+# run.json says "completed" are kept, anything else is started again from scratch. Two processes at a time.
+#   bash bench/dose/run.sh PART [OUT_DIR]      PART: a (doses 0, 1, 4 sentences), b (12 sentences),
+#                                              c (PPO at 12), d (alpha/beta at 12), e (names_move, 1)
+#                                              (default OUT_DIR docs/results/dose)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+PART=${1:?usage: run.sh PART [OUT_DIR]}
+OUT=${2:-$ROOT/docs/results/dose}
+SEEDS=${DOSE_SEEDS:-"0 1 2 3 4 5 6"}
+PY="$ROOT/.venv/bin/python"
+mkdir -p "$OUT/warm" "$OUT/runs" "$OUT/logs"
+
+# warm STYLE SENTENCES SEED: the warm start both methods of a (dose, seed) share.
+warm() {
+  local style=$1 n=$2 seed=$3 dir="$OUT/warm/$1-$2-seed$3"
+  if [ -d "$dir" ]; then return; fi  # written under .tmp and renamed when whole
+  rm -rf "$dir.tmp"
+  OMP_NUM_THREADS=1 "$PY" -m actfocus pretrain --env frozenlake --env-config '{"is_slippery": false}' --steps 800 \
+    --reasoning "$style" --reasoning-sentences "$n" --max-context 1536 --seed "$seed" --out "$dir.tmp" > "$OUT/logs/warm-$1-$2-seed$3.log" 2>&1
+  mv "$dir.tmp" "$dir"
+}
+# one NAME STYLE SENTENCES SEED ALGO WEIGHTING [EXTRA...]: one RL run from that warm start.
+one() {
+  local name=$1 style=$2 n=$3 seed=$4 algo=$5 weighting=$6; shift 6
+  local dir="$OUT/runs/$name-seed$seed"
+  if [ -f "$dir/run.json" ] && grep -q '"status": *"completed"' "$dir/run.json"; then echo "kept $dir"; return; fi
+  warm "$style" "$n" "$seed"
+  rm -rf "$dir"
+  OMP_NUM_THREADS=1 "$PY" -m actfocus train --run-dir "$dir" --model "$OUT/warm/$style-$n-seed$seed" --env frozenlake \
+    --env-config '{"is_slippery": false, "map_name": "4x4"}' --algo "$algo" --weighting "$weighting" "$@" \
+    --steps 20 --prompts-per-step 8 --group-size 8 --max-new-tokens 160 --max-context 1536 \
+    --eval-every 2 --eval-prompts 128 --seed "$seed" --checkpoint-every 0 > "$OUT/logs/$name-seed$seed.log" 2>&1
+  echo "done $dir"
+}
+export -f warm one; export ROOT OUT PY
+
+jobs() {  # NAME STYLE SENTENCES ALGO WEIGHTING [EXTRA...] for every seed; a seed's warm start comes first
+  for s in $SEEDS; do echo "$1 $2 $3 $s $4 $5 ${*:6}"; done
+}
+case "$PART" in
+  a) { for n in 0 1 4; do jobs "generic$n-grpo" generic $n grpo uniform; jobs "generic$n-grpo-actfocus" generic $n grpo actfocus; done; } ;;
+  b) { jobs generic12-grpo generic 12 grpo uniform; jobs generic12-grpo-actfocus generic 12 grpo actfocus; } ;;
+  c) { jobs generic12-ppo generic 12 ppo uniform; jobs generic12-ppo-actfocus generic 12 ppo actfocus; } ;;
+  d) { jobs generic12-grpo-actfocus-alpha0.05 generic 12 grpo actfocus --alpha 0.05; jobs generic12-grpo-actfocus-alpha0.2 generic 12 grpo actfocus --alpha 0.2;
+       jobs generic12-grpo-actfocus-beta0.25 generic 12 grpo actfocus --beta 0.25; jobs generic12-grpo-actfocus-beta1 generic 12 grpo actfocus --beta 1.0; } ;;
+  e) { jobs names1-grpo names_move 1 grpo uniform; jobs names1-grpo-actfocus names_move 1 grpo actfocus; } ;;
+  *) echo "unknown part $PART (a b c d e)" >&2; exit 2 ;;
+esac > "$OUT/logs/jobs-$PART.txt"
+if [ -n "${DOSE_DRY:-}" ]; then cat "$OUT/logs/jobs-$PART.txt"; exit 0; fi
+# Warm starts first (two at a time), then the runs: two runs of one seed never build the same warm start at once.
+awk '{print $2, $3, $4}' "$OUT/logs/jobs-$PART.txt" | sort -u | xargs -P 2 -L 1 bash -c 'warm $0 $1 $2'
+xargs -P 2 -L 1 bash -c 'one "$@"' _ < "$OUT/logs/jobs-$PART.txt"

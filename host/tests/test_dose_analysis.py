@@ -1,0 +1,87 @@
+"""Issue 19's pre-registered analysis (bench/dose/analysis.py) on numbers worked out by hand, and its
+report (bench/dose/report.py) on run directories built to a known answer."""
+
+import json
+import math
+import os
+import random
+import sys
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+sys.path.insert(0, os.path.join(ROOT, "bench", "dose"))
+
+import analysis as A  # noqa: E402
+import report as R  # noqa: E402
+
+
+def test_auc_is_the_mean_success_over_training():
+    assert A.auc([(0, 0.0), (10, 1.0)]) == 0.5
+    assert A.auc([(10, 1.0), (0, 0.2), (20, 1.0)]) == (10 * 0.6 + 10 * 1.0) / 20  # sorted by step first
+    assert A.auc([(0, 0.3)]) is None
+
+
+def test_bootstrap_interval_brackets_the_mean_and_is_reproducible():
+    xs = [0.1, 0.2, 0.05, 0.15, 0.12, 0.08, 0.11]
+    m, lo, hi = A.bootstrap_mean_ci(xs, seed=1)
+    assert math.isclose(m, sum(xs) / len(xs)) and lo < m < hi and lo > 0
+    assert A.bootstrap_mean_ci(xs, seed=1) == (m, lo, hi)
+    assert A.bootstrap_mean_ci([0.3] * 5)[1:] == (0.3, 0.3)
+
+
+def test_slope_on_log_share_and_its_interval():
+    exact = [(0.5, [0.0, 0.0]), (0.05, [0.1, 0.1])]  # gain 0.1 per decade of share lost
+    s, lo, hi = A.slope_ci(exact)
+    assert math.isclose(s, -0.1) and math.isclose(lo, -0.1) and math.isclose(hi, -0.1)
+    rng = random.Random(0)
+    noisy = [(sh, [g + rng.gauss(0, 0.02) for _ in range(7)]) for sh, g in ((0.6, 0.0), (0.26, 0.03), (0.11, 0.07), (0.043, 0.1))]
+    s, lo, hi = A.slope_ci(noisy)
+    assert lo < s < hi < 0
+
+
+def test_verdicts_follow_the_plan():
+    assert A.dose_verdict(0.01, 0.1) == "ActFocus better"
+    assert A.dose_verdict(-0.1, -0.01) == "ActFocus worse"
+    assert A.dose_verdict(-0.03, 0.04) == "equivalent within ±δ"
+    assert A.dose_verdict(-0.03, 0.09) == "no difference shown"
+    assert A.overall_verdict((0.01, 0.1), (-0.2, -0.01)) == "reproduced"
+    assert A.overall_verdict((0.01, 0.1), (-0.2, 0.05)) == "inconclusive"  # a gain, but no dose-response shown
+    assert A.overall_verdict((-0.06, 0.04), (-0.2, 0.05)) == "not reproduced"  # a gain of δ excluded
+    assert A.overall_verdict((-0.02, 0.09), (-0.2, -0.01)) == "inconclusive"
+    assert A.seeds_needed(0.044) == 7
+
+
+def _run(out, name, curve, groups_seed, share=0.05):
+    d = os.path.join(out, "runs", name)
+    os.makedirs(d)
+    rng = random.Random(groups_seed)
+    lines = []
+    for s, y in curve:
+        rec = {"v": 1, "t": 1.0 + s, "step": s, "type": "metrics", "eval/success_rate": y}
+        if s > 0:
+            rec["diag/share_action"] = share
+            rec["diag_groups"] = {"variance": [rng.choice([0.0, 0.1875, 0.25]) for _ in range(4)],
+                                  **{f"energy_{sc}": [rng.gauss(0, 1) for _ in range(4)] for sc in ("full", "reasoning", "action")}}
+        lines.append(json.dumps(rec))
+    with open(os.path.join(d, "events.jsonl"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(d, "run.json"), "w") as f:
+        json.dump({"status": "completed", "config": {}}, f)
+
+
+def test_the_report_pairs_seeds_and_gives_the_planned_verdict(tmp_path):
+    out = str(tmp_path)
+    for n, gain, share in ((0, 0.0, 0.6), (12, 0.2, 0.04)):  # no gain at the large share, a clear one at the paper's
+        for seed in range(5):
+            base = [(s, min(1.0, 0.2 + 0.03 * s + 0.01 * seed)) for s in range(0, 21, 2)]
+            _run(out, f"generic{n}-grpo-seed{seed}", base, seed, share)
+            _run(out, f"generic{n}-grpo-actfocus-seed{seed}", [(s, min(1.0, y + gain * (s > 0) + 0.004 * ((seed * 7) % 5))) for s, y in base], seed + 100, share)
+    _run(out, "generic12-grpo-actfocus-seed9", [(0, 0.1), (2, 0.9)], 9)  # no uniform partner: not paired
+    os.makedirs(tmp_path / "runs" / "generic4-grpo-seed0")
+    (tmp_path / "runs" / "generic4-grpo-seed0" / "run.json").write_text("{truncated")  # a damaged run: named, not fatal
+    text = R.write(out)
+    assert "generic4-grpo-seed0: unreadable" in text
+    rows = {(r["sentences"]): r for r in json.load(open(tmp_path / "results.json"))["comparisons"]}
+    assert rows[12]["seeds"] == [0, 1, 2, 3, 4] and rows[12]["verdict"] == "ActFocus better"
+    assert rows[0]["gain_auc"][1] < 0.05 and rows[12]["gain_auc"][1] > 0.1
+    assert "Verdict, as pre-registered: reproduced" in text  # a gain at the paper's share, growing as the share shrinks
+    assert (tmp_path / "dose_response.png").exists() and (tmp_path / "runs.csv").read_text().count("\n") == 1 + 22
