@@ -18,9 +18,11 @@ warm() {
   local style=$1 n=$2 seed=$3 dir="$OUT/warm/$1-$2-seed$3"
   if [ -d "$dir" ]; then return; fi  # written under .tmp and renamed when whole
   rm -rf "$dir.tmp"
+  local t0=$(date +%s)
   OMP_NUM_THREADS=1 "$PY" -m actfocus pretrain --env frozenlake --env-config '{"is_slippery": false}' --steps 800 \
     --reasoning "$style" --reasoning-sentences "$n" --max-context 1536 --seed "$seed" --out "$dir.tmp" > "$OUT/logs/warm-$1-$2-seed$3.log" 2>&1
   mv "$dir.tmp" "$dir"
+  printf 'warm\t%s-%s-seed%s\t%s\n' "$style" "$n" "$seed" "$(( $(date +%s) - t0 ))" >> "$OUT/logs/seconds.tsv"
 }
 # one NAME STYLE SENTENCES SEED ALGO WEIGHTING [EXTRA...]: one RL run from that warm start.
 one() {
@@ -29,10 +31,12 @@ one() {
   if [ -f "$dir/run.json" ] && grep -q '"status": *"completed"' "$dir/run.json"; then echo "kept $dir"; return; fi
   warm "$style" "$n" "$seed"
   rm -rf "$dir"
+  local t0=$(date +%s)
   OMP_NUM_THREADS=1 "$PY" -m actfocus train --run-dir "$dir" --model "$OUT/warm/$style-$n-seed$seed" --env frozenlake \
     --env-config '{"is_slippery": false, "map_name": "4x4"}' --algo "$algo" --weighting "$weighting" "$@" \
     --steps 20 --prompts-per-step 8 --group-size 8 --max-new-tokens 160 --max-context 1536 \
     --eval-every 2 --eval-prompts 128 --seed "$seed" --checkpoint-every 0 > "$OUT/logs/$name-seed$seed.log" 2>&1
+  printf 'run\t%s-seed%s\t%s\n' "$name" "$seed" "$(( $(date +%s) - t0 ))" >> "$OUT/logs/seconds.tsv"
   echo "done $dir"
 }
 export -f warm one; export ROOT OUT PY
