@@ -89,6 +89,9 @@ def test_a_scope_pools_only_groups_that_have_its_tokens():
     rng = random.Random(1)
     g = groups_record(rng, reasoning_missing=(1, 4))
     assert len(step_points(g, "reasoning")) == 4 and len(step_points(g, "action")) == 6
+    g2 = {**g, "energy_action": [math.nan, *g["energy_action"][1:]]}  # NaN in memory, null in the events: the same
+    assert step_points(g2, "action") == step_points({**g, "energy_action": [None, *g["energy_action"][1:]]}, "action")
+    assert len(step_points(g2, "action")) == 5
     m = pooled_metrics([g], seed=2)
     assert m["diag/n_reasoning_pooled"] == 4 and m["diag/n_action_pooled"] == 6
 

@@ -24,8 +24,10 @@ LEVEL = 0.95
 
 
 def step_points(groups: dict, scope: str) -> list[tuple[float, float]]:
-    """(mean reference energy, reward variance) of each group of one step that has tokens of the scope."""
-    return [(float(e), float(v)) for e, v in zip(groups[f"energy_{scope}"], groups["variance"]) if e is not None]
+    """(mean reference energy, reward variance) of each group of one step that has tokens of the scope. A
+    non-finite value (written as null in the events) leaves its group out, in memory as after a resume."""
+    return [(float(e), float(v)) for e, v in zip(groups[f"energy_{scope}"], groups["variance"])
+            if e is not None and v is not None and math.isfinite(e) and math.isfinite(v)]
 
 
 def _zscored(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -37,17 +39,21 @@ def _zscored(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]
     return [((e - mu) / sd if sd > 0 else 0.0, v) for e, v in points]
 
 
-def _avg_ranks(x: torch.Tensor) -> torch.Tensor:
-    """Ranks 1..n along the last dimension, ties sharing their average rank (as scipy's rankdata)."""
-    s = x.sort(dim=-1).values.contiguous()
-    below = torch.searchsorted(s, x.contiguous(), right=False)
-    upto = torch.searchsorted(s, x.contiguous(), right=True)
-    return (below + upto + 1).to(torch.float64) / 2.0
+def _ranks(dense: torch.Tensor, k: int, idx: torch.Tensor) -> torch.Tensor:
+    """Average ranks (ties share theirs, as scipy's rankdata) of each row of the sample `idx` draws, from
+    the values' dense ranks 0..k-1: counting per row instead of sorting each resample (1000 × ~100 points
+    per scope and step must stay cheap next to a training step)."""
+    d = dense[idx]
+    counts = torch.zeros(idx.shape[0], k, dtype=torch.float64).scatter_add_(1, d, torch.ones(d.shape, dtype=torch.float64))
+    below = counts.cumsum(1) - counts
+    return below.gather(1, d) + (counts.gather(1, d) + 1.0) / 2.0
 
 
-def _rank_corr(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Spearman ρ of each row; NaN where either side is constant."""
-    rx, ry = _avg_ranks(x), _avg_ranks(y)
+def _rank_corr(x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """Spearman ρ of the samples x[idx[b]], y[idx[b]] for each row b; NaN where either side is constant."""
+    ux, dx = torch.unique(x, return_inverse=True)
+    uy, dy = torch.unique(y, return_inverse=True)
+    rx, ry = _ranks(dx, len(ux), idx), _ranks(dy, len(uy), idx)
     rx = rx - rx.mean(-1, keepdim=True)
     ry = ry - ry.mean(-1, keepdim=True)
     den = (rx.square().sum(-1) * ry.square().sum(-1)).sqrt()
@@ -67,13 +73,13 @@ def pooled_rho(steps: Iterable[Sequence[tuple[float, float]]], seed: int, resamp
         return out
     x = torch.tensor([e for e, _ in pts], dtype=torch.float64)
     y = torch.tensor([v for _, v in pts], dtype=torch.float64)
-    rho = float(_rank_corr(x[None], y[None])[0])
+    rho = float(_rank_corr(x, y, torch.arange(n)[None])[0])
     if math.isnan(rho):
         return out
     out["rho"] = rho
     g = torch.Generator().manual_seed(seed)
     idx = torch.randint(n, (resamples, n), generator=g)
-    boot = _rank_corr(x[idx], y[idx])
+    boot = _rank_corr(x, y, idx)
     boot = boot[~boot.isnan()]
     # Resamples that drew one side constant have no ρ; an interval from under half of them would mislead.
     if boot.numel() >= resamples // 2:
