@@ -35,14 +35,16 @@ one() {
   OMP_NUM_THREADS=1 "$PY" -m actfocus train --run-dir "$dir" --model "$OUT/warm/$style-$n-seed$seed" --env frozenlake \
     --env-config '{"is_slippery": false, "map_name": "4x4"}' --algo "$algo" --weighting "$weighting" "$@" \
     --steps 20 --prompts-per-step 8 --group-size 8 --max-new-tokens 160 --max-context 1536 \
-    --eval-every 2 --eval-prompts 128 --seed "$seed" --checkpoint-every 0 > "$OUT/logs/$name-seed$seed.log" 2>&1
+    --eval-every 2 --eval-prompts 128 --seed "$seed" --checkpoint-every 0 > "$OUT/logs/$name-seed$seed.log" 2>&1 \
+    || { echo "FAILED $dir (exit $?, see $OUT/logs/$name-seed$seed.log)"; return 0; }
   printf 'run\t%s-seed%s\t%s\n' "$name" "$seed" "$(( $(date +%s) - t0 ))" >> "$OUT/logs/seconds.tsv"
   echo "done $dir"
 }
 export -f warm one; export ROOT OUT PY
 
-jobs() {  # NAME STYLE SENTENCES ALGO WEIGHTING [EXTRA...] for every seed; a seed's warm start comes first
-  for s in $SEEDS; do echo "$1 $2 $3 $s $4 $5 ${*:6}"; done
+jobs() {  # NAME STYLE SENTENCES ALGO WEIGHTING [EXTRA...] for every seed
+  # No trailing blank: xargs -L would join the next line to this one.
+  for s in $SEEDS; do echo "$1 $2 $3 $s $4 $5 ${*:6}" | sed 's/ *$//'; done
 }
 case "$PART" in
   a) { for n in 0 1 4; do jobs "generic$n-grpo" generic $n grpo uniform; jobs "generic$n-grpo-actfocus" generic $n grpo actfocus; done; } ;;
