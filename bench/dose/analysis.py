@@ -9,6 +9,7 @@ import statistics
 from collections.abc import Sequence
 
 DELTA = 0.05  # the smallest AUC gain of interest (pre-registered)
+PLANNED_SEEDS = 7  # paired seeds 0-6 (pre-registered, from the power estimate): no verdict on fewer
 RESAMPLES = 10_000
 
 
@@ -65,8 +66,10 @@ def slope_ci(doses: Sequence[tuple[float, Sequence[float]]], seed: int = 0, resa
     return slope(pts), _quantile(boots, k), _quantile(boots, 1 - k)
 
 
-def dose_verdict(lo: float, hi: float, delta: float = DELTA) -> str:
-    """One dose's paired AUC gain (ActFocus − uniform), by its interval."""
+def dose_verdict(lo: float, hi: float, seeds: int = PLANNED_SEEDS, delta: float = DELTA) -> str:
+    """One dose's paired AUC gain (ActFocus − uniform), by its interval; none before the planned seeds ran."""
+    if seeds < PLANNED_SEEDS:
+        return f"pending ({seeds} of {PLANNED_SEEDS} seeds)"
     if lo > 0:
         return "ActFocus better"
     if hi < 0:

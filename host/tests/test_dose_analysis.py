@@ -40,6 +40,7 @@ def test_slope_on_log_share_and_its_interval():
 
 def test_verdicts_follow_the_plan():
     assert A.dose_verdict(0.01, 0.1) == "ActFocus better"
+    assert A.dose_verdict(0.01, 0.1, seeds=1) == "pending (1 of 7 seeds)"  # one seed's "interval" is a point
     assert A.dose_verdict(-0.1, -0.01) == "ActFocus worse"
     assert A.dose_verdict(-0.03, 0.04) == "equivalent within ±δ"
     assert A.dose_verdict(-0.03, 0.09) == "no difference shown"
@@ -70,18 +71,26 @@ def _run(out, name, curve, groups_seed, share=0.05):
 
 def test_the_report_pairs_seeds_and_gives_the_planned_verdict(tmp_path):
     out = str(tmp_path)
-    for n, gain, share in ((0, 0.0, 0.6), (12, 0.2, 0.04)):  # no gain at the large share, a clear one at the paper's
-        for seed in range(5):
+    doses = ((0, 0.0, 0.6), (1, 0.05, 0.26), (4, 0.1, 0.11), (12, 0.2, 0.04))  # the gain grows as the share shrinks
+    for n, gain, share in doses:
+        for seed in range(7):
             base = [(s, min(1.0, 0.2 + 0.03 * s + 0.01 * seed)) for s in range(0, 21, 2)]
             _run(out, f"generic{n}-grpo-seed{seed}", base, seed, share)
             _run(out, f"generic{n}-grpo-actfocus-seed{seed}", [(s, min(1.0, y + gain * (s > 0) + 0.004 * ((seed * 7) % 5))) for s, y in base], seed + 100, share)
     _run(out, "generic12-grpo-actfocus-seed9", [(0, 0.1), (2, 0.9)], 9)  # no uniform partner: not paired
-    os.makedirs(tmp_path / "runs" / "generic4-grpo-seed0")
-    (tmp_path / "runs" / "generic4-grpo-seed0" / "run.json").write_text("{truncated")  # a damaged run: named, not fatal
+    os.makedirs(tmp_path / "runs" / "generic4-grpo-seed9")
+    (tmp_path / "runs" / "generic4-grpo-seed9" / "run.json").write_text("{truncated")  # a damaged run: named, not fatal
     text = R.write(out)
-    assert "generic4-grpo-seed0: unreadable" in text
+    assert "generic4-grpo-seed9: unreadable" in text
     rows = {(r["sentences"]): r for r in json.load(open(tmp_path / "results.json"))["comparisons"]}
-    assert rows[12]["seeds"] == [0, 1, 2, 3, 4] and rows[12]["verdict"] == "ActFocus better"
+    assert rows[12]["seeds"] == list(range(7)) and rows[12]["verdict"] == "ActFocus better"
     assert rows[0]["gain_auc"][1] < 0.05 and rows[12]["gain_auc"][1] > 0.1
     assert "Verdict, as pre-registered: reproduced" in text  # a gain at the paper's share, growing as the share shrinks
-    assert (tmp_path / "dose_response.png").exists() and (tmp_path / "runs.csv").read_text().count("\n") == 1 + 22
+    assert (tmp_path / "dose_response.png").exists() and (tmp_path / "runs.csv").read_text().count("\n") == 1 + 4 * 14 + 2
+    # A dose short of its planned seeds gets no verdict, and neither does the experiment.
+    import shutil
+
+    for seed in (5, 6):
+        shutil.rmtree(tmp_path / "runs" / f"generic12-grpo-actfocus-seed{seed}")
+    text = R.write(out)
+    assert "pending (5 of 7 seeds)" in text and "Verdict, as pre-registered: none yet" in text
