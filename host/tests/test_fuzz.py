@@ -3,11 +3,12 @@ requests, trajectory records and the index, configuration. Random and adversaria
 or hangs a reader; it gets a clear message, and nothing already read is lost."""
 
 import json
+import math
 import os
 import tempfile
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from actfocus.config import PARAMS, ConfigError, make_config
@@ -116,6 +117,9 @@ def test_a_damaged_index_gives_whole_entries_only(data):
 
 @FUZZ
 @given(st.dictionaries(st.sampled_from([*PARAMS, "nope", "alpha "]), json_values | st.floats(), max_size=5))
+@example({"steps": math.inf})  # int(inf) raised OverflowError instead of naming the field (found by this test)
+@example({"diag_window": -math.inf})
+@example({"traj_k": math.nan})
 def test_any_configuration_is_accepted_or_refused_with_the_field_named(over):
     try:
         cfg = make_config(over)
