@@ -20,7 +20,9 @@ warm() {
   rm -rf "$dir.tmp"
   local t0=$(date +%s)
   OMP_NUM_THREADS=1 "$PY" -m actfocus pretrain --env frozenlake --env-config '{"is_slippery": false}' --steps 800 \
-    --reasoning "$style" --reasoning-sentences "$n" --max-context 1536 --seed "$seed" --out "$dir.tmp" > "$OUT/logs/warm-$1-$2-seed$3.log" 2>&1
+    --reasoning "$style" --reasoning-sentences "$n" --max-context 1536 --seed "$seed" --out "$dir.tmp" > "$OUT/logs/warm-$1-$2-seed$3.log" 2>&1 \
+    || { echo "FAILED warm start $dir (see $OUT/logs/warm-$1-$2-seed$3.log)"; return 1; }
+  # Functions run under xargs' bash -c, without this script's `set -e`: each failure is checked by hand.
   mv "$dir.tmp" "$dir"
   printf 'warm\t%s-%s-seed%s\t%s\n' "$style" "$n" "$seed" "$(( $(date +%s) - t0 ))" >> "$OUT/logs/seconds.tsv"
 }
@@ -29,7 +31,7 @@ one() {
   local name=$1 style=$2 n=$3 seed=$4 algo=$5 weighting=$6; shift 6
   local dir="$OUT/runs/$name-seed$seed"
   if [ -f "$dir/run.json" ] && grep -q '"status": *"completed"' "$dir/run.json"; then echo "kept $dir"; return; fi
-  warm "$style" "$n" "$seed"
+  warm "$style" "$n" "$seed" || { echo "SKIPPED $dir (no warm start)"; return 0; }
   rm -rf "$dir"
   local t0=$(date +%s)
   OMP_NUM_THREADS=1 "$PY" -m actfocus train --run-dir "$dir" --model "$OUT/warm/$style-$n-seed$seed" --env frozenlake \
@@ -56,6 +58,13 @@ case "$PART" in
   *) echo "unknown part $PART (a b c d e)" >&2; exit 2 ;;
 esac > "$OUT/logs/jobs-$PART.txt"
 if [ -n "${DOSE_DRY:-}" ]; then cat "$OUT/logs/jobs-$PART.txt"; exit 0; fi
-# Warm starts first (two at a time), then the runs: two runs of one seed never build the same warm start at once.
-awk '{print $2, $3, $4}' "$OUT/logs/jobs-$PART.txt" | sort -u | xargs -P 2 -L 1 bash -c 'warm $0 $1 $2'
-xargs -P 2 -L 1 bash -c 'one "$@"' _ < "$OUT/logs/jobs-$PART.txt"
+# Two seeds at a time, whole: their warm starts (two processes), then their runs (two processes; two runs never
+# build the same warm start at once). A part stopped midway thus leaves whole seeds behind, not every seed's
+# warm starts and no runs.
+set -- $SEEDS
+while [ $# -gt 0 ]; do
+  chunk="$1 ${2:-}"; shift; [ $# -gt 0 ] && shift
+  awk -v c=" $chunk " 'index(c, " " $4 " ")' "$OUT/logs/jobs-$PART.txt" > "$OUT/logs/jobs-$PART-now.txt"
+  awk '{print $2, $3, $4}' "$OUT/logs/jobs-$PART-now.txt" | sort -u | xargs -P 2 -L 1 bash -c 'warm $0 $1 $2' || true  # a failed one is named; its runs skip
+  xargs -P 2 -L 1 bash -c 'one "$@"' _ < "$OUT/logs/jobs-$PART-now.txt"
+done
