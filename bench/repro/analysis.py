@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import statistics
 
+from actfocus.algos.pooled_rho import zscored
+
 SCOPES = ("full", "reasoning", "action")
 
 
@@ -123,14 +125,9 @@ def scatter_points(records: list[tuple[dict, dict]]) -> dict[str, list[tuple[flo
 
 def standardise_per_step(points: list[tuple[float, float, int]]) -> list[tuple[float, float]]:
     """z-score the energies within each step, so groups from different steps (whose energy level drifts
-    with the policy's visits) share one axis, as ρ itself is computed within a step."""
+    with the policy's visits) share one axis, as ρ itself is computed within a step: the host's z-scoring,
+    the one its pooled ρ (and the dashboard) uses."""
     by: dict[int, list[tuple[float, float]]] = {}
     for e, v, s in points:
         by.setdefault(s, []).append((e, v))
-    out = []
-    for pts in by.values():
-        es = [e for e, _ in pts]
-        mu = statistics.fmean(es)
-        sd = statistics.pstdev(es) or 1.0
-        out += [((e - mu) / sd, v) for e, v in pts]
-    return out
+    return [p for pts in by.values() for p in zscored(pts)]

@@ -30,7 +30,8 @@ def step_points(groups: dict, scope: str) -> list[tuple[float, float]]:
             if e is not None and v is not None and math.isfinite(e) and math.isfinite(v)]
 
 
-def _zscored(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+def zscored(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """One step's (energy, reward variance) points with the energies z-scored (all 0 where they are equal)."""
     if not points:
         return []
     es = [e for e, _ in points]
@@ -66,7 +67,7 @@ def pooled_rho(steps: Iterable[Sequence[tuple[float, float]]], seed: int, resamp
     bootstrap interval from resampling the groups with replacement (`seed`: the resampling's, so a value
     can be recomputed exactly). Returns rho, lo, hi (None where undefined: under 3 groups, or one side
     constant) and n, the number of groups."""
-    pts = [p for step in steps for p in _zscored(step)]
+    pts = [p for step in steps for p in zscored(step)]
     n = len(pts)
     out = {"rho": None, "lo": None, "hi": None, "n": n}
     if n < 3:
