@@ -193,7 +193,9 @@ function runColour(r: number): string {
   return palette.series[r % palette.series.length]!;
 }
 
-type LineDataset = Chart<'line'>['data']['datasets'][number];/**
+type LineDataset = Chart<'line'>['data']['datasets'][number];
+
+/**
  * One dataset object per chart, run and metric, kept across draws, so that chart.js updates a line it
  * already has instead of building it again.
  */
@@ -286,6 +288,18 @@ function drawOffScreenWhenIdle(): void {
   }, { timeout: 500 });
 }
 
+/** The chart's dataset for one run's series (the same object from draw to draw, so chart.js keeps its
+ *  state), holding that series' points as drawn. */
+function datasetOf(spec: ChartSpec, id: string, seriesKey: string, t0: number): LineDataset {
+  const key = `${spec.id}\u0000${id}\u0000${seriesKey}`;
+  const ds = datasetsByLine.get(key) ?? { data: [] };
+  datasetsByLine.set(key, ds);
+  lineOwner.set(ds, id);
+  const s = data.get(id)!.series[seriesKey];
+  ds.data = s && s.count ? pointsOf(id, seriesKey, s, t0) : [];
+  return ds;
+}
+
 function drawChart(spec: ChartSpec): void {
   dirty.delete(spec.id);
   document.body.dataset.pendingCharts = String(dirty.size);
@@ -300,38 +314,27 @@ function drawChart(spec: ChartSpec): void {
     spec.lines.forEach((line, k) => {
       const s = d.series[line.key];
       if (!s || !s.count) return;
-      const pts = pointsOf(id, line.key, s, t0.get(id)!);
-      points += pts.length;
-      const key = `${spec.id}\u0000${id}\u0000${line.key}`;
-      const ds = datasetsByLine.get(key) ?? { data: [] };
-      datasetsByLine.set(key, ds);
-      lineOwner.set(ds, id);
-      ds.data = pts;
+      const ds = datasetOf(spec, id, line.key, t0.get(id)!);
+      points += ds.data.length;
       ds.label = overlay ? `${visibleText(id)} · ${line.label}` : line.label;
       ds.borderColor = overlay ? runColour(r) : palette.series[k % palette.series.length];
       // Dashes only while few lines are drawn: a dashed line leaves chart.js's fast path (one segment per pixel column).
       ds.borderDash = !overlay && k > 0 && line.key.startsWith('eval/') ? [5, 3] : undefined;
       ds.borderWidth = overlay ? 1 : 1.5;
-      ds.pointRadius = pts.length < 30 ? 2 : 0;
+      ds.pointRadius = ds.data.length < 30 ? 2 : 0;
       datasets.push(ds);
       if (line.band && selected.length <= MAX_BAND_RUNS) {
         // The interval: its lower edge, then its upper edge filled down to it ('-1': the dataset before).
         const fill = translucent(ds.borderColor as string, 0.18);
         for (const [edge, bandKey] of [['lo', line.band.lo], ['hi', line.band.hi]] as const) {
-          const bs = d.series[bandKey];
-          const bpts = bs && bs.count ? pointsOf(id, bandKey, bs, t0.get(id)!) : [];
-          const key2 = `${spec.id}\u0000${id}\u0000${bandKey}`;
-          const b = datasetsByLine.get(key2) ?? { data: [] };
-          datasetsByLine.set(key2, b);
-          lineOwner.set(b, id);
+          const b = datasetOf(spec, id, bandKey, t0.get(id)!);
           bandOf.set(b, line.key);
-          b.data = bpts;
           b.label = `${ds.label} · 95 % ${edge}`;
           b.borderWidth = 0;
           b.pointRadius = 0;
           b.backgroundColor = fill;
           b.fill = edge === 'hi' ? '-1' : false;
-          points += bpts.length;
+          points += b.data.length;
           datasets.push(b);
         }
       }
