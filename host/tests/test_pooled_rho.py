@@ -130,3 +130,20 @@ def test_diagnose_recomputes_the_runs_windowed_metrics_from_its_events(tmp_path)
     assert j["pooled"]["action"]["n"] == 48
     text = subprocess.run([sys.executable, "-m", "actfocus", "diagnose", str(tmp_path)], capture_output=True, text=True, check=True).stdout
     assert "pooled over the 8 steps' 48 groups" in text and "last 4 steps (step 8)" in text
+
+
+def test_a_resume_finds_the_last_window_of_group_points_as_last_logged(tmp_path):
+    """The window a resumed run rebuilds: the last `window` steps up to the resume point, a step logged
+    again after an earlier resume counting as logged last; malformed lines and a cut last line skipped."""
+    def m(step, tag):
+        return json.dumps({"type": "metrics", "step": step, "t": 0.0, "metrics": {}, "diag_groups": {"tag": tag}})
+    lines = [m(1, "a"), m(2, "a"), m(3, "a"), "{not json", m(4, "a"), m(5, "a"),
+             m(3, "b"), m(4, "b"),  # resumed from step 2: steps 3 and 4 ran again
+             json.dumps({"type": "heartbeat", "t": 0.0}), m(6, "b")]
+    (tmp_path / "events.jsonl").write_text("\n".join(lines) + "\n" + m(7, "cut")[:20])
+    from actfocus.run.reader import diag_history
+    tags = lambda upto, w: [g["tag"] for g in diag_history(str(tmp_path), upto, w)]  # noqa: E731
+    assert tags(6, 3) == ["b", "a", "b"]  # steps 4, 5, 6 as last logged
+    assert tags(4, 10) == ["a", "a", "b", "b"]  # steps 1-4; step 7 was cut, never whole
+    assert tags(7, 2) == ["a", "b"]
+    assert tags(0, 5) == [] and diag_history(str(tmp_path / "none"), 9, 5) == []

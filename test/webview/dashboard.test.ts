@@ -278,6 +278,105 @@ test('100 overlaid runs draw the same points, line by line, as each run drawn al
   }
 });
 
+test('a chart of many lines is drawn from cached layers: the same pixels as chart.js drawing it directly, and an append or a toggle redraws one layer', async () => {
+  const p = await browser.newPage();
+  p.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await p.goto(server.url);
+    const ids = Array.from({ length: 60 }, (_, i) => `layer-${String(i).padStart(2, '0')}`);
+    // 290 steps: the x axis ends at its 300 tick, so an appended step 291 leaves the view as it is.
+    const eventsOf = (r: number, from = 1, to = 290): RunEvent[] => Array.from({ length: to - from + 1 }, (_, i) => ({ v: 1, t: 1000 + 7 * (from + i), step: from + i, type: 'metrics',
+      success_rate: (((from + i) * (r + 3)) % 97) / 97, 'diag/rho_action': Math.cos((from + i) * r), 'diag/rho_reasoning': ((from + i + r) % 11) / 11 - 0.5, 'diag/rho_full': Math.sin((from + i) / (r + 2)) }) as RunEvent);
+    await send(p, { t: 'init', extensionVersion: '1', selected: [], runs: ids.map((id) => ({ id, status: 'running', step: 290, totalSteps: 1000 })) });
+    for (const [r, id] of ids.entries()) await send(p, dataMessage(id, eventsOf(r)));
+    const chart = '#chart-rho_step'; // 3 lines a run: 180 lines
+    type Canvas = HTMLCanvasElement & { layersRedrawn: number; drawnLines: unknown[] };
+    const draws = () => p.$eval(chart, (c) => Number((c as HTMLCanvasElement).dataset.draws ?? 0));
+    /** Does `act`, waits until the chart has drawn again (a message is handled after `send` returns) with `lines`
+     *  lines and nothing is left to draw; the layers drawn so far. */
+    const settled = async (lines: number, act: () => Promise<unknown>) => {
+      const n = await draws();
+      await act();
+      await p.waitForFunction(([sel, k, was]) => Number((document.querySelector(sel) as HTMLCanvasElement).dataset.draws) > was
+        && (document.querySelector(sel) as Canvas).drawnLines.length === k && document.body.dataset.pendingCharts === '0', [chart, lines, n] as const, { timeout: 60_000 });
+      return p.$eval(chart, (c) => (c as Canvas).layersRedrawn);
+    };
+    /** How the chart differs from the picture kept under `name`: pixels off by more than 2 of 255, the largest
+     *  difference, pixels painted. Layers are blended in another order than line by line, and a canvas rounds
+     *  each blend to 8 bits: where many lines cross one pixel that rounding adds up to a few units (10 seen at
+     *  the chart's edges, where 180 lines run together); a line misplaced, missing or stale differs by far more. */
+    const keep = (name: string) => p.$eval(chart, (c, n) => { (window as any)[n] = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height).data; }, name);
+    const differing = (name: string) => p.$eval(chart, (c, n) => {
+      const now = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height).data;
+      const was = (window as any)[n] as Uint8ClampedArray;
+      let off = 0, max = 0, painted = 0;
+      for (let i = 0; i < now.length; i += 4) {
+        if (now[i + 3]! > 0) painted++;
+        let d = 0;
+        for (let k = 0; k < 4; k++) d = Math.max(d, Math.abs(now[i + k]! - was[i + k]!));
+        if (d > 2) off++;
+        max = Math.max(max, d);
+      }
+      return { off, max, painted };
+    }, name);
+    /** The same view drawn by chart.js directly, then again from layers (a view change redraws every chart). */
+    const checked = () => p.evaluate(() => [...document.querySelectorAll<HTMLInputElement>('#runs input:checked')].map((b) => b.closest('li')!.dataset.run!));
+    const redraw = async () => send(p, { t: 'selected', runIds: await checked() }); // a view change: every chart drawn again
+    const direct = async (name: string, lines: number) => {
+      await p.evaluate(() => { document.body.dataset.layers = 'off'; });
+      await settled(lines, redraw);
+      await keep(name);
+      await p.evaluate(() => { delete document.body.dataset.layers; });
+    };
+
+    const first = await settled(180, () => p.click('#runs-all'));
+    assert.ok(first >= 5, `each of the 5 layers (12 runs each) drawn: ${first}`);
+    await keep('layered');
+    await direct('direct', 180);
+    const same = (d: { off: number; max: number; painted: number }, what: string) =>
+      assert.ok(d.painted > 10_000 && d.off <= d.painted / 100 && d.max <= 16, `${what}: ${JSON.stringify(d)}`);
+    same(await differing('layered'), 'drawn from layers, the chart is the picture chart.js draws directly');
+
+    // Back on layers (every layer drawn again for the view change), then one run's point appended.
+    const before = await settled(180, redraw);
+    const afterAppend = await settled(180, () => send(p, dataMessage(ids[17]!, eventsOf(17, 291, 291), false)));
+    assert.equal(await p.$eval(chart, (c) => (c as HTMLCanvasElement).dataset.lastX), '291');
+    assert.equal(afterAppend - before, 1, 'an appended point redraws its run\'s layer only');
+    await keep('appended');
+    await direct('direct2', 180);
+    same(await differing('appended'), 'after the append too');
+
+    // One run unchecked: its layer is drawn again, no other; the other runs keep their colours.
+    const n0 = await settled(180, redraw);
+    const swatches = () => p.$$eval('#runs li', (lis) => lis.map((li) => [li.getAttribute('data-run'), (li.querySelector('.swatch') as HTMLElement).style.background]));
+    const colours = new Map((await swatches()) as [string, string][]);
+    const n1 = await settled(177, () => p.click(`li[data-run="${ids[30]}"] input`));
+    assert.equal(n1 - n0, 1, 'unchecking a run redraws its layer only');
+    for (const [id, colour] of (await swatches()) as [string, string][]) if (id !== ids[30]) assert.equal(colour, colours.get(id), `${id} keeps its colour`);
+    await keep('toggled');
+    await direct('direct3', 177);
+    same(await differing('toggled'), 'after the toggle too');
+
+    // The view alone changes (zoomed in on x; the data as it was): every layer is drawn again.
+    const n2 = await settled(177, async () => {
+      await p.locator(chart).scrollIntoViewIfNeeded();
+      const box = (await p.locator(chart).boundingBox())!;
+      await p.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+      await p.mouse.down();
+      await p.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+      await p.mouse.up();
+      await p.mouse.move(0, 0); // no point hovered
+    });
+    assert.ok(await p.$eval(chart, (c) => (c as HTMLCanvasElement).dataset.xRange !== ''), 'zoomed');
+    assert.ok(n2 - n1 >= 5, `every layer drawn for the new view: ${n2 - n1}`);
+    await keep('zoomed');
+    await direct('direct4', 177);
+    same(await differing('zoomed'), 'zoomed');
+  } finally {
+    await p.close();
+  }
+});
+
 test('the pooled ρ and its interval band are what `actfocus diagnose` computes from the same real run', async () => {
   // A real run's files (test/vectors/pooled-rho-run: 12 steps of GRPO+ActFocus on FrozenLake with a small
   // built-in model, diag_window 4; written by `actfocus train`, see host/tests/test_pooled_rho.py).

@@ -12,6 +12,7 @@ import { visibleText } from '../../src/common/visibleText';
 import { isLive } from '../../src/protocol/schema';
 import { readPalette, onThemeChange, translucent, type ChartPalette } from '../shared/theme';
 import { el } from '../shared/dom';
+import { layersPlugin, layersRedrawn } from './layers';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, Filler);
 
@@ -113,6 +114,16 @@ const markerPlugin: Plugin<'line'> = {
   },
 };
 
+/** Runs per cached layer: a changed run redraws its layer's lines (12 runs: 36 of a 300-line chart). */
+const RUNS_PER_LAYER = 12;
+/** Charts of many lines are drawn from cached layers, one per group of runs (see layers.ts); the tests
+ *  turn this off (`data-layers="off"` on the body) to compare against chart.js drawing directly. */
+const layers = layersPlugin({
+  minLines: 40,
+  layerOf: (ds) => { const id = lineOwner.get(ds as LineDataset); return id === undefined ? 0 : Math.floor(slotOf(id) / RUNS_PER_LAYER); },
+  enabled: () => document.body.dataset.layers !== 'off',
+});
+
 const charts = new Map<string, Chart<'line'>>();
 for (const spec of CHARTS) {
   const card = el('figure', { class: 'chart-card' });
@@ -129,6 +140,7 @@ for (const spec of CHARTS) {
   charts.set(spec.id, chart);
   // What the chart was last handed to draw, per line (read by the webview tests and benchmarks).
   Object.defineProperty(canvas, 'drawnLines', { get: () => chart.data.datasets.map((ds) => ({ run: lineOwner.get(ds), label: ds.label, data: ds.data, fill: ds.fill ?? false })) });
+  Object.defineProperty(canvas, 'layersRedrawn', { get: () => layersRedrawn(chart) });
   Object.defineProperty(canvas, 'legendLabels', { get: () => (chart.legend?.legendItems ?? []).map((i) => i.text) });
   enableZoom(canvas, chart);
   png.addEventListener('click', () => host.post({ t: 'savePng', name: spec.id, dataUrl: canvas.toDataURL('image/png') }));
@@ -138,7 +150,7 @@ function makeChart(canvas: HTMLCanvasElement, spec: ChartSpec): Chart<'line'> {
   return new Chart(canvas, {
     type: 'line',
     data: { datasets: [] },
-    plugins: [markerPlugin],
+    plugins: [markerPlugin, layers],
     options: {
       animation: false,
       parsing: false,
@@ -191,6 +203,29 @@ function pointsOf(id: string, key: string, store: SeriesStore, t0: number): Poin
 
 function runColour(r: number): string {
   return palette.series[r % palette.series.length]!;
+}
+
+/**
+ * Each overlaid run's colour slot, kept while it stays overlaid: a run checked gets the lowest free slot,
+ * so other runs keep their colours (and their cached layers) when one run is checked or unchecked.
+ */
+const slots = new Map<string, number>();
+function slotOf(id: string): number {
+  const selected = new Set(ui.selectedRunIds);
+  for (const known of slots.keys()) if (!selected.has(known)) slots.delete(known);
+  let slot = slots.get(id);
+  if (slot === undefined && selected.has(id)) {
+    for (const other of ui.selectedRunIds) { // in selection order, so slots follow it
+      if (slots.has(other)) continue;
+      const used = new Set(slots.values());
+      let free = 0;
+      while (used.has(free)) free++;
+      slots.set(other, free);
+      if (other === id) break;
+    }
+    slot = slots.get(id);
+  }
+  return slot ?? 0;
 }
 
 type LineDataset = Chart<'line'>['data']['datasets'][number];
@@ -303,13 +338,14 @@ function datasetOf(spec: ChartSpec, id: string, seriesKey: string, t0: number): 
 function drawChart(spec: ChartSpec): void {
   dirty.delete(spec.id);
   document.body.dataset.pendingCharts = String(dirty.size);
-  const selected = ui.selectedRunIds.filter((id) => data.has(id));
+  // In colour-slot order, which the cached layers follow (see layers.ts): for runs checked one by one, the order they were checked.
+  const selected = ui.selectedRunIds.filter((id) => data.has(id)).sort((a, b) => slotOf(a) - slotOf(b));
   const overlay = selected.length > 1;
   const t0 = new Map(selected.map((id) => [id, firstTime(data.get(id)!)]));
   const chart = charts.get(spec.id)!;
   const datasets: LineDataset[] = [];
   let points = 0;
-  selected.forEach((id, r) => {
+  selected.forEach((id) => {
     const d = data.get(id)!;
     spec.lines.forEach((line, k) => {
       const s = d.series[line.key];
@@ -317,7 +353,7 @@ function drawChart(spec: ChartSpec): void {
       const ds = datasetOf(spec, id, line.key, t0.get(id)!);
       points += ds.data.length;
       ds.label = overlay ? `${visibleText(id)} · ${line.label}` : line.label;
-      ds.borderColor = overlay ? runColour(r) : palette.series[k % palette.series.length];
+      ds.borderColor = overlay ? runColour(slotOf(id)) : palette.series[k % palette.series.length];
       // Dashes only while few lines are drawn: a dashed line leaves chart.js's fast path (one segment per pixel column).
       ds.borderDash = !overlay && k > 0 && line.key.startsWith('eval/') ? [5, 3] : undefined;
       ds.borderWidth = overlay ? 1 : 1.5;
@@ -442,7 +478,7 @@ function renderRuns(): void {
     const at = ui.selectedRunIds.indexOf(r.id);
     if (row.box.checked !== at >= 0) row.box.checked = at >= 0;
     // Overlaid runs are told apart by colour; the chart legends stop listing them when they would not fit.
-    const colour = overlay && at >= 0 ? runColour(at) : '';
+    const colour = overlay && at >= 0 ? runColour(slotOf(r.id)) : '';
     if (row.colour !== colour) row.swatch.style.background = row.colour = colour;
     showText(row.badge, r.status === 'dead' ? 'failed (host died)' : r.status);
     showText(row.where, `${whereText(r)}${r.successRate !== undefined ? ` · success ${(r.successRate * 100).toFixed(0)}%` : ''}`);

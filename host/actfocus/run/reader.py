@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from actfocus.run import protocol as P
@@ -17,29 +18,50 @@ class Events:
     partial_tail: bool = False
 
 
-def read_events(run_dir: str) -> Events:
-    out = Events()
+def iter_events(run_dir: str, tally: Events | None = None) -> Iterator[dict]:
+    """The run's event records in file order, read a line at a time (a long run's file need not fit in
+    memory); malformed lines and a partial last line are skipped and counted in `tally`."""
     path = os.path.join(run_dir, P.EVENTS)
     if not os.path.exists(path):
-        return out
+        return
+    tally = tally if tally is not None else Events()
     with open(path, "rb") as f:
-        data = f.read()
-    lines = data.split(b"\n")
-    if lines and lines[-1]:
-        out.partial_tail = True
-    for raw in lines[:-1]:
-        if not raw.strip():
-            continue
-        try:
-            rec = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            out.malformed += 1
-            continue
-        if isinstance(rec, dict) and isinstance(rec.get("type"), str):
-            out.records.append(rec)
-        else:
-            out.malformed += 1
+        for raw in f:
+            if not raw.endswith(b"\n"):
+                tally.partial_tail = True  # still being written, or cut: not a record yet
+                return
+            if not raw.strip():
+                continue
+            try:
+                rec = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                tally.malformed += 1
+                continue
+            if isinstance(rec, dict) and isinstance(rec.get("type"), str):
+                yield rec
+            else:
+                tally.malformed += 1
+
+
+def read_events(run_dir: str) -> Events:
+    out = Events()
+    out.records = list(iter_events(run_dir, out))
     return out
+
+
+def diag_history(run_dir: str, upto: int, window: int) -> list[dict]:
+    """The diagnosis group points (`diag_groups`) of the last `window` steps up to `upto`, oldest first: a
+    resumed run's pooled ρ pools the same steps as the uninterrupted run's. A step logged again after a
+    resume counts as logged last; only `window` steps are held while the file is read."""
+    kept: dict[int, dict] = {}
+    for e in iter_events(run_dir):
+        step = e.get("step")
+        if e["type"] == "metrics" and isinstance(e.get("diag_groups"), dict) and isinstance(step, int) and step <= upto:
+            kept.pop(step, None)
+            kept[step] = e["diag_groups"]
+            if len(kept) > window:
+                del kept[min(kept)]
+    return [kept[s] for s in sorted(kept)]
 
 
 class RunFileError(ValueError):

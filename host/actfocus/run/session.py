@@ -18,6 +18,7 @@ from actfocus.algos.pooled_rho import RhoWindow
 from actfocus.config import PARAMS
 from actfocus.run import protocol as P
 from actfocus.run.control import take_pending
+from actfocus.run.reader import diag_history
 from actfocus.run.trajstore import select, step_records
 from actfocus.run.writer import RunWriter, atomic_write_json, remove_quietly
 
@@ -282,7 +283,7 @@ class Session:
 
         self.step = start_step
         self.trainer.hook = self.within_step
-        self.rho_window = RhoWindow(c["diag_window"], [] if fresh else self.diag_history(start_step, c["diag_window"]))
+        self.rho_window = RhoWindow(c["diag_window"], [] if fresh else diag_history(self.w.dir, start_step, c["diag_window"]))
         self.w.heartbeat.set(step=start_step, phase=self.phase())
         if fresh:
             if c["eval_every"]:
@@ -324,15 +325,6 @@ class Session:
             self.lm.save(self.w.path(P.FINAL_MODEL))
         self.w.close("completed")
         return 0
-
-    def diag_history(self, upto: int, window: int) -> list[dict]:
-        """The group points of the last `window` steps up to `upto`, from the events (a resumed run's
-        pooled ρ pools the same steps as the uninterrupted run's)."""
-        from actfocus.run.reader import read_events
-
-        by_step = {e["step"]: e["diag_groups"] for e in read_events(self.w.dir).records
-                   if e["type"] == "metrics" and isinstance(e.get("diag_groups"), dict) and e["step"] <= upto}
-        return [by_step[s] for s in sorted(by_step)[-window:]]
 
     def store_trajectories(self, step: int, result) -> None:
         c = self.cfg

@@ -1,0 +1,128 @@
+// Drawing a chart of many lines from cached layers (issue 18). chart.js redraws every line of a chart on
+// every draw and has no partial redraw; with a sweep overlaid (100 runs, up to 300 lines of ~500 points) one
+// draw takes ~250 ms in a software-rasterised canvas, most of it rasterising lines that did not change. Here
+// a chart's lines are split into layers (by run, so a run's lines stay together); each
+// layer is drawn by chart.js's own controllers into an offscreen canvas, kept, and composited. A layer is
+// drawn again only when one of its lines changed (its points, its style, a hovered point) or the view did
+// (size, chart area, axis ranges) — so a point appended to one run, or one run toggled, redraws one layer.
+import type { Chart, ChartMeta, Plugin } from 'chart.js';
+import { clipArea, getDatasetClipArea, unclipArea } from 'chart.js/helpers';
+
+export interface LayerOptions {
+  /** Below this many visible lines chart.js draws the chart itself (it is cheap, and layers cost memory). */
+  minLines: number;
+  /** The layer a dataset belongs to (stable for a run, so that other runs' layers survive a toggle). Layers
+   *  must follow the datasets' order (non-decreasing along it): chart.js draws the last dataset first, and
+   *  the layers are composited in that order too, so the picture is the one chart.js draws. */
+  layerOf(dataset: unknown): number;
+  /** False: draw every chart directly (how the tests compare the two). */
+  enabled(): boolean;
+}
+
+interface Layer {
+  canvas: HTMLCanvasElement;
+  /** What was drawn into it: per line its dataset, points array, style and hovered points. */
+  signature: unknown[];
+}
+
+interface ChartLayers {
+  view: string;
+  layers: Layer[];
+  /** Layers drawn again since the chart was created (read by the tests). */
+  redrawn: number;
+}
+
+const state = new WeakMap<Chart, ChartLayers>();
+
+export function layersRedrawn(chart: Chart): number {
+  return state.get(chart)?.redrawn ?? 0;
+}
+
+/** Everything that places lines on the canvas: when any of it changes, every layer is stale. */
+function viewKey(chart: Chart<'line'>): string {
+  const a = chart.chartArea;
+  const x = chart.scales.x!;
+  const y = chart.scales.y!;
+  return [chart.canvas.width, chart.canvas.height, chart.currentDevicePixelRatio, a.left, a.top, a.right, a.bottom, x.min, x.max, y.min, y.max].join(',');
+}
+
+function lineSignature(chart: Chart<'line'>, meta: ChartMeta<'line'>, active: Map<number, string>): unknown[] {
+  const ds = chart.data.datasets[meta.index]!;
+  return [ds, ds.data, ds.borderColor, ds.borderWidth, ds.pointRadius, JSON.stringify(ds.borderDash ?? null), active.get(meta.index) ?? ''];
+}
+
+function sameSignature(a: unknown[], b: unknown[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** One layer's lines drawn by chart.js's own controllers (so they look exactly as chart.js draws them),
+ *  into the layer's canvas instead of the chart's, in chart.js's drawing order. */
+function drawLayer(chart: Chart<'line'>, layer: Layer, metas: ChartMeta<'line'>[]): void {
+  const c = layer.canvas;
+  if (c.width !== chart.canvas.width || c.height !== chart.canvas.height) {
+    c.width = chart.canvas.width;
+    c.height = chart.canvas.height;
+  }
+  const ctx = c.getContext('2d')!;
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, c.width, c.height);
+  const dpr = chart.currentDevicePixelRatio;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  for (let i = metas.length - 1; i >= 0; --i) {
+    const meta = metas[i]!;
+    const controller = meta.controller as unknown as { _ctx: CanvasRenderingContext2D; draw(): void };
+    const clip = getDatasetClipArea(chart, meta);
+    if (clip) clipArea(ctx, clip);
+    const own = controller._ctx;
+    controller._ctx = ctx; // chart.js 4's controllers draw on the context they hold
+    try {
+      controller.draw();
+    } finally {
+      controller._ctx = own;
+    }
+    if (clip) unclipArea(ctx);
+  }
+}
+
+export function layersPlugin(opts: LayerOptions): Plugin<'line'> {
+  return {
+    id: 'actfocusLayers',
+    beforeDatasetsDraw(chart) {
+      const metas = chart.getSortedVisibleDatasetMetas() as ChartMeta<'line'>[];
+      // Fills are drawn by the Filler plugin around each dataset's own draw: such charts are drawn directly.
+      if (!opts.enabled() || metas.length < opts.minLines || metas.some((m) => chart.data.datasets[m.index]!.fill)) {
+        state.delete(chart);
+        return true;
+      }
+      let s = state.get(chart);
+      if (!s) state.set(chart, (s = { view: '', layers: [], redrawn: 0 }));
+      const view = viewKey(chart);
+      const stale = view !== s.view;
+      s.view = view;
+      const active = new Map<number, string>();
+      for (const e of chart.getActiveElements()) active.set(e.datasetIndex, `${active.get(e.datasetIndex) ?? ''}${e.index},`);
+      const byLayer: ChartMeta<'line'>[][] = [];
+      for (const m of metas) (byLayer[opts.layerOf(chart.data.datasets[m.index])] ??= []).push(m);
+      s.layers.length = byLayer.length; // layers no run uses any more are let go
+      const ctx = chart.ctx;
+      ctx.save();
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      for (let k = byLayer.length - 1; k >= 0; --k) { // as chart.js: the last lines first, under the others
+        const lineMetas = byLayer[k] ?? [];
+        const layer = (s.layers[k] ??= { canvas: document.createElement('canvas'), signature: [] });
+        const signature = lineMetas.flatMap((m) => lineSignature(chart, m, active));
+        if (stale || !sameSignature(signature, layer.signature)) {
+          drawLayer(chart, layer, lineMetas);
+          layer.signature = signature;
+          s.redrawn++;
+        }
+        // Pixel for pixel: the chart's CSS size may be fractional where its canvas is not, and any scaling resamples.
+        if (lineMetas.length) ctx.drawImage(layer.canvas, 0, 0);
+      }
+      ctx.restore();
+      // Cancelling the datasets' draw also skips afterDatasetsDraw: told here, as chart.js would.
+      chart.notifyPlugins('afterDatasetsDraw');
+      return false;
+    },
+  };
+}
