@@ -27,7 +27,7 @@ interface Layer {
 
 interface ChartLayers {
   view: string;
-  layers: Layer[];
+  layers: (Layer | undefined)[];
   /** Layers drawn again since the chart was created (read by the tests). */
   redrawn: number;
 }
@@ -108,7 +108,11 @@ export function layersPlugin(opts: LayerOptions): Plugin<'line'> {
       ctx.save();
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       for (let k = byLayer.length - 1; k >= 0; --k) { // as chart.js: the last lines first, under the others
-        const lineMetas = byLayer[k] ?? [];
+        const lineMetas = byLayer[k];
+        if (!lineMetas) { // no run of this layer is overlaid (runs unchecked): nothing to keep
+          s.layers[k] = undefined;
+          continue;
+        }
         const layer = (s.layers[k] ??= { canvas: document.createElement('canvas'), signature: [] });
         const signature = lineMetas.flatMap((m) => lineSignature(chart, m, active));
         if (stale || !sameSignature(signature, layer.signature)) {
@@ -117,7 +121,7 @@ export function layersPlugin(opts: LayerOptions): Plugin<'line'> {
           s.redrawn++;
         }
         // Pixel for pixel: the chart's CSS size may be fractional where its canvas is not, and any scaling resamples.
-        if (lineMetas.length) ctx.drawImage(layer.canvas, 0, 0);
+        ctx.drawImage(layer.canvas, 0, 0);
       }
       ctx.restore();
       // Cancelling the datasets' draw also skips afterDatasetsDraw: told here, as chart.js would.
