@@ -310,13 +310,29 @@ function requestFrame(): void {
   });
 }
 
+/**
+ * Off-screen charts wait until no data has come for QUIET_MS: while live runs keep appending, drawing
+ * one (a long task with a hundred runs) whenever the page was idle made the next data message wait for
+ * it, and so the charts on screen. A chart scrolled into view is drawn in the next frame regardless.
+ */
+const QUIET_MS = 1000;
+let lastDataAt = -Infinity;
 let idleQueued = false;
 function drawOffScreenWhenIdle(): void {
   if (idleQueued || ![...dirty].some((id) => !onScreen.has(id))) return;
   idleQueued = true;
+  const quietIn = lastDataAt + QUIET_MS - performance.now();
+  if (quietIn > 0) {
+    setTimeout(() => {
+      idleQueued = false;
+      drawOffScreenWhenIdle();
+    }, quietIn);
+    return;
+  }
   requestIdleCallback(() => {
     idleQueued = false;
     if (arriving()) return; // drawn once they are all here (requestFrame comes back here)
+    if (performance.now() - lastDataAt < QUIET_MS) return drawOffScreenWhenIdle();
     const next = CHARTS.find((c) => dirty.has(c.id) && !onScreen.has(c.id));
     if (next) drawChart(next);
     drawOffScreenWhenIdle();
@@ -586,6 +602,7 @@ const host = connectHost<FromDashboard, ToDashboard, DashboardUiState>((msg) => 
       renderRuns();
       break;
     case 'data': {
+      lastDataAt = performance.now();
       const change = receive(msg);
       if (change) {
         if (change.logs) logDirty = true;
