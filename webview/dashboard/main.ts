@@ -210,22 +210,23 @@ function runColour(r: number): string {
  * so other runs keep their colours (and their cached layers) when one run is checked or unchecked.
  */
 const slots = new Map<string, number>();
+/** The selection the slots were last brought up to date with (the UI state replaces the array on change). */
+let slotsFor: readonly string[] | undefined;
 function slotOf(id: string): number {
-  const selected = new Set(ui.selectedRunIds);
-  for (const known of slots.keys()) if (!selected.has(known)) slots.delete(known);
-  let slot = slots.get(id);
-  if (slot === undefined && selected.has(id)) {
-    for (const other of ui.selectedRunIds) { // in selection order, so slots follow it
-      if (slots.has(other)) continue;
-      const used = new Set(slots.values());
-      let free = 0;
+  if (slotsFor !== ui.selectedRunIds) {
+    slotsFor = ui.selectedRunIds;
+    const selected = new Set(slotsFor);
+    for (const known of slots.keys()) if (!selected.has(known)) slots.delete(known);
+    const used = new Set(slots.values());
+    let free = 0;
+    for (const run of slotsFor) { // in selection order, so slots follow it
+      if (slots.has(run)) continue;
       while (used.has(free)) free++;
-      slots.set(other, free);
-      if (other === id) break;
+      slots.set(run, free);
+      used.add(free);
     }
-    slot = slots.get(id);
   }
-  return slot ?? 0;
+  return slots.get(id) ?? 0;
 }
 
 type LineDataset = Chart<'line'>['data']['datasets'][number];
