@@ -372,6 +372,26 @@ test('a chart of many lines is drawn from cached layers: the same pixels as char
     await keep('zoomed');
     await direct('direct4', 177);
     same(await differing('zoomed'), 'zoomed');
+
+    // With no time budget, a render draws one new layer and leaves the rest to the next frames: the chart
+    // is not counted as drawn until it is whole, and then it is the same picture.
+    await p.evaluate((sel) => {
+      document.body.dataset.layerBudgetMs = '0';
+      const c = document.querySelector(sel) as Canvas;
+      (window as any).__atDraw = [];
+      new MutationObserver(() => (window as any).__atDraw.push([c.layersRedrawn, document.body.dataset.pendingCharts, c.dataset.drawn])).observe(c, { attributes: true, attributeFilter: ['data-draws'] });
+    }, chart);
+    const drawnBefore = await p.$eval(chart, (c) => (c as HTMLCanvasElement).dataset.drawn);
+    const n3 = await settled(177, redraw);
+    const [[atDraw, pendingAtDraw, drawnAtDraw]] = await p.evaluate(() => (window as any).__atDraw) as [number, string, string][];
+    // (Drawn directly just before, the chart starts its layers afresh: the count starts at 0.)
+    assert.equal(atDraw, 1, 'the first render drew one of the five new layers');
+    assert.notEqual(pendingAtDraw, '0', 'the chart counts as pending while layers are left');
+    assert.equal(drawnAtDraw, drawnBefore, 'and is not stamped drawn');
+    assert.equal(n3, 5, 'then the others, one a frame');
+    await keep('progressive');
+    await direct('direct5', 177);
+    same(await differing('progressive'), 'drawn over several frames');
   } finally {
     await p.close();
   }

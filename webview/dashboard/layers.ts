@@ -17,6 +17,12 @@ export interface LayerOptions {
   layerOf(dataset: unknown): number;
   /** False: draw every chart directly (how the tests compare the two). */
   enabled(): boolean;
+  /** Layers drawn again in one render stop after this long (at least one is drawn): the rest are drawn in
+   *  the next frames, so that a chart whose every layer is new (a hundred runs just overlaid) does not
+   *  hold the page for the whole of it. Until then the chart lacks those layers' lines. */
+  budgetMs(): number;
+  /** A chart that had layers left for later has them all drawn now. */
+  onComplete(chart: Chart): void;
 }
 
 interface Layer {
@@ -30,12 +36,21 @@ interface ChartLayers {
   layers: (Layer | undefined)[];
   /** Layers drawn again since the chart was created (read by the tests). */
   redrawn: number;
+  /** Layers are left for a later frame. */
+  pending: boolean;
+  /** That frame is asked for. */
+  frameAsked: boolean;
 }
 
 const state = new WeakMap<Chart, ChartLayers>();
 
 export function layersRedrawn(chart: Chart): number {
   return state.get(chart)?.redrawn ?? 0;
+}
+
+/** Whether some of the chart's layers are still to be drawn (in the next frames). */
+export function layersPending(chart: Chart): boolean {
+  return state.get(chart)?.pending ?? false;
 }
 
 /** Everything that places lines on the canvas: when any of it changes, every layer is stale. */
@@ -91,11 +106,13 @@ export function layersPlugin(opts: LayerOptions): Plugin<'line'> {
       const metas = chart.getSortedVisibleDatasetMetas() as ChartMeta<'line'>[];
       // Fills are drawn by the Filler plugin around each dataset's own draw: such charts are drawn directly.
       if (!opts.enabled() || metas.length < opts.minLines || metas.some((m) => chart.data.datasets[m.index]!.fill)) {
+        const was = state.get(chart);
         state.delete(chart);
+        if (was?.pending) opts.onComplete(chart); // drawn whole, directly
         return true;
       }
       let s = state.get(chart);
-      if (!s) state.set(chart, (s = { view: '', layers: [], redrawn: 0 }));
+      if (!s) state.set(chart, (s = { view: '', layers: [], redrawn: 0, pending: false, frameAsked: false }));
       const view = viewKey(chart);
       const stale = view !== s.view;
       s.view = view;
@@ -105,6 +122,9 @@ export function layersPlugin(opts: LayerOptions): Plugin<'line'> {
       for (const m of metas) (byLayer[opts.layerOf(chart.data.datasets[m.index])] ??= []).push(m);
       s.layers.length = byLayer.length; // layers no run uses any more are let go
       const ctx = chart.ctx;
+      const start = performance.now();
+      let drawn = 0;
+      let left = false;
       ctx.save();
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       for (let k = byLayer.length - 1; k >= 0; --k) { // as chart.js: the last lines first, under the others
@@ -116,14 +136,31 @@ export function layersPlugin(opts: LayerOptions): Plugin<'line'> {
         const layer = (s.layers[k] ??= { canvas: document.createElement('canvas'), signature: [] });
         const signature = lineMetas.flatMap((m) => lineSignature(chart, m, active));
         if (stale || !sameSignature(signature, layer.signature)) {
+          if (drawn > 0 && performance.now() - start > opts.budgetMs()) {
+            layer.signature = []; // its bitmap is not this view's: neither shown nor kept
+            left = true;
+            continue;
+          }
           drawLayer(chart, layer, lineMetas);
           layer.signature = signature;
           s.redrawn++;
+          drawn++;
         }
         // Pixel for pixel: the chart's CSS size may be fractional where its canvas is not, and any scaling resamples.
         ctx.drawImage(layer.canvas, 0, 0);
       }
       ctx.restore();
+      if (left && !s.frameAsked) {
+        s.frameAsked = true;
+        const mine = s;
+        requestAnimationFrame(() => {
+          mine.frameAsked = false;
+          if (state.get(chart) === mine && mine.pending) chart.render();
+        });
+      }
+      const completes = s.pending && !left;
+      s.pending = left;
+      if (completes) opts.onComplete(chart);
       // Cancelling the datasets' draw also skips afterDatasetsDraw: told here, as chart.js would.
       chart.notifyPlugins('afterDatasetsDraw');
       return false;
