@@ -162,9 +162,15 @@ def write(out: str) -> str:
         ax.errorbar([100 * x for x in xs], [s[0] for s in stats], yerr=[[s[0] - s[1] for s in stats], [s[2] - s[0] for s in stats]], fmt="o-", capsize=3)
         ax.axhline(0, color="grey", lw=0.8)
         ax.set_xscale("log")
-        ax.set_xlabel("action tokens' share of the response (%)")
+        ticks = [t for t in (2, 4, 10, 20, 50, 100) if min(xs) * 100 / 1.6 <= t <= max(xs) * 100 * 1.6]
+        ax.set_xticks(ticks, [f"{t} %" for t in ticks])
+        ax.minorticks_off()
+        for (x, gs), st in zip(dose, stats):  # each point says how many paired seeds it rests on
+            ax.annotate(f"n {len(gs)}", (100 * x, st[2]), textcoords="offset points", xytext=(0, 4), ha="center", fontsize=8)
+        ax.set_xlabel("action tokens' share of the response (measured)")
         ax.set_ylabel("AUC gain, GRPO+ActFocus − GRPO")
-        ax.set_title("Dose-response, paired seeds, 95 % CI")
+        ax.set_title("Dose-response, paired seeds, 95 % CI" + ("" if complete else " — pending, not a result"), fontsize=10)
+        ax.margins(y=0.15)
         fig.tight_layout()
         fig.savefig(os.path.join(out, "dose_response.png"), dpi=120)
         plt.close(fig)
