@@ -327,17 +327,24 @@ function requestFrame(): void {
 }
 
 /**
- * Off-screen charts wait until no data has come for QUIET_MS: while live runs keep appending, drawing
+ * Off-screen charts wait until no data has come for QUIET_MS (at most MAX_WAIT_MS): while live runs keep appending, drawing
  * one (a long task with a hundred runs) whenever the page was idle made the next data message wait for
  * it, and so the charts on screen. A chart scrolled into view is drawn in the next frame regardless.
  */
 const QUIET_MS = 1000;
+/** ...but not for longer than this: a run that appends more often than QUIET_MS must not starve them. */
+const MAX_WAIT_MS = 3000;
 let lastDataAt = -Infinity;
+let waitingSince: number | undefined;
+const mustWait = (): boolean => performance.now() - lastDataAt < QUIET_MS && performance.now() - (waitingSince ??= performance.now()) < MAX_WAIT_MS;
 let idleQueued = false;
 function drawOffScreenWhenIdle(): void {
-  if (idleQueued || ![...dirty].some((id) => !onScreen.has(id))) return;
+  if (idleQueued || ![...dirty].some((id) => !onScreen.has(id))) {
+    if (![...dirty].some((id) => !onScreen.has(id))) waitingSince = undefined;
+    return;
+  }
   idleQueued = true;
-  const quietIn = lastDataAt + QUIET_MS - performance.now();
+  const quietIn = mustWait() ? Math.min(lastDataAt + QUIET_MS, waitingSince! + MAX_WAIT_MS) - performance.now() : 0;
   if (quietIn > 0) {
     setTimeout(() => {
       idleQueued = false;
@@ -348,7 +355,7 @@ function drawOffScreenWhenIdle(): void {
   requestIdleCallback(() => {
     idleQueued = false;
     if (arriving()) return; // drawn once they are all here (requestFrame comes back here)
-    if (performance.now() - lastDataAt < QUIET_MS) return drawOffScreenWhenIdle();
+    if (mustWait()) return drawOffScreenWhenIdle();
     const next = CHARTS.find((c) => dirty.has(c.id) && !onScreen.has(c.id));
     if (next) drawChart(next);
     drawOffScreenWhenIdle();
