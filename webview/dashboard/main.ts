@@ -335,16 +335,22 @@ const QUIET_MS = 1000;
 /** ...but not for longer than this: a run that appends more often than QUIET_MS must not starve them. */
 const MAX_WAIT_MS = 3000;
 let lastDataAt = -Infinity;
+/** Since when off-screen charts have been held back by live data (unset once none is left to draw). */
 let waitingSince: number | undefined;
-const mustWait = (): boolean => performance.now() - lastDataAt < QUIET_MS && performance.now() - (waitingSince ??= performance.now()) < MAX_WAIT_MS;
+/** How long off-screen charts are still to wait (≤ 0: not at all). */
+function waitLeft(): number {
+  const now = performance.now();
+  if (now - lastDataAt >= QUIET_MS) return 0;
+  waitingSince ??= now;
+  return Math.min(lastDataAt + QUIET_MS, waitingSince + MAX_WAIT_MS) - now;
+}
 let idleQueued = false;
 function drawOffScreenWhenIdle(): void {
-  if (idleQueued || ![...dirty].some((id) => !onScreen.has(id))) {
-    if (![...dirty].some((id) => !onScreen.has(id))) waitingSince = undefined;
-    return;
-  }
+  const offScreenDirty = [...dirty].some((id) => !onScreen.has(id));
+  if (!offScreenDirty) waitingSince = undefined;
+  if (idleQueued || !offScreenDirty) return;
   idleQueued = true;
-  const quietIn = mustWait() ? Math.min(lastDataAt + QUIET_MS, waitingSince! + MAX_WAIT_MS) - performance.now() : 0;
+  const quietIn = waitLeft();
   if (quietIn > 0) {
     setTimeout(() => {
       idleQueued = false;
@@ -355,7 +361,7 @@ function drawOffScreenWhenIdle(): void {
   requestIdleCallback(() => {
     idleQueued = false;
     if (arriving()) return; // drawn once they are all here (requestFrame comes back here)
-    if (mustWait()) return drawOffScreenWhenIdle();
+    if (waitLeft() > 0) return drawOffScreenWhenIdle();
     const next = CHARTS.find((c) => dirty.has(c.id) && !onScreen.has(c.id));
     if (next) drawChart(next);
     drawOffScreenWhenIdle();
