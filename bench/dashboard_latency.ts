@@ -13,7 +13,7 @@
 //                data message received by the page (the extension's and the transport's share)
 //   memory       RSS of the extension-host process: a window on an empty runs folder, then N runs read, then all overlaid
 // Per-run costs (overlay seconds and RSS per run) are reported at each size, to show how the cost grows.
-//   node --import tsx bench/dashboard_latency.ts [--sizes 10,30,100] [--steps 10000] [--samples 20] [--toggles 10]
+//   node --import tsx bench/dashboard_latency.ts [--sizes 10,30,100] [--steps 10000] [--samples 60] [--toggles 10]
 //        [--limit-s 300] [--json FILE]          ACTFOCUS_VSIX=path/to/other.vsix: measure another build
 import { appendFileSync, linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -22,10 +22,11 @@ import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
 import { findWebviewFrame, startVsCode, type VsCodeSession } from '../test/support/codeServer';
 import { jsonOut, numArg, strArg } from './args';
+import { summarise as stats } from './stats';
 
 const SIZES = strArg('sizes', '10,30,100').split(',').map(Number);
 const STEPS = numArg('steps', 10_000);
-const SAMPLES = numArg('samples', 20);
+const SAMPLES = numArg('samples', 60); // p95 by nearest rank is then the 57th of 60, not one outlier
 const TOGGLES = numArg('toggles', 10);
 const LIMIT_S = numArg('limit-s', 300); // per phase; a build that takes longer is reported as not finishing
 const JSON_OUT = jsonOut();
@@ -76,13 +77,6 @@ function extHostRss(): number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function stats(xs: number[]) {
-  if (!xs.length) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-  return { n: s.length, mean: +(s.reduce((a, b) => a + b, 0) / s.length).toFixed(1), p50: +q(0.5).toFixed(1), p95: +q(0.95).toFixed(1), max: +s.at(-1)!.toFixed(1) };
-}
 
 const datasetsOn = (frame: Frame, chart: string) => frame.$eval(`#chart-${chart}`, (c) => Number((c as HTMLCanvasElement).dataset.datasets ?? 0));
 
@@ -210,11 +204,22 @@ async function measureSize(n: number, template: string, rssEmpty: number): Promi
     const received: number[] = [];
     for (let i = 1; i <= SAMPLES; i++) {
       const step = STEPS + i;
-      const wait = frame.waitForFunction((s) => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.lastX) >= s, step, { timeout: 30_000, polling: 'raf' });
+      // The stamp of the first whole draw that holds the point (a chart whose layers are left for the next
+      // frames is stamped only once whole; its earlier stamp must not be read as this point's).
+      const drawnWith = frame.evaluate((s) => new Promise<number>((resolve) => {
+        const c = document.getElementById('chart-success') as HTMLCanvasElement;
+        const o = new MutationObserver(() => {
+          if (Number(c.dataset.lastX) < s) return;
+          o.disconnect();
+          resolve(Number(c.dataset.drawn));
+        });
+        o.observe(c, { attributes: true, attributeFilter: ['data-drawn'] });
+      }), step);
+      await frame.evaluate(() => 0); // the observer is in place before the write
       const wall0 = Date.now();
       appendFileSync(join(ws, 'runs', ids[0]!, 'events.jsonl'), metricsLine(step, Date.now() / 1000));
-      await wait;
-      const [drawnAt, dataAt] = await frame.$eval('#chart-success', (c) => [Number((c as HTMLCanvasElement).dataset.drawn), Number(document.body.dataset.dataAt)]);
+      const drawnAt = await drawnWith;
+      const dataAt = await frame.evaluate(() => Number(document.body.dataset.dataAt));
       lat.push(drawnAt - wall0);
       received.push(dataAt - wall0); // the last data message before the draw: the extension's share of the latency
       await sleep(300);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findWebviewFrame, startVsCode, type VsCodeSession } from '../test/support/codeServer';
 import { jsonOut, numArg } from './args';
+import { summarise } from './stats';
 
 const LIVE = numArg('live', 20);
 const BIG_MIB = numArg('big-mib', 1024);
@@ -54,9 +55,8 @@ function extHostRss(): number {
 }
 
 const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-  return { p50: q(0.5), p95: q(0.95), max: s.at(-1)! };
+  const { p50, p95, max } = summarise(xs)!;
+  return { p50, p95, max };
 };
 
 /** Input latency: the command palette opening (workbench), and a webview click taking effect (dashboard). */

@@ -27,7 +27,7 @@ const SCROLL = `(async () => {
     intervals.push(now - last);
     last = now;
   }
-  const q = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+  const q = (xs, p) => [...xs].sort((a, b) => a - b)[Math.max(1, Math.ceil(p * xs.length)) - 1]; // nearest rank, as bench/stats.ts
   return { frames: intervals.length, scroll_height_px: end, interval_ms_p50: q(intervals, 0.5), interval_ms_p95: q(intervals, 0.95), interval_ms_max: Math.max(...intervals),
     work_ms_p50: q(work, 0.5), work_ms_p95: q(work, 0.95), work_ms_max: Math.max(...work), spans_in_dom_at_end: document.querySelectorAll('.tok').length };
 })()`;

@@ -290,7 +290,9 @@ test('a chart of many lines is drawn from cached layers: the same pixels as char
     await send(p, { t: 'init', extensionVersion: '1', selected: [], runs: ids.map((id) => ({ id, status: 'running', step: 290, totalSteps: 1000 })) });
     for (const [r, id] of ids.entries()) await send(p, dataMessage(id, eventsOf(r)));
     const chart = '#chart-rho_step'; // 3 lines a run: 180 lines
-    type Canvas = HTMLCanvasElement & { layersRedrawn: number; drawnLines: unknown[] };
+    type Canvas = HTMLCanvasElement & { layersRedrawn: number; linesUpdated: number; drawnLines: unknown[] };
+    /** Lines whose points chart.js placed again (its update per dataset), since the chart was made. */
+    const updated = () => p.$eval(chart, (c) => (c as Canvas).linesUpdated);
     const draws = () => p.$eval(chart, (c) => Number((c as HTMLCanvasElement).dataset.draws ?? 0));
     /** Does `act`, waits until the chart has drawn again (a message is handled after `send` returns) with `lines`
      *  lines and nothing is left to draw; the layers drawn so far. */
@@ -339,9 +341,11 @@ test('a chart of many lines is drawn from cached layers: the same pixels as char
 
     // Back on layers (every layer drawn again for the view change), then one run's point appended.
     const before = await settled(180, redraw);
+    const updatedBefore = await updated();
     const afterAppend = await settled(180, () => send(p, dataMessage(ids[17]!, eventsOf(17, 291, 291), false)));
     assert.equal(await p.$eval(chart, (c) => (c as HTMLCanvasElement).dataset.lastX), '291');
     assert.equal(afterAppend - before, 1, 'an appended point redraws its run\'s layer only');
+    assert.equal(await updated() - updatedBefore, 3, 'and chart.js places the points of that run\'s 3 lines only');
     await keep('appended');
     await direct('direct2', 180);
     same(await differing('appended'), 'after the append too');
@@ -358,6 +362,7 @@ test('a chart of many lines is drawn from cached layers: the same pixels as char
     same(await differing('toggled'), 'after the toggle too');
 
     // The view alone changes (zoomed in on x; the data as it was): every layer is drawn again.
+    const updatedBeforeZoom = await updated();
     const n2 = await settled(177, async () => {
       await p.locator(chart).scrollIntoViewIfNeeded();
       const box = (await p.locator(chart).boundingBox())!;
@@ -369,6 +374,7 @@ test('a chart of many lines is drawn from cached layers: the same pixels as char
     });
     assert.ok(await p.$eval(chart, (c) => (c as HTMLCanvasElement).dataset.xRange !== ''), 'zoomed');
     assert.ok(n2 - n1 >= 5, `every layer drawn for the new view: ${n2 - n1}`);
+    assert.ok(await updated() - updatedBeforeZoom >= 177, 'and every line placed again');
     await keep('zoomed');
     await direct('direct4', 177);
     same(await differing('zoomed'), 'zoomed');

@@ -5,6 +5,10 @@
 // layer is drawn by chart.js's own controllers into an offscreen canvas, kept, and composited. A layer is
 // drawn again only when one of its lines changed (its points, its style, a hovered point) or the view did
 // (size, chart area, axis ranges) — so a point appended to one run, or one run toggled, redraws one layer.
+// For the same reason chart.js's update, which places every point of every line (and resolves its options)
+// on each `chart.update`, is skipped for a line whose points, style, position among the datasets and view are
+// those it was last placed with: its elements are still right (chart.js lets a plugin cancel one dataset's
+// update for exactly this).
 import type { Chart, ChartMeta, Plugin } from 'chart.js';
 import { clipArea, getDatasetClipArea, unclipArea } from 'chart.js/helpers';
 
@@ -29,6 +33,17 @@ interface Layer {
   canvas: HTMLCanvasElement;
   /** What was drawn into it: per line its dataset, points array, style and hovered points. */
   signature: unknown[];
+}
+
+/** What a line's elements were last placed from (see lineUpdateKey). */
+const placed = new WeakMap<ChartMeta<'line'>, unknown[]>();
+/** Lines whose update chart.js ran, per chart (read by the tests). */
+const updatedCount = new WeakMap<Chart, number>();
+/** The view of the update in progress, for a chart drawn from layers (else undefined: every line updated). */
+const updating = new WeakMap<Chart, string | undefined>();
+
+export function linesUpdated(chart: Chart): number {
+  return updatedCount.get(chart) ?? 0;
 }
 
 interface ChartLayers {
@@ -66,6 +81,12 @@ function lineSignature(chart: Chart<'line'>, meta: ChartMeta<'line'>, active: Ma
   return [ds, ds.data, ds.borderColor, ds.borderWidth, ds.pointRadius, JSON.stringify(ds.borderDash ?? null), active.get(meta.index) ?? ''];
 }
 
+/** Everything a line's elements (points placed in pixels, line and point options) are computed from. */
+function lineUpdateKey(chart: Chart<'line'>, index: number, view: string, mode: string): unknown[] {
+  const ds = chart.data.datasets[index]!;
+  return [view, mode, index, ds, ds.data, ds.borderColor, ds.borderWidth, ds.pointRadius, JSON.stringify(ds.borderDash ?? null), ds.backgroundColor, ds.fill];
+}
+
 function sameSignature(a: unknown[], b: unknown[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
@@ -100,12 +121,31 @@ function drawLayer(chart: Chart<'line'>, layer: Layer, metas: ChartMeta<'line'>[
 }
 
 export function layersPlugin(opts: LayerOptions): Plugin<'line'> {
+  /** Whether the chart is drawn from layers (else chart.js draws it, and updates it, as it always does). */
+  const layered = (chart: Chart<'line'>, metas: ChartMeta<'line'>[]) =>
+    // Fills are drawn by the Filler plugin around each dataset's own draw: such charts are drawn directly.
+    opts.enabled() && metas.length >= opts.minLines && !metas.some((m) => chart.data.datasets[m.index]!.fill);
   return {
     id: 'actfocusLayers',
+    beforeDatasetsUpdate(chart) {
+      // Scales and chart area are laid out by now: the view the lines are about to be placed in.
+      const metas = chart.getSortedVisibleDatasetMetas() as ChartMeta<'line'>[];
+      updating.set(chart, layered(chart, metas) ? viewKey(chart) : undefined);
+    },
+    beforeDatasetUpdate(chart, args) {
+      const view = updating.get(chart);
+      const meta = args.meta as ChartMeta<'line'>;
+      const key = view === undefined ? undefined : lineUpdateKey(chart, args.index, view, String(args.mode));
+      const was = placed.get(meta);
+      if (key && was && sameSignature(key, was)) return false; // placed as it would be now
+      if (key) placed.set(meta, key);
+      else placed.delete(meta);
+      updatedCount.set(chart, (updatedCount.get(chart) ?? 0) + 1);
+      return true;
+    },
     beforeDatasetsDraw(chart) {
       const metas = chart.getSortedVisibleDatasetMetas() as ChartMeta<'line'>[];
-      // Fills are drawn by the Filler plugin around each dataset's own draw: such charts are drawn directly.
-      if (!opts.enabled() || metas.length < opts.minLines || metas.some((m) => chart.data.datasets[m.index]!.fill)) {
+      if (!layered(chart, metas)) {
         const was = state.get(chart);
         state.delete(chart);
         if (was?.pending) opts.onComplete(chart); // drawn whole, directly

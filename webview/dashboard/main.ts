@@ -12,7 +12,7 @@ import { visibleText } from '../../src/common/visibleText';
 import { isLive } from '../../src/protocol/schema';
 import { readPalette, onThemeChange, translucent, type ChartPalette } from '../shared/theme';
 import { el } from '../shared/dom';
-import { layersPending, layersPlugin, layersRedrawn } from './layers';
+import { layersPending, layersPlugin, layersRedrawn, linesUpdated } from './layers';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, Filler);
 
@@ -156,6 +156,7 @@ for (const spec of CHARTS) {
   // What the chart was last handed to draw, per line (read by the webview tests and benchmarks).
   Object.defineProperty(canvas, 'drawnLines', { get: () => chart.data.datasets.map((ds) => ({ run: lineOwner.get(ds), label: ds.label, data: ds.data, fill: ds.fill ?? false })) });
   Object.defineProperty(canvas, 'layersRedrawn', { get: () => layersRedrawn(chart) });
+  Object.defineProperty(canvas, 'linesUpdated', { get: () => linesUpdated(chart) });
   Object.defineProperty(canvas, 'legendLabels', { get: () => (chart.legend?.legendItems ?? []).map((i) => i.text) });
   enableZoom(canvas, chart);
   png.addEventListener('click', () => host.post({ t: 'savePng', name: spec.id, dataUrl: canvas.toDataURL('image/png') }));
