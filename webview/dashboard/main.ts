@@ -178,7 +178,10 @@ function makeChart(canvas: HTMLCanvasElement, spec: ChartSpec): Chart<'line'> {
         x: { type: 'linear', title: { display: true, text: 'step', color: palette.foreground }, ticks: { color: palette.foreground }, grid: { color: palette.grid } },
         y: { type: 'linear', min: spec.yMin, max: spec.yMax, ticks: { color: palette.foreground }, grid: { color: palette.grid } },
       },
-      plugins: { legend: { labels: { color: palette.foreground, boxWidth: 12, filter: (item, d) => !bandOf.has(d.datasets[item.datasetIndex!] as LineDataset) } } },
+      plugins: { legend: { labels: { color: palette.foreground, boxWidth: 12, filter: (item, d) => !bandOf.has(d.datasets[item.datasetIndex!] as LineDataset),
+        // chart.js builds every line's legend item (resolving its style) on each update, shown or not; with a
+        // sweep overlaid the legend is hidden (MAX_LEGEND_ITEMS) and building 300 items was a cost of every append.
+        generateLabels: (c) => (c.options.plugins?.legend?.display === false ? [] : Chart.defaults.plugins.legend.labels.generateLabels(c)) } } },
     },
   });
 }
