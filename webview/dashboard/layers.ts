@@ -76,15 +76,20 @@ function viewKey(chart: Chart<'line'>): string {
   return [chart.canvas.width, chart.canvas.height, chart.currentDevicePixelRatio, a.left, a.top, a.right, a.bottom, x.min, x.max, y.min, y.max].join(',');
 }
 
+/** A line's own inputs: its dataset, points array and style (compared by identity or value). */
+function lineInputs(chart: Chart<'line'>, index: number): unknown[] {
+  const ds = chart.data.datasets[index]!;
+  return [ds, ds.data, ds.borderColor, ds.borderWidth, ds.pointRadius, JSON.stringify(ds.borderDash ?? null), ds.backgroundColor, ds.fill];
+}
+
+/** What a layer's line was drawn from: its inputs and its hovered points (the view is compared per chart). */
 function lineSignature(chart: Chart<'line'>, meta: ChartMeta<'line'>, active: Map<number, string>): unknown[] {
-  const ds = chart.data.datasets[meta.index]!;
-  return [ds, ds.data, ds.borderColor, ds.borderWidth, ds.pointRadius, JSON.stringify(ds.borderDash ?? null), active.get(meta.index) ?? ''];
+  return [...lineInputs(chart, meta.index), active.get(meta.index) ?? ''];
 }
 
 /** Everything a line's elements (points placed in pixels, line and point options) are computed from. */
 function lineUpdateKey(chart: Chart<'line'>, index: number, view: string, mode: string): unknown[] {
-  const ds = chart.data.datasets[index]!;
-  return [view, mode, index, ds, ds.data, ds.borderColor, ds.borderWidth, ds.pointRadius, JSON.stringify(ds.borderDash ?? null), ds.backgroundColor, ds.fill];
+  return [view, mode, index, ...lineInputs(chart, index)];
 }
 
 function sameSignature(a: unknown[], b: unknown[]): boolean {
