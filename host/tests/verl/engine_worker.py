@@ -1,7 +1,10 @@
-"""verl's own engine workers on the CPU, with reference energies and the actfocus loss (run by
+"""verl's own engine workers, with reference energies and the actfocus loss (run by
 test_verl_ref_energy.py in a process of its own: it installs a verl platform and a process group).
 
-    python engine_worker.py OUT.json
+    python engine_worker.py OUT.json [cpu|cuda]
+
+On "cpu" (the default) verl gets a CPU platform of ours; on "cuda" verl runs on its own CUDA platform, and the
+host's numbers come from the same model on the same device.
 
 1. A tiny Qwen2 model (the host test's) is saved and loaded by verl's TrainingWorker with its FSDP2 engine —
    the registered EnergyFSDPEngine — once as the reference, once as the actor (with an optimiser).
@@ -25,9 +28,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
-import cpu_platform  # noqa: E402
+DEVICE = sys.argv[2] if len(sys.argv) > 2 else "cpu"
+if DEVICE == "cpu":
+    import cpu_platform  # noqa: E402
 
-cpu_platform.install()  # before any verl code asks which platform it runs on
+    cpu_platform.install()  # before any verl code asks which platform it runs on
 
 import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
@@ -36,7 +41,9 @@ import torch.distributed as dist  # noqa: E402
 # verl's workers read their rank from the environment, and keep a group they find initialised (they would
 # ask for "cpu:gloo,cpu:gloo", which PyTorch refuses).
 os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1", MASTER_PORT="0")
-dist.init_process_group("gloo", init_method=f"file://{tempfile.mkdtemp(prefix='verl-pg-')}/store", rank=0, world_size=1)
+if DEVICE == "cuda":
+    torch.cuda.set_device(0)
+dist.init_process_group("gloo" if DEVICE == "cpu" else "cpu:gloo,cuda:nccl", init_method=f"file://{tempfile.mkdtemp(prefix='verl-pg-')}/store", rank=0, world_size=1)
 
 from test_policy import tiny_hf_model  # noqa: E402
 from verl import DataProto  # noqa: E402
@@ -110,10 +117,13 @@ batch = DataProto.from_dict(tensors={"prompts": prompt_t, "responses": resp_t, "
 # ---- the host's numbers, from the model's own logits, one unpadded sequence at a time ----
 host_energy = torch.zeros(B, R)
 host_logprob = torch.zeros(B, R)
+LOGIT_MAX = 0.0
+model.to(DEVICE)  # the same device as verl's pass: the comparison is of code paths, not of devices' kernels
 with torch.no_grad():
     for b in range(B):
-        ids = torch.tensor([prompts[b] + rows[b]])
-        logits = model(ids).logits[0, len(prompts[b]) - 1: -1].double()
+        ids = torch.tensor([prompts[b] + rows[b]], device=DEVICE)
+        logits = model(ids).logits[0, len(prompts[b]) - 1: -1].double().cpu()
+        LOGIT_MAX = max(LOGIT_MAX, float(logits.abs().max()))
         host_energy[b, : len(rows[b])] = reference_energy(logits)
         host_logprob[b, : len(rows[b])] = torch.log_softmax(logits, -1).gather(-1, torch.tensor(rows[b])[:, None])[:, 0].float()
 
@@ -130,10 +140,12 @@ class RefGroup:
 
 ref_logprob, ref_energy = compute_ref_energy(RefGroup(), batch)
 real = torch.arange(R)[None] < torch.tensor([len(r) for r in rows])[:, None]  # every response token, observations included
-result = {"engine": type(ref.engine).__name__, "is_energy_engine": isinstance(ref.engine, EnergyFSDPEngine),
+result = {"device": DEVICE, "verl_device": str(next(ref.engine.module.parameters()).device),
+          "engine": type(ref.engine).__name__, "is_energy_engine": isinstance(ref.engine, EnergyFSDPEngine),
           "energy_max_abs_diff": float((ref_energy - host_energy)[real].abs().max()),
           "logprob_max_abs_diff": float((ref_logprob - host_logprob)[real].abs().max()),
-          "energy_tokens": int(real.sum()), "energy_spread": float(host_energy[real].std())}
+          "energy_tokens": int(real.sum()), "energy_spread": float(host_energy[real].std()),
+          "energy_max_abs": float(host_energy[real].abs().max()), "logit_max_abs": LOGIT_MAX}
 # The same through the engine's padded layout (use_remove_padding off).
 padded_ref = worker(False, remove_padding=False)
 
