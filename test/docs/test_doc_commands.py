@@ -4,7 +4,8 @@ Blocks tagged bash/sh/shell: each command (a line, with `\\` continuations) runs
 one scratch folder that mirrors the repository, so later commands see what earlier ones wrote
 (models/fl, runs/fl-actfocus, …). Budgets are small through the documented environment variables, never
 by editing a command: ACTFOCUS_BUDGET=smoke (host/actfocus/budget.py), PORT and ACTFOCUS_WORKSPACE
-(scripts/start.sh). Blocks tagged python run as scripts (in .venv-verl when they use verl); yaml blocks
+(scripts/start.sh). Blocks tagged python run as scripts, and commands that name actfocus.integrations.verl
+run with `python` from .venv-verl (where the verl extra is installed); yaml blocks
 must parse. A failure names the file and line. The few commands that cannot run here are listed in
 EXEMPT with the reason and what covers them instead; an entry that no longer matches a documented
 command fails, so the list cannot go stale."""
@@ -156,6 +157,8 @@ def test_documented_command_runs_as_written(s: Snippet, scratch: Path):
     if s.text.split()[0] in SERVES:
         _serves(s, cwd, env, scratch)
         return
+    if _uses_verl(s.text):  # as for python blocks: `python` is the verl venv's, where the verl extra is installed
+        env["PATH"] = f"{ROOT / '.venv-verl' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     r = subprocess.run(["bash", "-c", s.text], cwd=cwd, env=env, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
     assert r.returncode == 0, f"{s.where}: `{s.text}` failed (exit {r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-4000:]}"
 
