@@ -142,3 +142,17 @@ def test_a_sampling_model_plays_every_turn_and_its_invalid_turns_cost_the_format
 def test_the_response_stops_at_verls_response_length(items):
     out = play(SamplingServer(max_new_tokens=12), items[0], response_length=30)
     assert len(out.response_ids) == len(out.response_mask) == 30
+
+
+@pytest.mark.parametrize("extra, says", [
+    ({}, "extra_info has no actfocus_env"),
+    ({"actfocus_env": {"env": "frozenlake"}}, "extra_info has no actfocus_env"),
+    ({"actfocus_env": {"env": "chess", "config": "{}", "seed": 1}}, "unknown environment 'chess'"),
+    ({"actfocus_env": {"env": "frozenlake", "config": '{"slippery": true}', "seed": 1}}, "frozenlake: invalid configuration"),
+    ({"actfocus_env": {"env": "frozenlake", "config": "{not json", "seed": 1}}, "Expecting property name"),
+])
+def test_a_row_that_names_no_playable_episode_is_refused_with_the_reason(items, extra, says):
+    row = {**items[0], "extra_info": extra, "index": 7}
+    with pytest.raises(ValueError, match="dataset row 7 \\(actfocus/frozenlake\\)") as e:
+        play(ExpertServer(3), row)
+    assert says in str(e.value)

@@ -73,6 +73,23 @@ if __name__ == "__main__":
     main()
 
 
+def env_of(row: dict[str, Any]):
+    """The environment and episode seed a dataset row names, or a ValueError that says what is wrong with it
+    (a row from another dataset reaches this loop when it is verl's default agent loop)."""
+    extra = row.get("extra_info")
+    spec = extra.get("actfocus_env") if isinstance(extra, dict) else None
+    where = f"dataset row {row.get('index', '?')} ({row.get('data_source', 'no data_source')})"
+    if not isinstance(spec, dict) or "env" not in spec or "seed" not in spec:
+        raise ValueError(f"{where}: extra_info has no actfocus_env {{env, config, seed}} for the {NAME} agent loop; "
+                         f"write the episodes with `python -m actfocus.integrations.verl.agent_loop`")
+    config = spec.get("config") or "{}"
+    try:
+        config = json.loads(config) if isinstance(config, str) else dict(config)
+        return make_env(spec["env"], **config), int(spec["seed"])
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"{where}: {e}") from e
+
+
 @register(NAME)
 class EnvAgentLoop(AgentLoopBase):
     """One episode of a text environment per call; turns alternate model and environment until it ends."""
@@ -91,10 +108,8 @@ class EnvAgentLoop(AgentLoopBase):
         return self.tokenizer.decode(ids[:n], skip_special_tokens=False)
 
     async def run(self, sampling_params: dict[str, Any], **kwargs) -> AgentLoopOutput:
-        spec = kwargs["extra_info"]["actfocus_env"]
-        config = spec.get("config") or "{}"
-        env = make_env(spec["env"], **(json.loads(config) if isinstance(config, str) else config))
-        messages = [{"role": "system", "content": env.system_prompt()}, {"role": "user", "content": env.reset(int(spec["seed"]))}]
+        env, seed = env_of(kwargs)
+        messages = [{"role": "system", "content": env.system_prompt()}, {"role": "user", "content": env.reset(seed)}]
         tokens = await self.ct_build_initial_tokens(messages)
         mask: list[int] = []
         logprobs: list[float] | None = None
