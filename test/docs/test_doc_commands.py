@@ -38,8 +38,9 @@ EXEMPT = {
     'pip install "actfocus[verl] @ file:./host"': "installs verl and Ray from the package index into the current environment; "
                                                  "scripts/setup.sh installs the same extra (the line's alternative, pip install -e "
                                                  "'host[verl]') into .venv-verl, which the verl layer tests",
-    "python -m verl.trainer.main_ppo": "needs 8 GPUs, vLLM and a downloaded Qwen2.5-3B-Instruct; its loss mode and aggregation are "
-                                       "the ones the verl layer checks (host/tests/verl)",
+    "python -m actfocus.integrations.verl.main_ppo": "needs 8 GPUs, vLLM and a downloaded Qwen2.5-3B-Instruct; the verl layer checks "
+                                                     "its configuration (--cfg job), its refusals, the trainer's steps, loss mode "
+                                                     "and aggregation (host/tests/verl)",
 }
 # Commands that serve until stopped: passing means the printed URL answers.
 SERVES = {"scripts/start.sh"}

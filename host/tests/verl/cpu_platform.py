@@ -21,6 +21,7 @@ def _device_module() -> types.ModuleType:
     for name in ("max_memory_allocated", "max_memory_reserved", "memory_allocated", "memory_reserved", "reset_peak_memory_stats"):
         setattr(m, name, lambda *a, **k: 0)
     m.empty_cache = lambda: None
+    m.get_device_name = lambda *a: "CPU"  # verl's FLOP counter names the device (for its MFU metric)
     m.is_available = lambda: True
     m.manual_seed = m.manual_seed_all = torch.manual_seed
     m.get_rng_state, m.set_rng_state = torch.get_rng_state, torch.set_rng_state

@@ -200,5 +200,38 @@ result.update({"actor_metrics": {k: number(v) for k, v in metrics.items() if k.s
                "host_pg_loss": host_loss, "parameters_changed": any(not torch.equal(a, b.detach()) for a, b in zip(before, after)),
                "action_tokens": int((roles == ACTION).sum()),
                "weights": {"min": float(weights[m].min()), "max": float(weights[m].max())}})
+# ---- the same through the ActFocus trainer's two steps (verl's RayPPOTrainer code, our overrides) ----
+from omegaconf import OmegaConf  # noqa: E402
+
+from actfocus.integrations.verl.trainer import ActFocusRayPPOTrainer  # noqa: E402
+
+
+class ActorGroup:
+    """What verl's ActorRolloutRefWorker.update_actor does with its actor TrainingWorker."""
+
+    def __init__(self, w):
+        self.w = w
+
+    def update_actor(self, td):
+        return self.w.train_mini_batch(td)
+
+
+fresh_actor = worker(True)
+fresh_actor.set_loss_fn(partial(ppo_loss, config=actor_cfg))
+trainer = ActFocusRayPPOTrainer.__new__(ActFocusRayPPOTrainer)  # the steps under test need no Ray workers
+trainer.config = OmegaConf.create({
+    "actfocus": {"env": "frozenlake", "alpha": alpha, "beta": beta},
+    "actor_rollout_ref": {"rollout": {"multi_turn": {"enable": True}, "temperature": 1.0, "n": 1},
+                          "actor": {"calculate_entropy": False, "entropy_coeff": 0.0, "ppo_mini_batch_size": B, "ppo_epochs": 1,
+                                    "data_loader_seed": 0, "shuffle": False}}})
+trainer.tokenizer, trainer.ref_in_actor, trainer.ref_policy_wg, trainer.actor_rollout_wg = tok, False, RefGroup(), ActorGroup(fresh_actor)
+step = batch.union(trainer._compute_ref_log_prob(batch))
+step.batch["old_log_probs"], step.batch["advantages"] = step.batch["ref_log_prob"].clone(), advantages
+step.meta_info["global_token_num"] = attn.sum(-1).tolist()  # as verl's fit() sets it before the update
+out = trainer._update_actor(step)
+trainer_metrics = {k: number(v) for k, v in out.meta_info["metrics"].items() if k.startswith("actor/")}
+result["trainer"] = {"ref_energy_max_abs_diff": float((step.batch["ref_energy"] - host_energy)[real].abs().max()),
+                     "weights_max_abs_diff": float((step.batch["rollout_is_weights"] - weights).abs().max()),
+                     "pg_loss": trainer_metrics["actor/pg_loss"], "weight_mean": trainer_metrics.get("actor/actfocus_weight_mean")}
 Path(out_path).write_text(json.dumps(result, indent=1))
 dist.destroy_process_group()

@@ -67,3 +67,14 @@ def test_the_actfocus_loss_with_energy_weights_runs_through_verls_actor_update(r
     assert m["actor/pg_loss"] == pytest.approx(result["host_pg_loss"], rel=1e-5)
     assert m["actor/pg_clipfrac"] == 0.0 and m["grad_norm"] > 0
     assert result["parameters_changed"]
+
+
+def test_the_actfocus_trainer_runs_verls_steps_with_energies_and_weights(result):
+    # ActFocusRayPPOTrainer's reference pass and actor update, run through verl's RayPPOTrainer code with a
+    # fresh actor: the energies are the host's, the weights those computed directly from them, and verl's
+    # loss the host's -Σ w·A / Σ w (a trainer that attached no weights would give the uniform loss).
+    t = result["trainer"]
+    assert t["ref_energy_max_abs_diff"] <= tolerance(result)
+    assert t["weights_max_abs_diff"] <= 1e-4
+    assert t["pg_loss"] == pytest.approx(result["host_pg_loss"], rel=1e-5)
+    assert t["weight_mean"] == pytest.approx(result["actor_metrics"]["actor/actfocus_weight_mean"], rel=1e-5)
