@@ -10,19 +10,26 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SITE=$("$ROOT/.venv-verl/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 WHL=$(mktemp -d) DEST="$ROOT/playground/gpu312"
-# The verl test's modules, as distributions at the verl venv's versions, minus those in the GPU image.
-"$ROOT/.venv-verl/bin/python" - "$WHL/need.txt" <<'PY'
+# The distributions of every module the verl tests load, at the verl venv's versions, minus those the GPU
+# image has (device README, KINDS.md): traced, not listed by hand (a hand list missed torchdata once).
+(cd "$ROOT/host" && "$ROOT/.venv-verl/bin/python" - "$WHL/need.txt") <<'PY'
 import importlib.metadata as md, sys
-image = {"torch", "transformers", "numpy", "pandas", "pyarrow", "accelerate", "peft", "safetensors", "tokenizers",
-         "huggingface-hub", "pyyaml", "regex", "requests", "packaging", "filelock", "fsspec", "jinja2", "psutil",
-         "rich", "pygments", "click", "attrs", "msgpack", "xxhash", "protobuf", "pytest", "tqdm"}
-need = ["verl", "ray", "tensordict", "codetiming", "omegaconf", "hydra-core", "datasets", "dill", "multiprocess",
-        "pydantic", "pydantic-core", "annotated-types", "typing-inspection", "fastapi", "starlette", "uvicorn",
-        "cachetools", "orjson", "colorful", "pyvers", "jsonschema", "jsonschema-specifications", "referencing",
-        "rpds-py", "sniffio", "opentelemetry-api", "opentelemetry-sdk", "opentelemetry-proto",
-        "opentelemetry-semantic-conventions", "opentelemetry-exporter-prometheus", "google-api-core",
-        "googleapis-common-protos", "google-auth"]
-open(sys.argv[1], "w").write("".join(f"{n}=={md.version(n)}\n" for n in need if n not in image))
+import hydra, pytest  # noqa: F401
+import actfocus.integrations.verl.agent_loop, actfocus.integrations.verl.loss, actfocus.integrations.verl.main_ppo  # noqa: F401
+import actfocus.integrations.verl.ref_energy, actfocus.integrations.verl.trainer  # noqa: F401
+from verl.utils.dataset.rl_dataset import RLHFDataset  # noqa: F401
+from verl.workers.engine_workers import TrainingWorker  # noqa: F401
+image = {"accelerate", "annotated-doc", "anyio", "attrs", "certifi", "charset-normalizer", "click", "cloudpickle", "colorama",
+         "filelock", "fsspec", "h11", "httpcore", "httpx", "huggingface-hub", "idna", "iniconfig", "jinja2", "markupsafe",
+         "mpmath", "msgpack", "numpy", "packaging", "pandas", "peft", "pillow", "pluggy", "protobuf", "psutil", "pyarrow",
+         "pygments", "pytest", "python-dateutil", "pyyaml", "regex", "requests", "rich", "safetensors", "setuptools", "sympy",
+         "tokenizers", "torch", "tqdm", "transformers", "typing-extensions", "urllib3", "xxhash", "actfocus"}
+norm = lambda n: n.lower().replace("_", "-")
+found = md.packages_distributions()
+dists = {d for m in {k.split(".")[0] for k in sys.modules} for d in found.get(m, [])}
+need = sorted(d for d in dists if norm(d) not in image and norm(d) != "antlr4-python3-runtime")
+open(sys.argv[1], "w").write("".join(f"{d}=={md.version(d)}\n" for d in need))
+print("carrying:", " ".join(need))
 PY
 plat=(--python-version 3.12 --implementation cp --only-binary=:all: --platform manylinux2014_x86_64
       --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64)
