@@ -31,9 +31,9 @@ AGENT_LOOP_CONFIG = Path(__file__).with_name("agent_loops.yaml")
 NAME = "actfocus_env"
 
 
-def episode_messages(env_name: str, env_config: dict[str, Any], seed: int) -> list[dict[str, str]]:
-    """The system prompt and first observation of one episode: the prompt a dataset row shows verl."""
-    env = make_env(env_name, **env_config)
+def opening(env, seed: int) -> list[dict[str, str]]:
+    """An episode's first messages, its environment reset to the seed: the system prompt and first observation
+    (the prompt a dataset row shows verl, and where the loop's conversation starts)."""
     return [{"role": "system", "content": env.system_prompt()}, {"role": "user", "content": env.reset(seed)}]
 
 
@@ -41,7 +41,7 @@ def dataset_rows(env_name: str, env_config: dict[str, Any], seeds: list[int], sp
     """Rows for verl's RLHFDataset (write them to parquet): one episode seed each, played by this loop."""
     # The configuration travels as JSON text: parquet cannot store an empty struct, and configurations differ.
     return [{"data_source": f"actfocus/{env_name}", "agent_name": NAME,
-             "prompt": episode_messages(env_name, env_config, s),
+             "prompt": opening(make_env(env_name, **env_config), s),
              "extra_info": {"index": i, "split": split, "actfocus_env": {"env": env_name, "config": json.dumps(env_config), "seed": int(s)}}}
             for i, s in enumerate(seeds)]
 
@@ -68,9 +68,6 @@ def main(argv: list[str] | None = None) -> None:
     write_parquet(dataset_rows(a.env, cfg, [EVAL_SEED_BASE + i for i in range(a.val)], "val"), Path(a.out) / "val.parquet")
     print(f"{a.out}/train.parquet ({a.train} episodes), {a.out}/val.parquet ({a.val})")
 
-
-if __name__ == "__main__":
-    main()
 
 
 def env_of(row: dict[str, Any]):
@@ -109,7 +106,7 @@ class EnvAgentLoop(AgentLoopBase):
 
     async def run(self, sampling_params: dict[str, Any], **kwargs) -> AgentLoopOutput:
         env, seed = env_of(kwargs)
-        messages = [{"role": "system", "content": env.system_prompt()}, {"role": "user", "content": env.reset(seed)}]
+        messages = opening(env, seed)
         tokens = await self.ct_build_initial_tokens(messages)
         mask: list[int] = []
         logprobs: list[float] | None = None
@@ -139,3 +136,7 @@ class EnvAgentLoop(AgentLoopBase):
             reward_score=total, num_turns=2 * turns + 1, metrics={},
             # verl keeps extra fields per trajectory; success is what the dashboard charts for these tasks.
             extra_fields={"success": float(env.success), "env_turns": turns, "turn_scores": [], "tool_rewards": []})
+
+
+if __name__ == "__main__":
+    main()
