@@ -94,3 +94,13 @@ def overall_verdict(paper_dose: tuple[float, float], slope_interval: tuple[float
 def seeds_needed(sd: float, delta: float = DELTA, z_alpha: float = 1.959964, z_power: float = 0.841621) -> int:
     """Paired seeds for a two-sided 5 % test to detect a mean difference δ with 80 % power, normal approximation."""
     return math.ceil(((z_alpha + z_power) * sd / delta) ** 2)
+
+
+def mean_curve(curves: Sequence[Sequence[tuple[int, float]]], seed: int = 0, resamples: int = 2_000) -> list[tuple[int, float, float, float]]:
+    """(step, mean, lo, hi) over the seeds' curves at each step every curve evaluated: an arm's learning
+    curve with a bootstrap interval over seeds (descriptive, for the plot; the tests are on AUC and final)."""
+    if not curves:
+        return []
+    steps = sorted(set.intersection(*(set(s for s, _ in c) for c in curves)))
+    at = [dict(c) for c in curves]
+    return [(s, *bootstrap_mean_ci([c[s] for c in at], seed=seed, resamples=resamples)) for s in steps]

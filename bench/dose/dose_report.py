@@ -101,6 +101,55 @@ def diagnosis(runs: list[dict]) -> list[dict]:
     return rows
 
 
+def arm_rows(runs: list[dict]) -> list[dict]:
+    """Every arm on its own: its completed seeds, AUC and final success, each mean with its 95 % interval
+    over seeds (the table of PPO/GRPO ± ActFocus and the ablations; the paired tests are in comparisons)."""
+    rows = []
+    for (style, n, algo, weighting, variant), seeds in sorted(arms(runs).items()):
+        rs = [seeds[s] for s in sorted(seeds)]
+        rows.append({"style": style, "sentences": n, "arm": _arm_label(algo, weighting, variant), "seeds": sorted(seeds),
+                     "auc": A.bootstrap_mean_ci([r["auc"] for r in rs]),
+                     "final": A.bootstrap_mean_ci([r["final"] for r in rs if r["final"] is not None])})
+    return rows
+
+
+def _arm_label(algo: str, weighting: str, variant: str) -> str:
+    label = algo.upper() + ("+ActFocus" if weighting == "actfocus" else "")
+    return f"{label} ({variant})" if variant else label
+
+
+def _plot_curves(out: str, by: dict) -> None:
+    """Held-out success by step at the paper's dose, each arm's mean over seeds with its 95 % band: the
+    methods on the left, ActFocus's α/β ablations (with its defaults) on the right."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    at = {k: v for k, v in by.items() if k[0] == "generic" and k[1] == PAPER_SENTENCES}
+    if not at:
+        return
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), sharey=True)
+    panels = ([k for k in at if not k[4]], [k for k in at if k[2] == "grpo" and k[3] == "actfocus"])
+    for ax, keys, title in zip(axes, panels, ("methods (ActFocus at α 0.1, β 0.5)", "GRPO+ActFocus: α and β")):
+        for key in sorted(keys):
+            seeds = at[key]
+            mc = A.mean_curve([seeds[s]["curve"] for s in sorted(seeds)])
+            if not mc:
+                continue
+            # Methods: one colour per algorithm, ActFocus solid and uniform dashed; ablations: a colour each.
+            style = {"color": {"grpo": "C0", "ppo": "C3"}[key[2]], "ls": "-" if key[3] == "actfocus" else "--"} if ax is axes[0] else {}
+            line, = ax.plot([p[0] for p in mc], [p[1] for p in mc], label=f"{_arm_label(*key[2:]) if key[4] or ax is axes[0] else 'GRPO+ActFocus (α 0.1, β 0.5)'} (n {len(seeds)})", **style)
+            ax.fill_between([p[0] for p in mc], [p[2] for p in mc], [p[3] for p in mc], color=line.get_color(), alpha=0.15)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("step")
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel(f"held-out success ({PAPER_SENTENCES} sentences)")
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "curves.png"), dpi=120)
+    plt.close(fig)
+
+
 def _power(r: dict) -> str:
     sd = r["sd_gain_auc"]
     return "–" if sd is None else f"{sd:.3f} ({A.seeds_needed(sd)})"
@@ -109,6 +158,11 @@ def _power(r: dict) -> str:
 def _ci(t) -> str:
     m, lo, hi = t
     return f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+
+
+def _level(t) -> str:
+    m, lo, hi = t
+    return f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
 def write(out: str) -> str:
@@ -133,6 +187,10 @@ def write(out: str) -> str:
         lines.append(f"| {r['style']} | {r['sentences']} | {r['algo']} | {r['variant']} | {r['share_action']:.3f} | {len(r['seeds'])} | "
                      f"{r['auc_uniform'][0]:.3f} | {r['auc_actfocus'][0]:.3f} | {_ci(r['gain_auc'])} | {_ci(r['gain_final'])} | "
                      f"{_power(r)} | {r['verdict']} |")
+    lines += ["", "Every arm on its own (mean over its seeds, 95 % bootstrap interval over seeds):", "",
+              "| reasoning | sentences | arm | seeds | AUC [95 % CI] | final success [95 % CI] |", "|---|---|---|---|---|---|"]
+    for r in arm_rows(runs):
+        lines.append(f"| {r['style']} | {r['sentences']} | {r['arm']} | {len(r['seeds'])} | {_level(r['auc'])} | {_level(r['final'])} |")
     lines += ["", f"Slope of the GRPO gain on log10(action share): {sl[0]:+.3f} [{sl[1]:+.3f}, {sl[2]:+.3f}] (negative: the gain grows as the share shrinks).",
               "", f"**Verdict, as pre-registered: {verdict}.**", "", "Diagnosis: ρ pooled over every step and seed of an arm, 95 % bootstrap interval over the groups:", "",
               "| arm | steps | all tokens | reasoning | action |", "|---|---|---|---|---|"]
@@ -143,12 +201,13 @@ def write(out: str) -> str:
     with open(os.path.join(out, "report.md"), "w", encoding="utf-8") as f:
         f.write(text)
     with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as f:
-        json.dump({"comparisons": comps, "slope": sl, "verdict": verdict, "diagnosis": diagnosis(runs)}, f, indent=1, default=str)
+        json.dump({"comparisons": comps, "arms": arm_rows(runs), "slope": sl, "verdict": verdict, "diagnosis": diagnosis(runs)}, f, indent=1, default=str)
     with open(os.path.join(out, "runs.csv"), "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["name", "style", "sentences", "algo", "weighting", "variant", "seed", "status", "auc", "final", "share_action"])
         for r in runs:
             w.writerow([r.get(k) for k in ("name", "style", "sentences", "algo", "weighting", "variant", "seed", "status", "auc", "final", "share_action")])
+    _plot_curves(out, by)
     if dose:
         import matplotlib
 

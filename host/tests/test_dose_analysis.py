@@ -95,3 +95,32 @@ def test_the_report_pairs_seeds_and_gives_the_planned_verdict(tmp_path):
         shutil.rmtree(tmp_path / "runs" / f"generic12-grpo-actfocus-seed{seed}")
     text = R.write(out)
     assert "pending (5 of 7 seeds)" in text and "Verdict, as pre-registered: none yet" in text
+
+
+def test_mean_curve_averages_the_steps_every_seed_evaluated():
+    curves = [[(0, 0.0), (2, 0.5), (4, 1.0)], [(0, 0.2), (2, 0.7), (3, 0.9)]]  # step 3 and 4: one seed only
+    got = A.mean_curve(curves)
+    assert [s for s, *_ in got] == [0, 2]
+    (_, m0, lo0, hi0), (_, m2, lo2, hi2) = got
+    assert math.isclose(m0, 0.1) and lo0 == 0.0 and hi0 == 0.2  # two seeds: the resampled means are 0, 0.1 or 0.2
+    assert math.isclose(m2, 0.6) and math.isclose(lo2, 0.5) and math.isclose(hi2, 0.7)
+    assert A.mean_curve([]) == []
+
+
+def test_the_report_lists_every_arm_and_draws_the_paper_dose_curves(tmp_path):
+    out = str(tmp_path)
+    for seed in range(3):
+        _run(out, f"generic12-ppo-seed{seed}", [(0, 0.1), (2, 0.3), (4, 0.5)], seed)
+        _run(out, f"generic12-ppo-actfocus-seed{seed}", [(0, 0.1), (2, 0.5), (4, 0.9)], seed + 10)
+        _run(out, f"generic12-grpo-actfocus-alpha0.2-seed{seed}", [(0, 0.1), (2, 0.2), (4, 0.2 + 0.1 * seed)], seed + 20)
+    text = R.write(out)
+    arms = {r["arm"]: r for r in json.load(open(tmp_path / "results.json"))["arms"]}
+    assert set(arms) == {"PPO", "PPO+ActFocus", "GRPO+ActFocus (alpha0.2)"}
+    assert arms["PPO+ActFocus"]["seeds"] == [0, 1, 2] and math.isclose(arms["PPO+ActFocus"]["final"][0], 0.9)
+    assert math.isclose(arms["PPO"]["auc"][0], (0.2 * 2 + 0.4 * 2) / 4)
+    assert math.isclose(arms["GRPO+ActFocus (alpha0.2)"]["final"][0], 0.3) and arms["GRPO+ActFocus (alpha0.2)"]["final"][1:] != (0.3, 0.3)
+    assert "| generic | 12 | PPO+ActFocus | 3 | 0.500 [0.500, 0.500] | 0.900 [0.900, 0.900] |" in text
+    # PPO+ActFocus against PPO, paired, with the plan's rule (3 of 7 seeds: no verdict yet).
+    ppo = next(r for r in json.load(open(tmp_path / "results.json"))["comparisons"] if r["algo"] == "ppo")
+    assert math.isclose(ppo["gain_final"][0], 0.4) and ppo["verdict"] == "pending (3 of 7 seeds)"
+    assert (tmp_path / "curves.png").stat().st_size > 0
