@@ -104,3 +104,46 @@ def mean_curve(curves: Sequence[Sequence[tuple[int, float]]], seed: int = 0, res
     steps = sorted(set.intersection(*(set(s for s, _ in c) for c in curves)))
     at = [dict(c) for c in curves]
     return [(s, *bootstrap_mean_ci([c[s] for c in at], seed=seed, resamples=resamples)) for s in steps]
+
+
+def rho_gap(steps: Sequence[dict], seed: int = 0, resamples: int = 1000, level: float = 0.95, a: str = "action", b: str = "reasoning") -> dict:
+    """ρ(scope a) − ρ(scope b) over the pooled groups of these steps' `diag_groups` records, with a percentile
+    bootstrap interval that resamples the groups once for both scopes (the two ρ rest on the same groups,
+    so their difference is paired). The Action Bottleneck predicts a gap above 0 for action − reasoning.
+    Groups with both scopes' energies and a variance enter; each step's energies z-scored per scope, as in
+    `pooled_rho`. Exploratory: not in the pre-registered plan."""
+    import torch
+
+    from actfocus.algos.pooled_rho import _rank_corr
+
+    xa: list[float] = []
+    xb: list[float] = []
+    ys: list[float] = []
+    for g in steps:
+        rows = [(ea, eb, v) for ea, eb, v in zip(g[f"energy_{a}"], g[f"energy_{b}"], g["variance"])
+                if all(isinstance(t, (int, float)) and math.isfinite(t) for t in (ea, eb, v))]
+        if not rows:
+            continue
+        for k, out in ((0, xa), (1, xb)):
+            es = [r[k] for r in rows]
+            mu = statistics.fmean(es)
+            sd = math.sqrt(sum((e - mu) ** 2 for e in es) / len(es))
+            out.extend((e - mu) / sd if sd > 0 else 0.0 for e in es)
+        ys.extend(r[2] for r in rows)
+    n = len(ys)
+    res = {"gap": None, "lo": None, "hi": None, "n": n}
+    if n < 3:
+        return res
+    X_a, X_b, Y = (torch.tensor(t, dtype=torch.float64) for t in (xa, xb, ys))
+    whole = torch.arange(n)[None]
+    gap = float(_rank_corr(X_a, Y, whole)[0] - _rank_corr(X_b, Y, whole)[0])
+    if math.isnan(gap):
+        return res
+    idx = torch.randint(n, (resamples, n), generator=torch.Generator().manual_seed(seed))
+    boot = _rank_corr(X_a, Y, idx) - _rank_corr(X_b, Y, idx)
+    boot = boot[~boot.isnan()]
+    res["gap"] = gap
+    if boot.numel() >= resamples // 2:
+        lo, hi = torch.quantile(boot, torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=torch.float64)).tolist()
+        res["lo"], res["hi"] = lo, hi
+    return res

@@ -124,3 +124,20 @@ def test_the_report_lists_every_arm_and_draws_the_paper_dose_curves(tmp_path):
     ppo = next(r for r in json.load(open(tmp_path / "results.json"))["comparisons"] if r["algo"] == "ppo")
     assert math.isclose(ppo["gain_final"][0], 0.4) and ppo["verdict"] == "pending (3 of 7 seeds)"
     assert (tmp_path / "curves.png").stat().st_size > 0
+
+
+def test_rho_gap_is_paired_over_groups():
+    steps = []
+    for _ in range(10):
+        v = [0.0, 0.1, 0.2, 0.25, 0.3, 0.5]  # the same each step: z-scored energies then order the groups across steps too
+        steps.append({"variance": v, "energy_action": [x * 2 + 1 for x in v], "energy_reasoning": [-x for x in v]})
+    g = A.rho_gap(steps)
+    assert g["n"] == 60 and math.isclose(g["gap"], 2.0) and math.isclose(g["lo"], 2.0) and math.isclose(g["hi"], 2.0)
+    # The same energies in both scopes: the gap is 0 in every resample (the pairing), not a wide interval.
+    same = [{**s, "energy_reasoning": s["energy_action"]} for s in steps]
+    assert A.rho_gap(same) == {"gap": 0.0, "lo": 0.0, "hi": 0.0, "n": 60}
+    # A group missing either energy (null in the events) or its variance is left out of both.
+    steps[0]["energy_reasoning"][0] = None
+    steps[1]["variance"][2] = float("nan")
+    assert A.rho_gap(steps)["n"] == 58
+    assert A.rho_gap(steps[:0])["gap"] is None
