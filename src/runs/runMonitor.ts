@@ -45,6 +45,8 @@ const EVENTS_BYTES_PER_SCAN = 64 << 20;
  * extension host busy enough to delay the one run that had written.
  */
 const WATCHED_READ_EVERY_S = 5;
+/** How long a heartbeat-only change waits for the rest of its sweep's heartbeats (see readTouchedSoon). */
+const HEARTBEAT_BATCH_MS = 15;
 
 export class RunMonitor implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<RunsChange>();
@@ -56,7 +58,8 @@ export class RunMonitor implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [this.emitter];
   /** Live runs' folders are watched (inotify etc.) so appends show at once; polling is the fallback. */
   private readonly watchers = new Map<string, FSWatcher>();
-  private soon: NodeJS.Timeout | undefined;
+  /** The pending read of touched runs, and whether it is the prompt one (for new events). */
+  private soon: { timer: NodeJS.Timeout; prompt: boolean } | undefined;
   /** Watched runs whose folders changed since the last targeted read: whether each wrote new events, and anything but its heartbeat. */
   private readonly touched = new Map<string, { events: boolean; other: boolean }>();
   /** Per run, the read in progress: a run's files are read by one scan at a time (its tails keep offsets). */
@@ -94,14 +97,7 @@ export class RunMonitor implements vscode.Disposable {
           t.events ||= file === null || file === FILES.events;
           t.other ||= file === null || !isHeartbeatFile(file);
           this.touched.set(id, t);
-          this.soon ??= setTimeout(() => {
-            this.soon = undefined;
-            const all = [...this.touched];
-            this.touched.clear();
-            // New events first: a sweep's heartbeats (one per run and interval) must not hold up a run's new point.
-            const ids = [...all.filter(([, x]) => x.events), ...all.filter(([, x]) => !x.events)].map(([run]) => run);
-            void this.refreshRuns(ids, new Set(all.filter(([, x]) => !x.other).map(([run]) => run)));
-          }, 15);
+          this.readTouchedSoon(t.events);
         });
         watcher.on('error', () => this.unwatch(id));
         this.watchers.set(id, watcher);
@@ -109,6 +105,25 @@ export class RunMonitor implements vscode.Disposable {
         /* no watching here (some network file systems): polling covers it */
       }
     } else if (!live && w) this.unwatch(id);
+  }
+
+  /**
+   * Read the touched runs after the watcher's burst of reports: at once (the next turn of the event loop) when
+   * one wrote events, since a new point is what the user waits for; a heartbeat alone waits HEARTBEAT_BATCH_MS,
+   * so that a sweep's heartbeats, written in the same instant, are read as one batch.
+   */
+  private readTouchedSoon(events: boolean): void {
+    if (this.soon && (this.soon.prompt || !events)) return;
+    if (this.soon) clearTimeout(this.soon.timer);
+    const timer = setTimeout(() => {
+      this.soon = undefined;
+      const all = [...this.touched];
+      this.touched.clear();
+      // New events first: a sweep's heartbeats (one per run and interval) must not hold up a run's new point.
+      const ids = [...all.filter(([, x]) => x.events), ...all.filter(([, x]) => !x.events)].map(([run]) => run);
+      void this.refreshRuns(ids, new Set(all.filter(([, x]) => !x.other).map(([run]) => run)));
+    }, events ? 0 : HEARTBEAT_BATCH_MS);
+    this.soon = { timer, prompt: events };
   }
 
   private unwatch(id: string): void {
@@ -311,7 +326,7 @@ export class RunMonitor implements vscode.Disposable {
 
   dispose(): void {
     if (this.timer) clearInterval(this.timer);
-    if (this.soon) clearTimeout(this.soon);
+    if (this.soon) clearTimeout(this.soon.timer);
     for (const id of [...this.watchers.keys()]) this.unwatch(id);
     this.disposables.forEach((d) => d.dispose());
   }

@@ -65,7 +65,9 @@ async function scenario(page: Page): Promise<void> {
   await runRow(page).filter({ hasText: 'running' }).waitFor({ timeout: 120_000 });
   const dash = await findWebviewFrame(page, '#chart-success', 60_000);
   await dash.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) >= 2, null, { timeout: 120_000 });
-  // Charts below the fold are drawn when the page is idle, not in the same frame as the first one.
+  // Charts below the fold are drawn once no data has come for a second, or when scrolled into view — while a
+  // live run appends, that is when the user scrolls to them, as here.
+  await dash.$eval('#chart-share', (c) => c.scrollIntoView());
   await dash.waitForFunction(() => Number((document.getElementById('chart-share') as HTMLCanvasElement).dataset.points) >= 2, null, { timeout: 60_000 })
     .catch(async (e) => {
       const shares = await dash.$eval('#chart-share', (c) => (c as HTMLCanvasElement).dataset.points);

@@ -446,6 +446,35 @@ test('the pooled ρ and its interval band are what `actfocus diagnose` computes 
   }
 });
 
+test('while a live run keeps appending, a chart below the fold is drawn with the latest point once scrolled into view', async () => {
+  // Off-screen charts wait while data keeps coming (drawing them then held up the charts on screen): the
+  // user's scroll is what draws them.
+  await send(page, { t: 'selected', runIds: ['run-live'] });
+  await send(page, dataMessage('run-live', Array.from({ length: 30 }, (_, i) => ({ ...metrics(i + 1), loss: 0, pg_loss: 0 } as RunEvent))));
+  await page.waitForFunction(() => document.body.dataset.pendingCharts === '0');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  assert.ok(await page.$eval('#chart-loss', (c) => c.getBoundingClientRect().top > innerHeight), 'the loss chart starts below the fold');
+  let step = 30;
+  let streaming = true;
+  const stream = (async () => {
+    while (streaming) {
+      await send(page, dataMessage('run-live', [{ ...metrics(++step), loss: -step / 100, pg_loss: -step / 50 } as RunEvent], false));
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  })();
+  try {
+    await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.lastX) >= 33);
+    await page.$eval('#chart-loss', (c) => c.scrollIntoView());
+    const target = step;
+    await page.waitForFunction((s) => Number((document.getElementById('chart-loss') as HTMLCanvasElement).dataset.lastX) >= s, target);
+  } finally {
+    streaming = false;
+    await stream;
+  }
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForFunction(() => document.body.dataset.pendingCharts === '0'); // and once the data stops, every chart is drawn
+});
+
 test('no errors under the strict CSP', () => {
   assert.deepEqual(errors, []);
 });
