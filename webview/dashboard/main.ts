@@ -335,7 +335,7 @@ function requestFrame(): void {
  * however long, and a chart scrolled into view is drawn in the next frame (the IntersectionObserver above).
  * Drawing one (a long task with a hundred runs) whenever the page was idle made the next data message wait
  * for it, and so the charts on screen; bounding the wait (at 3 s, before) still put such tasks in the way of
- * every few appends (docs/extension.md: with 100 live runs, write → drawn p95 113–135 ms before, 66–72 now).
+ * every few appends (docs/extension.md: with 100 live runs, write → drawn p95 113–135 ms before, 66–107 now).
  */
 const QUIET_MS = 1000;
 let lastDataAt = -Infinity;
