@@ -74,6 +74,8 @@ async function scenario(page: Page): Promise<void> {
       throw new Error(`action-share chart has ${shares} points: ${e}`);
     });
   await screenshot(page, 'training-live');
+  // Back to the success chart, which step 4 reads: scrolled out of view it waits while the run appends.
+  await dash.$eval('#chart-success', (c) => c.scrollIntoView());
 
   // 4. Change the reasoning-token weight from the Hyperparameters view: the host acks, the charts mark it.
   await hp.waitForFunction((run) => (document.getElementById('target') as HTMLSelectElement).value === run, RUN, { timeout: 30_000 });
