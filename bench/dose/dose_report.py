@@ -190,23 +190,28 @@ def write(out: str) -> str:
                      f"{_power(r)} | {r['verdict']} |")
     lines += ["", "Every arm on its own (mean over its seeds, 95 % bootstrap interval over seeds):", "",
               "| reasoning | sentences | arm | seeds | AUC [95 % CI] | final success [95 % CI] |", "|---|---|---|---|---|---|"]
-    for r in arm_rows(runs):
+    arm_table = arm_rows(runs)
+    for r in arm_table:
         lines.append(f"| {r['style']} | {r['sentences']} | {r['arm']} | {len(r['seeds'])} | {_level(r['auc'])} | {_level(r['final'])} |")
     lines += ["", f"Slope of the GRPO gain on log10(action share): {sl[0]:+.3f} [{sl[1]:+.3f}, {sl[2]:+.3f}] (negative: the gain grows as the share shrinks).",
               "", f"**Verdict, as pre-registered: {verdict}.**", "", "Diagnosis: ρ pooled over every step and seed of an arm, 95 % bootstrap interval over the groups; the last",
               "column (exploratory, not pre-registered) is ρ(action) − ρ(reasoning) over the groups with both, resampled",
               "together — the Action Bottleneck predicts it above 0:", "",
               "| arm | steps | all tokens | reasoning | action | action − reasoning |", "|---|---|---|---|---|---|"]
-    fmt = lambda p: "–" if p["rho"] is None else f"{p['rho']:+.3f} [{p['lo']:+.3f}, {p['hi']:+.3f}] (n {p['n']})" if p["lo"] is not None else f"{p['rho']:+.3f} (n {p['n']})"  # noqa: E731
-    for d in diagnosis(runs):
-        gap = d["gap"]
-        gap_text = "–" if gap["gap"] is None else f"{gap['gap']:+.3f} [{gap['lo']:+.3f}, {gap['hi']:+.3f}]" if gap["lo"] is not None else f"{gap['gap']:+.3f}"
-        lines.append(f"| {d['arm']} | {d['steps']} | {fmt(d['full'])} | {fmt(d['reasoning'])} | {fmt(d['action'])} | {gap_text} |")
+    def fmt(p: dict, key: str = "rho", n: bool = True) -> str:
+        if p[key] is None:
+            return "–"
+        tail = f" (n {p['n']})" if n else ""
+        return f"{p[key]:+.3f} [{p['lo']:+.3f}, {p['hi']:+.3f}]{tail}" if p["lo"] is not None else f"{p[key]:+.3f}{tail}"
+
+    diag = diagnosis(runs)  # bootstraps per arm: computed once, for the table and results.json
+    for d in diag:
+        lines.append(f"| {d['arm']} | {d['steps']} | {fmt(d['full'])} | {fmt(d['reasoning'])} | {fmt(d['action'])} | {fmt(d['gap'], 'gap', n=False)} |")
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out, "report.md"), "w", encoding="utf-8") as f:
         f.write(text)
     with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as f:
-        json.dump({"comparisons": comps, "arms": arm_rows(runs), "slope": sl, "verdict": verdict, "diagnosis": diagnosis(runs)}, f, indent=1, default=str)
+        json.dump({"comparisons": comps, "arms": arm_table, "slope": sl, "verdict": verdict, "diagnosis": diag}, f, indent=1, default=str)
     with open(os.path.join(out, "runs.csv"), "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["name", "style", "sentences", "algo", "weighting", "variant", "seed", "status", "auc", "final", "share_action"])
