@@ -39,6 +39,8 @@ one() {
     --steps 20 --prompts-per-step 8 --group-size 8 --max-new-tokens 160 --max-context 1536 \
     --eval-every 2 --eval-prompts 128 --seed "$seed" --checkpoint-every 0 > "$OUT/logs/$name-seed$seed.log" 2>&1 \
     || { echo "FAILED $dir (exit $?, see $OUT/logs/$name-seed$seed.log)"; return 0; }
+  # A stop request (SIGTERM) also exits 0: only a run.json that says completed is a finished run.
+  grep -q '"status": *"completed"' "$dir/run.json" 2>/dev/null || { echo "STOPPED $dir (not completed)"; return 0; }
   printf 'run\t%s-seed%s\t%s\n' "$name" "$seed" "$(( $(date +%s) - t0 ))" >> "$OUT/logs/seconds.tsv"
   echo "done $dir"
 }
