@@ -2,7 +2,8 @@
 # Issue 19's dose-response experiment (plan, pre-registered: docs/results.md, "The Action Bottleneck as a
 # dose-response"). One named part per call; resumable: a warm start whose model is on disk and a run whose
 # run.json says "completed" are kept, anything else is started again from scratch. Two processes at a time.
-#   bash bench/dose/run.sh PART [OUT_DIR]      PART: a (doses 0, 1, 4 sentences), b (12 sentences),
+#   bash bench/dose/run.sh PART [OUT_DIR]      PART: a (doses 0, 1, 4 sentences; or one dose each: a0, a1,
+#                                              a4 — a alone is over 2.5 h on 2 cores), b (12 sentences),
 #                                              c (PPO at 12), d (alpha/beta at 12), e (names_move, 1)
 #                                              (default OUT_DIR docs/results/dose)
 set -euo pipefail
@@ -52,12 +53,13 @@ jobs() {  # NAME STYLE SENTENCES ALGO WEIGHTING [EXTRA...] for every seed
 }
 case "$PART" in
   a) { for n in 0 1 4; do jobs "generic$n-grpo" generic $n grpo uniform; jobs "generic$n-grpo-actfocus" generic $n grpo actfocus; done; } ;;
+  a0|a1|a4) { n=${PART#a}; jobs "generic$n-grpo" generic $n grpo uniform; jobs "generic$n-grpo-actfocus" generic $n grpo actfocus; } ;;
   b) { jobs generic12-grpo generic 12 grpo uniform; jobs generic12-grpo-actfocus generic 12 grpo actfocus; } ;;
   c) { jobs generic12-ppo generic 12 ppo uniform; jobs generic12-ppo-actfocus generic 12 ppo actfocus; } ;;
   d) { jobs generic12-grpo-actfocus-alpha0.05 generic 12 grpo actfocus --alpha 0.05; jobs generic12-grpo-actfocus-alpha0.2 generic 12 grpo actfocus --alpha 0.2;
        jobs generic12-grpo-actfocus-beta0.25 generic 12 grpo actfocus --beta 0.25; jobs generic12-grpo-actfocus-beta1 generic 12 grpo actfocus --beta 1.0; } ;;
   e) { jobs names1-grpo names_move 1 grpo uniform; jobs names1-grpo-actfocus names_move 1 grpo actfocus; } ;;
-  *) echo "unknown part $PART (a b c d e)" >&2; exit 2 ;;
+  *) echo "unknown part $PART (a a0 a1 a4 b c d e)" >&2; exit 2 ;;
 esac > "$OUT/logs/jobs-$PART.txt"
 if [ -n "${DOSE_DRY:-}" ]; then cat "$OUT/logs/jobs-$PART.txt"; exit 0; fi
 # Two seeds at a time, whole: their warm starts (two processes), then their runs (two processes; two runs never
