@@ -147,3 +147,50 @@ def rho_gap(steps: Sequence[dict], seed: int = 0, resamples: int = 1000, level: 
         lo, hi = torch.quantile(boot, torch.tensor([(1 - level) / 2, (1 + level) / 2], dtype=torch.float64)).tolist()
         res["lo"], res["hi"] = lo, hi
     return res
+
+
+PARTS = ("a0", "a1", "a4", "b", "c", "d", "e")  # bench/dose/run.sh's parts (a = a0 + a1 + a4)
+
+
+def part_of(kind: str, name: str) -> str | None:
+    """The runner part a `logs/seconds.tsv` entry belongs to: warm starts to the part that builds them (12
+    sentences: b; c and d reuse b's), runs by arm. None for a name the runner does not write."""
+    import re
+
+    if kind == "warm":
+        m = re.fullmatch(r"(generic|names_move)-(\d+)-seed\d+", name)
+        if not m:
+            return None
+        return "e" if m[1] == "names_move" else {"0": "a0", "1": "a1", "4": "a4", "12": "b"}.get(m[2])
+    m = re.fullmatch(r"(generic|names)(\d+)-(grpo|ppo)(-actfocus)?(-(alpha|beta)[\d.]+)?-seed\d+", name) if kind == "run" else None
+    if not m:
+        return None
+    if m[1] == "names":
+        return "e"
+    if m[5]:
+        return "d"
+    if m[3] == "ppo":
+        return "c"
+    return {"0": "a0", "1": "a1", "4": "a4", "12": "b"}.get(m[2])
+
+
+def part_times(rows: Sequence[tuple[str, str, float]]) -> dict[str, dict]:
+    """Per part, from (kind, name, seconds) rows in log order: how many warm starts and runs, their process
+    seconds (sum and median), and the part's wall time at two processes at a time estimated from the medians. A name logged twice (a run redone after a failure or a stop) counts once, its last
+    time: the one that finished."""
+    last: dict[tuple[str, str], float] = {}
+    for kind, name, secs in rows:
+        last[(kind, name)] = secs
+    each: dict[str, dict[str, list[float]]] = {p: {"warm": [], "run": []} for p in PARTS}
+    for (kind, name), secs in last.items():
+        p = part_of(kind, name)
+        if p is not None:
+            each[p][kind].append(secs)
+    out = {}
+    for p, k in each.items():
+        out[p] = {f"{kind}_{f}": v for kind in ("warm", "run") for f, v in
+                  (("n", len(k[kind])), ("s", sum(k[kind])), ("median_s", statistics.median(k[kind]) if k[kind] else 0.0))}
+        # A process paused while the machine was lent to tests (SIGSTOP) counts its pause: the medians are
+        # what a part costs when it has the machine, the sums what it took.
+        out[p]["wall_h_from_medians"] = (out[p]["warm_n"] * out[p]["warm_median_s"] + out[p]["run_n"] * out[p]["run_median_s"]) / 2 / 3600
+    return out

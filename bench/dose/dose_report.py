@@ -166,6 +166,20 @@ def _level(t) -> str:
     return f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
+def part_times(out: str) -> dict[str, dict]:
+    """Each runner part's warm starts and runs, counted and timed from logs/seconds.tsv (empty without it)."""
+    rows = []
+    try:
+        with open(os.path.join(out, "logs", "seconds.tsv"), encoding="utf-8") as f:
+            for line in f:
+                cells = line.rstrip("\n").split("\t")
+                if len(cells) == 3 and cells[2].isdigit():
+                    rows.append((cells[0], cells[1], float(cells[2])))
+    except FileNotFoundError:
+        return {}
+    return A.part_times(rows)
+
+
 def write(out: str) -> str:
     if not os.path.isdir(os.path.join(out, "runs")):
         raise SystemExit(f"bench/dose/dose_report.py: no runs in {out} (expected {os.path.join(out, 'runs')}; bench/dose/run.sh writes them)")
@@ -207,11 +221,22 @@ def write(out: str) -> str:
     diag = diagnosis(runs)  # bootstraps per arm: computed once, for the table and results.json
     for d in diag:
         lines.append(f"| {d['arm']} | {d['steps']} | {fmt(d['full'])} | {fmt(d['reasoning'])} | {fmt(d['action'])} | {fmt(d['gap'], 'gap', n=False)} |")
+    times = part_times(out)
+    if times:
+        lines += ["", "Time per part (`logs/seconds.tsv`: each warm start's and run's process time; the sums include the time",
+                  "processes sat paused (SIGSTOP) while the test suite or a benchmark had this 2-core machine; the medians",
+                  "are what one costs when it has the machine; the runner runs two at a time):", "",
+                  "| part | warm starts: n, median (min) | runs: n, median (min) | process time, sum (h) | ≈ wall at two at a time, from the medians (h) |",
+                  "|---|---|---|---|---|"]
+        for p, t in times.items():
+            if t["warm_n"] or t["run_n"]:
+                lines.append(f"| {p} | {t['warm_n']}, {t['warm_median_s'] / 60:.1f} | {t['run_n']}, {t['run_median_s'] / 60:.1f} | "
+                             f"{(t['warm_s'] + t['run_s']) / 3600:.2f} | {t['wall_h_from_medians']:.2f} |")
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out, "report.md"), "w", encoding="utf-8") as f:
         f.write(text)
     with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as f:
-        json.dump({"comparisons": comps, "arms": arm_table, "slope": sl, "verdict": verdict, "diagnosis": diag}, f, indent=1, default=str)
+        json.dump({"comparisons": comps, "arms": arm_table, "slope": sl, "verdict": verdict, "diagnosis": diag, "part_times": times}, f, indent=1, default=str)
     with open(os.path.join(out, "runs.csv"), "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["name", "style", "sentences", "algo", "weighting", "variant", "seed", "status", "auc", "final", "share_action"])

@@ -123,6 +123,13 @@ def test_the_report_lists_every_arm_and_draws_the_paper_dose_curves(tmp_path):
     # PPO+ActFocus against PPO, paired, with the plan's rule (3 of 7 seeds: no verdict yet).
     ppo = next(r for r in json.load(open(tmp_path / "results.json"))["comparisons"] if r["algo"] == "ppo")
     assert math.isclose(ppo["gain_final"][0], 0.4) and ppo["verdict"] == "pending (3 of 7 seeds)"
+    assert "Time per part" not in text  # no runner log, no time table
+    os.makedirs(tmp_path / "logs")
+    (tmp_path / "logs" / "seconds.tsv").write_text("warm\tgeneric-12-seed0\t3600\nrun\tgeneric12-ppo-seed0\t1800\nrun\tgeneric12-ppo-seed1\t1800\n"
+                                                  "run\tgeneric12-grpo-actfocus-alpha0.2-seed0\t900\nrun\tbroken line\n")
+    text = R.write(out)
+    assert "| b | 1, 60.0 | 0, 0.0 | 1.00 | 0.50 |" in text and "| c | 0, 0.0 | 2, 30.0 | 1.00 | 0.50 |" in text
+    assert "| d | 0, 0.0 | 1, 15.0 | 0.25 | 0.12 |" in text and "| e |" not in text  # a part with nothing logged is not listed
     assert (tmp_path / "curves.png").stat().st_size > 0
 
 
@@ -141,3 +148,20 @@ def test_rho_gap_is_paired_over_groups():
     steps[1]["variance"][2] = float("nan")
     assert A.rho_gap(steps)["n"] == 58
     assert A.rho_gap(steps[:0])["gap"] is None
+
+
+def test_part_times_sorts_the_runners_log_into_parts_counting_a_redone_run_once():
+    rows = [("warm", "generic-0-seed0", 600), ("warm", "generic-12-seed3", 900), ("warm", "names_move-1-seed2", 500),
+            ("run", "generic0-grpo-seed0", 3), ("run", "generic0-grpo-seed0", 146),  # redone: the finished time counts
+            ("run", "generic4-grpo-actfocus-seed1", 200), ("run", "generic12-grpo-seed1", 300),
+            ("run", "generic12-ppo-actfocus-seed1", 400), ("run", "generic12-grpo-actfocus-alpha0.05-seed1", 250),
+            ("run", "generic12-grpo-actfocus-beta1-seed0", 260), ("run", "names1-grpo-actfocus-seed2", 120),
+            ("run", "someone-else", 9), ("warm", "generic-7-seed0", 9)]
+    t = A.part_times(rows)
+    assert (t["a0"]["warm_n"], t["a0"]["warm_s"], t["a0"]["run_n"], t["a0"]["run_s"]) == (1, 600, 1, 146)
+    assert (t["a4"]["warm_n"], t["a4"]["run_n"], t["a4"]["run_s"]) == (0, 1, 200)
+    assert (t["b"]["warm_s"], t["b"]["run_s"], t["c"]["run_n"], t["d"]["run_n"], t["d"]["run_s"]) == (900, 300, 1, 2, 510)
+    assert (t["d"]["run_median_s"], t["e"]["warm_median_s"]) == (255, 500)
+    assert math.isclose(t["d"]["wall_h_from_medians"], 2 * 255 / 2 / 3600)  # two runs side by side
+    assert math.isclose(t["a0"]["wall_h_from_medians"], (600 + 146) / 2 / 3600)
+    assert sum(v["run_n"] + v["warm_n"] for v in t.values()) == 10  # 3 warm starts, 7 runs; the unknown names left out
