@@ -56,6 +56,11 @@ async function scenario(page: Page): Promise<void> {
   const decorated = page.locator('.view-overlays div[class*="ced-"], .view-lines span[class*="ced-"]');
   await decorated.first().waitFor({ timeout: 30_000 });
   assert.ok((await decorated.count()) > 10, 'token text is decorated');
+  // The CodeLens comes after the decorations and moves the text down a line: hovering before it, the pointer
+  // could end on other text, or the hover be dropped by the layout change, with no mouse move to bring it
+  // back (seen once, on a loaded machine). A user hovers the text where it settles: so does the test.
+  const lens = page.locator('.codelens-decoration a', { hasText: 'Open in Trajectory Viewer' }).first();
+  await lens.waitFor({ timeout: 30_000 });
   const box = (await decorated.nth(3).boundingBox())!;
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   const hover = page.locator('.monaco-hover-content');
@@ -65,7 +70,7 @@ async function scenario(page: Page): Promise<void> {
 
   // CodeLens → Trajectory Viewer.
   await page.keyboard.press('Escape');
-  await page.locator('.codelens-decoration a', { hasText: 'Open in Trajectory Viewer' }).first().click();
+  await lens.click();
   const viewer = await findWebviewFrame(page, '#overlay', 60_000);
   await viewer.waitForSelector('.tok', { timeout: 30_000 });
 
