@@ -253,7 +253,18 @@ def write(out: str) -> str:
         dose.sort()
         xs = [x for x, _ in dose]
         stats = [A.bootstrap_mean_ci(gs) for _, gs in dose]
-        ax.errorbar([100 * x for x in xs], [s[0] for s in stats], yerr=[[s[0] - s[1] for s in stats], [s[2] - s[0] for s in stats]], fmt="o-", capsize=3)
+        ax.errorbar([100 * x for x in xs], [s[0] for s in stats], yerr=[[s[0] - s[1] for s in stats], [s[2] - s[0] for s in stats]], fmt="o-", capsize=3,
+                    label="uninformative reasoning (the dose)")
+        # The other regime, off the dose line: reasoning that names the move (part e), same test.
+        named = [(r["share_action"], [d for _, d in paired(by[("names", r["sentences"], "grpo", "uniform", "")], by[("names", r["sentences"], "grpo", "actfocus", "")], "auc")])
+                 for r in comps if r["style"] == "names" and r["algo"] == "grpo" and r["variant"] == "paper defaults" and r["share_action"]]
+        for x, gs in named:
+            m, lo, hi = A.bootstrap_mean_ci(gs)
+            ax.errorbar([100 * x], [m], yerr=[[m - lo], [hi - m]], fmt="s", color="tab:orange", capsize=3, label="reasoning names the move")
+            ax.annotate(f"n {len(gs)}", (100 * x, hi), textcoords="offset points", xytext=(0, 4), ha="center", fontsize=8)
+            xs = xs + [x]
+        if named:
+            ax.legend(fontsize=7, loc="best")
         ax.axhline(0, color="grey", lw=0.8)
         ax.set_xscale("log")
         ticks = [t for t in (2, 4, 10, 20, 50, 100) if min(xs) * 100 / 1.6 <= t <= max(xs) * 100 * 1.6]

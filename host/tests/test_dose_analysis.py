@@ -78,16 +78,22 @@ def test_the_report_pairs_seeds_and_gives_the_planned_verdict(tmp_path):
             base = [(s, min(1.0, 0.2 + 0.03 * s + 0.01 * seed)) for s in range(0, 21, 2)]
             _run(out, f"generic{n}-grpo-seed{seed}", base, seed, share)
             _run(out, f"generic{n}-grpo-actfocus-seed{seed}", [(s, min(1.0, y + gain * (s > 0) + 0.004 * ((seed * 7) % 5))) for s, y in base], seed + 100, share)
+    for seed in range(7):  # the other regime (reasoning that names the move): its own row, off the dose line
+        _run(out, f"names1-grpo-seed{seed}", [(0, 0.2), (20, 0.5)], seed, 0.21)
+        _run(out, f"names1-grpo-actfocus-seed{seed}", [(0, 0.2), (20, 0.5 - 0.01 * seed)], seed + 50, 0.21)
     _run(out, "generic12-grpo-actfocus-seed9", [(0, 0.1), (2, 0.9)], 9)  # no uniform partner: not paired
     os.makedirs(tmp_path / "runs" / "generic4-grpo-seed9")
     (tmp_path / "runs" / "generic4-grpo-seed9" / "run.json").write_text("{truncated")  # a damaged run: named, not fatal
     text = R.write(out)
     assert "generic4-grpo-seed9: unreadable" in text
-    rows = {(r["sentences"]): r for r in json.load(open(tmp_path / "results.json"))["comparisons"]}
+    comps = json.load(open(tmp_path / "results.json"))["comparisons"]
+    rows = {r["sentences"]: r for r in comps if r["style"] == "generic"}
+    named = next(r for r in comps if r["style"] == "names")
+    assert named["sentences"] == 1 and math.isclose(named["gain_final"][0], -0.03) and named["verdict"] == "ActFocus worse"
     assert rows[12]["seeds"] == list(range(7)) and rows[12]["verdict"] == "ActFocus better"
     assert rows[0]["gain_auc"][1] < 0.05 and rows[12]["gain_auc"][1] > 0.1
     assert "Verdict, as pre-registered: reproduced" in text  # a gain at the paper's share, growing as the share shrinks
-    assert (tmp_path / "dose_response.png").exists() and (tmp_path / "runs.csv").read_text().count("\n") == 1 + 4 * 14 + 2
+    assert (tmp_path / "dose_response.png").exists() and (tmp_path / "runs.csv").read_text().count("\n") == 1 + 5 * 14 + 2
     # A dose short of its planned seeds gets no verdict, and neither does the experiment.
     import shutil
 
