@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import statistics
 from collections.abc import Sequence
 
@@ -150,34 +151,33 @@ def rho_gap(steps: Sequence[dict], seed: int = 0, resamples: int = 1000, level: 
 
 
 PARTS = ("a0", "a1", "a4", "b", "c", "d", "e")  # bench/dose/run.sh's parts (a = a0 + a1 + a4)
+# The names bench/dose/run.sh gives runs and warm starts (the report reads arms from the same pattern).
+RUN_NAME = re.compile(r"^(?P<style>generic|names)(?P<n>\d+)-(?P<algo>grpo|ppo)(?P<af>-actfocus)?(?P<variant>-[\w.]+)?-seed(?P<seed>\d+)$")
+WARM_NAME = re.compile(r"^(?P<style>generic|names_move)-(?P<n>\d+)-seed\d+$")
+_DOSE_PART = {"0": "a0", "1": "a1", "4": "a4", "12": "b"}  # uninformative reasoning, by sentences
 
 
 def part_of(kind: str, name: str) -> str | None:
     """The runner part a `logs/seconds.tsv` entry belongs to: warm starts to the part that builds them (12
     sentences: b; c and d reuse b's), runs by arm. None for a name the runner does not write."""
-    import re
-
-    if kind == "warm":
-        m = re.fullmatch(r"(generic|names_move)-(\d+)-seed\d+", name)
-        if not m:
-            return None
-        return "e" if m[1] == "names_move" else {"0": "a0", "1": "a1", "4": "a4", "12": "b"}.get(m[2])
-    m = re.fullmatch(r"(generic|names)(\d+)-(grpo|ppo)(-actfocus)?(-(alpha|beta)[\d.]+)?-seed\d+", name) if kind == "run" else None
+    m = (WARM_NAME if kind == "warm" else RUN_NAME if kind == "run" else None)
+    m = m.match(name) if m else None
     if not m:
         return None
-    if m[1] == "names":
+    if m["style"] != "generic":
         return "e"
-    if m[5]:
-        return "d"
-    if m[3] == "ppo":
+    if kind == "run" and m["variant"]:
+        return "d" if re.fullmatch(r"-(alpha|beta)[\d.]+", m["variant"]) else None
+    if kind == "run" and m["algo"] == "ppo":
         return "c"
-    return {"0": "a0", "1": "a1", "4": "a4", "12": "b"}.get(m[2])
+    return _DOSE_PART.get(m["n"])
 
 
 def part_times(rows: Sequence[tuple[str, str, float]]) -> dict[str, dict]:
     """Per part, from (kind, name, seconds) rows in log order: how many warm starts and runs, their process
-    seconds (sum and median), and the part's wall time at two processes at a time estimated from the medians. A name logged twice (a run redone after a failure or a stop) counts once, its last
-    time: the one that finished."""
+    seconds (sum and median), and the part's wall time at two processes at a time estimated from the
+    medians. A name logged twice (a run redone after a failure or a stop) counts once, its last time: the
+    one that finished."""
     last: dict[tuple[str, str], float] = {}
     for kind, name, secs in rows:
         last[(kind, name)] = secs

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import statistics
 import sys
 
@@ -24,7 +23,6 @@ import dose_analysis as A  # noqa: E402
 from actfocus.algos.pooled_rho import pooled_rho, step_points  # noqa: E402
 from actfocus.run.reader import RunFileError, read_events, read_run, step_metrics  # noqa: E402
 
-NAME = re.compile(r"^(?P<style>generic|names)(?P<n>\d+)-(?P<algo>grpo|ppo)(?P<af>-actfocus)?(?P<variant>-[\w.]+)?-seed(?P<seed>\d+)$")
 PAPER_SENTENCES = 12  # the dose at the paper's share (about 4 %)
 
 
@@ -32,7 +30,7 @@ def load(out: str) -> list[dict]:
     runs = []
     root = os.path.join(out, "runs")
     for name in sorted(os.listdir(root)) if os.path.isdir(root) else []:
-        m = NAME.match(name)
+        m = A.RUN_NAME.match(name)
         d = os.path.join(root, name)
         if not m or not os.path.isfile(os.path.join(d, "run.json")):
             continue
@@ -186,9 +184,14 @@ def write(out: str) -> str:
     runs = load(out)
     comps = comparisons(runs)
     by = arms(runs)
+
+    def gains(style: str) -> list[tuple[float, list[float]]]:
+        """(measured action share, per-seed paired AUC gains) of GRPO±ActFocus at the paper's defaults, per dose of this reasoning style."""
+        return [(r["share_action"], [d for _, d in paired(by[(style, r["sentences"], "grpo", "uniform", "")], by[(style, r["sentences"], "grpo", "actfocus", "")], "auc")])
+                for r in comps if r["style"] == style and r["algo"] == "grpo" and r["variant"] == "paper defaults" and r["share_action"]]
+
     # The dose-response: each generic dose's measured action share and its GRPO seeds' paired AUC gains.
-    dose = [(r["share_action"], [d for _, d in paired(by[("generic", r["sentences"], "grpo", "uniform", "")], by[("generic", r["sentences"], "grpo", "actfocus", "")], "auc")])
-            for r in comps if r["style"] == "generic" and r["algo"] == "grpo" and r["variant"] == "paper defaults" and r["share_action"]]
+    dose = gains("generic")
     sl = A.slope_ci(dose) if len(dose) >= 2 else (float("nan"),) * 3
     paper = next((r for r in comps if r["style"] == "generic" and r["sentences"] == PAPER_SENTENCES and r["algo"] == "grpo" and r["variant"] == "paper defaults"), None)
     complete = paper and len(dose) >= 4 and all(len(g) >= A.PLANNED_SEEDS for _, g in dose)
@@ -256,8 +259,7 @@ def write(out: str) -> str:
         ax.errorbar([100 * x for x in xs], [s[0] for s in stats], yerr=[[s[0] - s[1] for s in stats], [s[2] - s[0] for s in stats]], fmt="o-", capsize=3,
                     label="uninformative reasoning (the dose)")
         # The other regime, off the dose line: reasoning that names the move (part e), same test.
-        named = [(r["share_action"], [d for _, d in paired(by[("names", r["sentences"], "grpo", "uniform", "")], by[("names", r["sentences"], "grpo", "actfocus", "")], "auc")])
-                 for r in comps if r["style"] == "names" and r["algo"] == "grpo" and r["variant"] == "paper defaults" and r["share_action"]]
+        named = gains("names")
         for x, gs in named:
             m, lo, hi = A.bootstrap_mean_ci(gs)
             ax.errorbar([100 * x], [m], yerr=[[m - lo], [hi - m]], fmt="s", color="tab:orange", capsize=3, label="reasoning names the move")
