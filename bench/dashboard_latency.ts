@@ -14,7 +14,8 @@
 //   memory       RSS of the extension-host process: a window on an empty runs folder, then N runs read, then all overlaid
 // Per-run costs (overlay seconds and RSS per run) are reported at each size, to show how the cost grows.
 //   node --import tsx bench/dashboard_latency.ts [--sizes 10,30,100] [--steps 10000] [--samples 60] [--toggles 10]
-//        [--limit-s 300] [--json FILE]          ACTFOCUS_VSIX=path/to/other.vsix: measure another build
+//        [--limit-s 300] [--json FILE] [--trace FILE]          ACTFOCUS_VSIX=path/to/other.vsix: measure another build
+//   --trace FILE: a Chromium performance trace of the overlay, with V8's sampling profile (the last size's), for bench/trace_long_tasks.ts
 import { appendFileSync, linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,7 @@ const SAMPLES = numArg('samples', 60); // p95 by nearest rank is then the 57th o
 const TOGGLES = numArg('toggles', 10);
 const LIMIT_S = numArg('limit-s', 300); // per phase; a build that takes longer is reported as not finishing
 const JSON_OUT = jsonOut();
+const TRACE = strArg('trace', '');
 
 function metricsLine(step: number, t: number): string {
   const rec: Record<string, unknown> = { v: 1, t, step, type: 'metrics', success_rate: (step % 100) / 100, reward_mean: Math.sin(step / 50), kl_ref: 0.01, entropy: 1.2, loss: -0.01, pg_loss: -0.01 };
@@ -144,6 +146,8 @@ async function measureSize(n: number, template: string, rssEmpty: number): Promi
       w.__dataTimes = [];
       new MutationObserver(() => w.__dataTimes.push(Number(document.body.dataset.dataAt))).observe(document.body, { attributes: true, attributeFilter: ['data-data-at'] });
     });
+    const browser = vs.page.context().browser();
+    if (TRACE && browser) await browser.startTracing(vs.page, { path: TRACE, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'toplevel', 'disabled-by-default-v8.cpu_profiler'] });
     const t1 = performance.now();
     const clicked = Date.now();
     const overlay = (async () => {
@@ -170,6 +174,7 @@ async function measureSize(n: number, template: string, rssEmpty: number): Promi
       return out;
     }
     out.input_wait_ms_while_overlaying = stats(input);
+    if (TRACE && browser) await browser.stopTracing();
     out.overlay_s_per_run = +((out.overlay_all_charts_s as number) / n).toFixed(3);
     await sleep(3000);
     const rss = extHostRss();
