@@ -1,16 +1,17 @@
 """The sanity table from run directories, judged by the plan in docs/results.md ("Sanity table: FrozenLake 4x4").
 
-    .venv/bin/python bench/sanity/report.py [DIR]      (default docs/results/sanity/frozenlake-gym4x4)
+    .venv/bin/python bench/sanity/report.py [DIR] [--target F]
+        (default docs/results/sanity/frozenlake-gym4x4 and 0.9; the slippery row's plan asks 0.8)
 
 Prints a Markdown table (one row per method and seed: held-out success at each evaluation, its fraction
 of the optimum at the last one, the run's wall time) and the verdict per method: the warm start must be
-at most a third of the optimum; met if every seed ends at >= 0.9 of it, not met if the seeds' mean ends
-below, mixed otherwise."""
+at most a third of the optimum; met if every seed ends at >= the target fraction of it, not met if the
+seeds' mean ends below, mixed otherwise."""
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +35,7 @@ def load(run: Path) -> dict:
     return {"evals": evals, "optimum": optimum, "status": status, "minutes": (max(times) - min(times)) / 60 if times else None}
 
 
-def main(directory: Path) -> None:
+def main(directory: Path, target: float = TARGET) -> None:
     runs = sorted(p for p in directory.iterdir() if (p / "run.json").exists())
     rows = {p.name: load(p) for p in runs}
     steps = sorted({s for r in rows.values() for s in r["evals"]})
@@ -60,9 +61,9 @@ def main(directory: Path) -> None:
         end = [r["evals"][max(r["evals"])] / r["optimum"] for r in done]
         if max(start) > 1 / 3:
             verdict = f"does not count: a warm start above a third of the optimum ({max(start):.2f})"
-        elif min(end) >= TARGET:
+        elif min(end) >= target:
             verdict = "met"
-        elif sum(end) / len(end) < TARGET:
+        elif sum(end) / len(end) < target:
             verdict = "not met"
         else:
             verdict = "mixed"
@@ -70,4 +71,8 @@ def main(directory: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "results" / "sanity" / "frozenlake-gym4x4")
+    ap = argparse.ArgumentParser(description="The sanity table from run directories.")
+    ap.add_argument("dir", nargs="?", type=Path, default=ROOT / "docs" / "results" / "sanity" / "frozenlake-gym4x4")
+    ap.add_argument("--target", type=float, default=TARGET, help="fraction of the optimum every seed must reach (default 0.9)")
+    a = ap.parse_args()
+    main(a.dir, a.target)
