@@ -102,6 +102,38 @@ def test_the_optimum_is_computed_exactly_turn_by_turn():
     assert all(b <= s + 1e-12 for s, b in zip(seen, blind)) and sum(blind) < sum(seen)
 
 
+def test_a_policys_success_is_computed_exactly_and_the_expert_is_not_optimal_on_ice():
+    from fractions import Fraction
+
+    # The expert goes Right (the shortest path as if nothing slipped): G with 1/3, the hole with 1/3, stays
+    # with 1/3; so 1/3 + 1/9 in two turns, where the optimum (Up, above) has 5/9.
+    env = make_env("frozenlake", desc=["SG", "HH"], is_slippery=True, max_turns=2, max_actions_per_turn=1, max_actions=2)
+    env.reset(0)
+    assert env.expert_success() == pytest.approx(float(Fraction(4, 9)), abs=1e-12)
+    assert env.policy_success(lambda pos, turns, actions: [(1.0, (3,))]) == pytest.approx(env.optimal_success(), abs=1e-12)
+    # A mixed policy: its success is the mixture's (each turn drawn afresh): Up or Right, half each.
+    mixed = env.policy_success(lambda pos, turns, actions: [(0.5, (3,)), (0.5, (2,))])
+    # Turn 1: G with 1/3 either way; stays put with 2/3 after Up (into the wall, or slipping Left into it) and
+    # 1/3 after Right (slipping Up into the wall): 1/2 in all. Turn 2: G with 1/3 again.
+    assert mixed == pytest.approx(1 / 3 + (1 / 2) * (1 / 3), abs=1e-12)
+    # Not slippery: the expert is optimal; and its success agrees with playing it out.
+    env = make_env("frozenlake", map_name="4x4", is_slippery=False, max_turns=5, max_actions_per_turn=2, max_actions=10)
+    env.reset(0)
+    assert env.expert_success() == env.optimal_success() == 1.0
+    # Gymnasium's map on ice, 30 turns of one action: the expert reaches well under the optimum.
+    env = make_env("frozenlake", map_name="4x4", is_slippery=True, max_turns=30, max_actions_per_turn=1, max_actions=30)
+    env.reset(0)
+    expert = env.expert_success()
+    assert expert < env.optimal_success() / 3
+    wins = 0  # the seeds are fixed: the same count every run
+    for seed in range(2000):
+        env.reset(seed)
+        while not env.done:
+            env.step(f"<think>the shortest path</think><answer>{env.expert_actions()[0]}</answer>")
+        wins += bool(env.success)
+    assert abs(wins / 2000 - expert) < 4 * (expert * (1 - expert) / 2000) ** 0.5
+
+
 def test_evaluation_reports_the_optimum_of_its_episodes(tiny_model_dir):
     from actfocus.algos.trainer import Trainer
     from actfocus.config import make_config

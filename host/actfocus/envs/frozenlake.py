@@ -175,6 +175,22 @@ class FrozenLakeEnv(TextEnv):
         fail = (1.0 - self.success_rate) / 2.0
         return [(fail, self._move(pos, (a - 1) % 4)), (self.success_rate, self._move(pos, a)), (fail, self._move(pos, (a + 1) % 4))]
 
+    def _turn(self, pos: tuple[int, int], seq: tuple[int, ...]) -> tuple[float, dict[tuple[int, int], float]]:
+        """One turn's actions from `pos`, chosen together: the chance the goal is reached during the turn,
+        and where the player may stand after it otherwise (holes drop out), with their chances."""
+        tiles, dist, done = self.desc, {pos: 1.0}, 0.0
+        for a in seq:
+            nxt: dict[tuple[int, int], float] = {}
+            for q, pq in dist.items():
+                for pm, r in self._outcomes(q, a):
+                    t = tiles[r[0]][r[1]]
+                    if t == "G":
+                        done += pq * pm
+                    elif t != "H":
+                        nxt[r] = nxt.get(r, 0.0) + pq * pm
+            dist = nxt
+        return done, dist
+
     def optimal_success(self) -> float:
         """The probability that the best possible policy reaches the goal from here within the episode's
         budget (turns left, actions left), computed exactly: dynamic programming over position × turns
@@ -190,21 +206,42 @@ class FrozenLakeEnv(TextEnv):
             best = 0.0
             for n in range(1, min(per_turn, actions) + 1):
                 for seq in product(range(4), repeat=n):
-                    dist, done = {pos: 1.0}, 0.0  # where the turn may leave the player; success reached mid-turn
-                    for a in seq:
-                        nxt: dict[tuple[int, int], float] = {}
-                        for q, pq in dist.items():
-                            for pm, r in self._outcomes(q, a):
-                                t = tiles[r[0]][r[1]]
-                                if t == "G":
-                                    done += pq * pm
-                                elif t != "H":
-                                    nxt[r] = nxt.get(r, 0.0) + pq * pm
-                        dist = nxt
+                    done, dist = self._turn(pos, seq)
                     best = max(best, done + sum(pq * value(q, turns - 1, actions - n) for q, pq in dist.items()))
             return best
 
         return value(self.pos, self.config.max_turns - self.turn, self.actions_left())
+
+    def policy_success(self, policy) -> float:
+        """The probability that `policy` reaches the goal from here within the budget, computed exactly as
+        `optimal_success` is. policy(pos, turns_left, actions_left) -> [(probability, a turn's actions as
+        action indices)]: a turn's answer, as a distribution."""
+        tiles = self.desc
+
+        @lru_cache(maxsize=None)
+        def value(pos: tuple[int, int], turns: int, actions: int) -> float:
+            tile = tiles[pos[0]][pos[1]]
+            if tile in "GH" or turns == 0 or actions == 0:
+                return float(tile == "G")
+            total = 0.0
+            for pa, seq in policy(pos, turns, actions):
+                seq = tuple(seq)[:actions]
+                done, dist = self._turn(pos, seq)
+                total += pa * (done + sum(pq * value(q, turns - 1, actions - len(seq)) for q, pq in dist.items()))
+            return total
+
+        return value(self.pos, self.config.max_turns - self.turn, self.actions_left())
+
+    def expert_success(self) -> float:
+        """How often the expert (the shortest path as if the ice did not slip, planned again every turn from
+        where the player stands: what warm starts imitate) reaches the goal within the budget, exactly."""
+        per_turn = self.config.max_actions_per_turn
+
+        def expert(pos: tuple[int, int], turns: int, actions: int):
+            path = self.shortest_path(pos)
+            return [(1.0, tuple(_BY_NAME[a.lower()] for a in path[:min(per_turn, actions)]) or (LEFT,))]
+
+        return self.policy_success(expert)
 
     def expert_actions(self) -> list[str]:
         return self.shortest_path()
