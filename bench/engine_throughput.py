@@ -139,7 +139,9 @@ def main() -> None:
     if not args.baseline:
         ap.error("--baseline is required")
     scratch = tempfile.mkdtemp(prefix="actfocus-engine-bench-")
-    if not args.model_dir:
+    if args.model_dir:  # the children run elsewhere (cwd: the temp dir)
+        args.model_dir = os.path.abspath(args.model_dir)
+    else:
         args.model_dir = os.path.join(scratch, "model")
         subprocess.run([sys.executable, "-m", "actfocus", "pretrain", "--env", ENV, "--env-config", json.dumps(ENV_CONFIG), "--out", args.model_dir,
                         "--steps", "300", "--d-model", "64", "--n-layer", "2", "--n-head", "2", "--max-context", str(args.max_context)],

@@ -16,6 +16,7 @@ import torch
 
 from actfocus.algos.losses import token_stats
 from actfocus.policy.lm import LanguageModel
+from actfocus.rollout.generate import unique_rows
 
 
 @dataclass
@@ -26,6 +27,12 @@ class Packed:
     cols: torch.Tensor  # [N] position that predicts it
     targets: torch.Tensor  # [N]
     units: list[list[int]]  # the samples each row scores (indices into the packed list)
+    # With a shared prefix (`share_prefixes`): the distinct first P tokens of the rows [U, P], each row's
+    # prefix [B]; `ids`/`mask` then hold the rows after their prefix, `queries` [B, Q] each row's scored
+    # positions there (padded with 0), and `cols` index into a row's queries.
+    prefixes: torch.Tensor | None = None
+    row_prefix: torch.Tensor | None = None
+    queries: torch.Tensor | None = None
 
 
 def _continues(sample, prev) -> bool:
@@ -51,11 +58,20 @@ def chains(samples) -> list[list[int]]:
     return units
 
 
-def pack(samples, pad_id: int, device, fuse: bool = True) -> Packed:
+def pack(samples, pad_id: int, device, fuse: bool = True, share: bool = False) -> Packed:
     """Right-padded rows and the (row, position, target) of every response token, in sample order.
-    fuse=False: one row per turn (the simple path the fused one must equal)."""
+    fuse=False: one row per turn (the simple path the fused one must equal). share=True: rows that start
+    with the same tokens up to the first scored position of any row have that prefix held once
+    (`share_prefixes`; the model must offer `hidden_after_prefix`)."""
     units = units_of(samples, fuse)
     seqs = [samples[u[-1]].prompt_ids + samples[u[-1]].response_ids for u in units]
+    # Every row's first scored token is predicted at its first prompt's last position: positions before
+    # the earliest of those are context only, and rows that share them can share their computation.
+    P = min(len(samples[u[0]].prompt_ids) for u in units) - 1 if share else 0
+    prefixes, row_prefix = unique_rows([q[:P] for q in seqs]) if P > 0 else ([], [])
+    if len(prefixes) == len(seqs):  # nothing shared: the plain pass
+        P = 0
+    seqs = [q[P:] for q in seqs]
     L = max(len(q) for q in seqs)
     rows, cols, targets = [], [], []
     for r, u in enumerate(units):
@@ -63,13 +79,22 @@ def pack(samples, pad_id: int, device, fuse: bool = True) -> Packed:
             s = samples[i]
             p = len(s.prompt_ids)
             rows += [r] * len(s.response_ids)
-            cols += range(p - 1, p - 1 + len(s.response_ids))
+            cols += range(p - 1 - P, p - 1 - P + len(s.response_ids))
             targets += s.response_ids
     # Built from lists straight on the device: no host tensor is made and copied.
     t = lambda x: torch.tensor(x, dtype=torch.long, device=device)  # noqa: E731
     ids = t([q + [pad_id] * (L - len(q)) for q in seqs])
     mask = t([[1] * len(q) + [0] * (L - len(q)) for q in seqs])
-    return Packed(ids, mask, t(rows), t(cols), t(targets), units)
+    if P == 0:
+        return Packed(ids, mask, t(rows), t(cols), t(targets), units)
+    queries: list[list[int]] = [[] for _ in seqs]  # a row's scored positions, in the order its tokens come
+    index = []
+    for r, c in zip(rows, cols):
+        index.append(len(queries[r]))
+        queries[r].append(c)
+    Q = max(len(q) for q in queries)
+    return Packed(ids, mask, t(rows), t(index), t(targets), units, t(prefixes), t(row_prefix),
+                  t([q + [0] * (Q - len(q)) for q in queries]))
 
 
 def units_of(samples, fuse: bool = True) -> list[list[int]]:
@@ -117,13 +142,24 @@ def _no_grad_pass(stats, samples, micro: int, fuse: bool) -> dict[str, torch.Ten
 
 
 def response_hidden(lm: LanguageModel, p: Packed) -> torch.Tensor:
-    h, _ = lm.hidden(p.ids, p.mask)
+    if p.prefixes is not None:
+        h = lm.hidden_after_prefix(p.prefixes, p.row_prefix, p.ids, p.queries)
+    else:
+        h, _ = lm.hidden(p.ids, p.mask)
     return h[p.rows, p.cols]
+
+
+def share_prefixes(lm: LanguageModel, device, fuse: bool) -> bool:
+    """Whether passes share the rows' common prefixes and compute the last block only where read: a fast
+    path (fuse), where the model offers it. A group's rollouts start from one prompt (~45 % of their
+    tokens at the paper's batch) and ~1/5 of a row's positions are scored: a training step's passes took
+    0.59x the time (docs/results.md, "Engine throughput")."""
+    return fuse and lm.shares_prefixes(device)
 
 
 def policy_stats(lm: LanguageModel, samples, device, fuse: bool = True) -> dict[str, torch.Tensor]:
     """Policy log-prob and entropy of each response token (with grad if enabled), in sample order."""
-    p = pack(samples, lm.eos_id, device, fuse)
+    p = pack(samples, lm.eos_id, device, fuse, share_prefixes(lm, device, fuse))
     return token_stats(lm.logits(response_hidden(lm, p)), p.targets)
 
 
@@ -144,7 +180,7 @@ def old_policy_stats(lm: LanguageModel, samples, device, micro: int, fuse: bool 
 
 
 def critic_values(critic: LanguageModel, samples, device, fuse: bool = True) -> torch.Tensor:
-    p = pack(samples, critic.eos_id, device, fuse)
+    p = pack(samples, critic.eos_id, device, fuse, share_prefixes(critic, device, fuse))
     return critic.values(response_hidden(critic, p))
 
 

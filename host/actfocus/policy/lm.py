@@ -17,6 +17,7 @@ import os
 import torch
 from torch import nn
 
+from actfocus.policy import split_attention
 from actfocus.policy.model import KVBuffer, ModelConfig, TinyLM
 from actfocus.policy.precision import fp32_head, trunk_autocast
 from actfocus.policy.tokenizer import Tokenizer
@@ -57,6 +58,16 @@ class LanguageModel(nn.Module):
 
     def stop_ids(self) -> set[int]:  # pragma: no cover - interface
         """The token ids that end a response (models that also stop on text say so with stops_on_text)."""
+        raise NotImplementedError
+
+    def shares_prefixes(self, device) -> bool:
+        """Whether `hidden_after_prefix` is offered on `device` (the built-in model on the CPU, fp32)."""
+        return False
+
+    def hidden_after_prefix(self, prefixes, row_prefix, ids, queries=None):  # pragma: no cover - interface
+        """Final hidden states of right-padded rows `ids` [B, T] after their prefixes (row b continues
+        `prefixes[row_prefix[b]]`, [U, P]): `hidden` of the whole rows at positions P.., each prefix read
+        once; with `queries` [B, Q] only at those positions of `ids`."""
         raise NotImplementedError
 
     can_select_cache_rows = False
@@ -106,6 +117,12 @@ class BuiltinLM(LanguageModel):
     def values(self, h):
         with fp32_head(h.device):
             return self.net.values(h.float())
+
+    def shares_prefixes(self, device) -> bool:
+        return self.precision == "fp32" and split_attention.available(device)
+
+    def hidden_after_prefix(self, prefixes, row_prefix, ids, queries=None):
+        return self.net.hidden_after_prefix(prefixes, row_prefix, ids, queries)
 
     def prompt_ids(self, messages: Messages) -> list[int]:
         return self.tokenizer.render_chat(messages) + self.tokenizer.generation_prompt()

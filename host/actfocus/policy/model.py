@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from actfocus.policy.split_attention import prefix_attention
+
 
 @dataclass
 class ModelConfig:
@@ -62,17 +64,37 @@ class Block(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(c.d_model, 4 * c.d_model), nn.GELU(), nn.Linear(4 * c.d_model, c.d_model))
 
     def forward(self, x, mask, past):
-        B, T, D = x.shape
-        q, k, v = self.qkv(self.ln1(x)).view(B, T, 3, self.n_head, D // self.n_head).permute(2, 0, 3, 1, 4)
+        q, k, v = self._qkv(x)
         if isinstance(past, KVBuffer):
             k, v = past.append(k, v)
         elif past is not None:
             k = torch.cat([past[0], k], dim=2)
             v = torch.cat([past[1], v], dim=2)
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None)
-        x = x + self.proj(y.transpose(1, 2).reshape(B, T, D))
-        x = x + self.mlp(self.ln2(x))
-        return x, past if isinstance(past, KVBuffer) else (k, v)
+        return self._after_attention(x, y), past if isinstance(past, KVBuffer) else (k, v)
+
+    def forward_after_prefix(self, x, k_prefix, v_prefix, queries: torch.Tensor | None = None):
+        """Right-padded rows that continue the prefixes whose keys and values are given (one per row):
+        causal among their own tokens, every prefix position visible (policy.split_attention). With
+        `queries` [B, Q] (positions in x), only those positions' outputs are computed: [B, Q, D]."""
+        q, k, v = self._qkv(x)
+        if queries is None:
+            return self._after_attention(x, prefix_attention(q, k_prefix, v_prefix, k, v))
+        B, H, T, dh = q.shape
+        q = q.gather(2, queries[:, None, :, None].expand(B, H, -1, dh))
+        seen = queries[:, None, :, None] >= torch.arange(T, device=x.device)  # [B, 1, Q, T]: causal
+        mask = torch.zeros(seen.shape, dtype=q.dtype, device=x.device).masked_fill_(~seen, float("-inf"))
+        x = x.gather(1, queries[:, :, None].expand(-1, -1, x.shape[-1]))
+        return self._after_attention(x, prefix_attention(q, k_prefix, v_prefix, k, v, mask))
+
+    def _qkv(self, x):
+        B, T, D = x.shape
+        return self.qkv(self.ln1(x)).view(B, T, 3, self.n_head, D // self.n_head).permute(2, 0, 3, 1, 4)
+
+    def _after_attention(self, x, y):
+        B, _, T, _ = y.shape
+        x = x + self.proj(y.transpose(1, 2).reshape(B, T, x.shape[-1]))
+        return x + self.mlp(self.ln2(x))
 
 
 class TinyLM(nn.Module):
@@ -119,6 +141,27 @@ class TinyLM(nn.Module):
             # boolean one stays: an fp32 additive mask would not match bf16 queries under autocast.
             mask = torch.zeros(mask.shape, dtype=x.dtype, device=x.device).masked_fill_(~mask, float("-inf"))
         return self._blocks(x, mask, past)
+
+    def hidden_after_prefix(self, prefix_ids: torch.Tensor, row_prefix: torch.Tensor, ids: torch.Tensor,
+                            queries: torch.Tensor | None = None) -> torch.Tensor:
+        """Final hidden states [B, T, D] of right-padded rows `ids` [B, T], row b continuing prefix
+        `row_prefix[b]` of `prefix_ids` [U, P] (every prefix P real tokens): what `hidden` gives for the
+        rows' positions P.. of the whole sequences, with each distinct prefix computed once. With
+        `queries` [B, Q] (positions in `ids`), only those: [B, Q, D] — the last block computes only the
+        positions read (a training pass reads the response tokens' positions, ~1/5 of them)."""
+        P, T = prefix_ids.shape[1], ids.shape[1]
+        if P + T > self.config.max_seq_len:
+            raise ValueError(f"sequence of {P + T} tokens exceeds max_seq_len {self.config.max_seq_len}")
+        at = torch.arange(P + T, device=ids.device)
+        xp = self.tok(prefix_ids) + self.pos(at[:P])
+        x = self.tok(ids) + self.pos(at[P:])  # pads (right) get positions too; nothing reads them
+        for i, block in enumerate(self.blocks):
+            last = i + 1 == len(self.blocks)
+            q, k, v = block._qkv(xp)
+            x = block.forward_after_prefix(x, k.index_select(0, row_prefix), v.index_select(0, row_prefix), queries if last else None)
+            if not last:  # the last block needs only the prefix's keys and values
+                xp = block._after_attention(xp, F.scaled_dot_product_attention(q, k, v, is_causal=True))
+        return self.ln_f(x)
 
     def _blocks(self, x, mask, past):
         new_past = []
