@@ -44,6 +44,26 @@ def test_kv_cache_matches_a_full_forward_with_left_padding(tiny_lm):
             assert torch.allclose(h_inc[row, -1], full[0, -1], atol=1e-5)
 
 
+def test_reading_a_prompt_for_its_last_state_equals_the_full_pass(tiny_lm):
+    """last_hidden computes the last block at the last position only: the same state and the same cache
+    as the full pass, with left padding, without it, and after a cache."""
+    prompts = [[5, 6, 7, 8, 9, 10], [11, 12, 13]]
+    with torch.no_grad():
+        for rows in (prompts[:1], prompts):  # no padding at all (the unmasked causal path), and left-padded
+            ids, mask = left_pad(rows, tiny_lm.eos_id, "cpu")
+            h, past = tiny_lm.hidden(ids, mask)
+            last, past_last = tiny_lm.last_hidden(ids, mask)
+            torch.testing.assert_close(last, h[:, -1])
+            for (k, v), (k2, v2) in zip(past, past_last):
+                torch.testing.assert_close(k2, k)
+                torch.testing.assert_close(v2, v)
+        nxt, seg = left_pad([[20, 21, 22], [23]], tiny_lm.eos_id, "cpu")  # a new segment read after the cache
+        mask2 = torch.cat([mask, seg], 1)
+        h2, _ = tiny_lm.hidden(nxt, mask2, past)
+        last2, _ = tiny_lm.last_hidden(nxt, mask2, past)
+        torch.testing.assert_close(last2, h2[:, -1])
+
+
 def test_builtin_model_save_and_load(tiny_lm, tmp_path):
     tiny_lm.save(str(tmp_path / "m"))
     back = BuiltinLM.load(str(tmp_path / "m"))

@@ -34,6 +34,11 @@ class LanguageModel(nn.Module):
     def hidden(self, ids, attention_mask, past=None):  # pragma: no cover - interface
         raise NotImplementedError
 
+    def last_hidden(self, ids, attention_mask, past=None):
+        """(final hidden state at the last position [B, D], cache): what reading a prompt needs."""
+        h, past = self.hidden(ids, attention_mask, past)
+        return h[:, -1], past
+
     def logits(self, h):  # pragma: no cover - interface
         raise NotImplementedError
 
@@ -109,6 +114,11 @@ class BuiltinLM(LanguageModel):
     def hidden(self, ids, attention_mask, past=None):
         with trunk_autocast(ids.device, self.precision):
             return self.net.hidden(ids, attention_mask, past)
+
+    def last_hidden(self, ids, attention_mask, past=None):
+        with trunk_autocast(ids.device, self.precision):
+            h, past = self.net.hidden(ids, attention_mask, past, last_only=True)
+        return h[:, -1], past
 
     def logits(self, h):
         with fp32_head(h.device):

@@ -63,14 +63,19 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(c.d_model)
         self.mlp = nn.Sequential(nn.Linear(c.d_model, 4 * c.d_model), nn.GELU(), nn.Linear(4 * c.d_model, c.d_model))
 
-    def forward(self, x, mask, past):
+    def forward(self, x, mask, past, last_only: bool = False):
+        """last_only: every position's keys and values (for the cache), the output at the last only."""
         q, k, v = self._qkv(x)
         if isinstance(past, KVBuffer):
             k, v = past.append(k, v)
         elif past is not None:
             k = torch.cat([past[0], k], dim=2)
             v = torch.cat([past[1], v], dim=2)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None)
+        causal = mask is None
+        if last_only:  # the last position sees every key: causality needs no mask there
+            q, x, causal = q[:, :, -1:], x[:, -1:], False
+            mask = None if mask is None else mask[:, :, -1:]
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal)
         return self._after_attention(x, y), past if isinstance(past, KVBuffer) else (k, v)
 
     def forward_after_prefix(self, x, k_prefix, v_prefix, queries: torch.Tensor | None = None):
@@ -115,10 +120,11 @@ class TinyLM(nn.Module):
         if isinstance(m, nn.Linear) and m.bias is not None:
             nn.init.zeros_(m.bias)
 
-    def hidden(self, ids: torch.Tensor, attention_mask: torch.Tensor, past=None):
+    def hidden(self, ids: torch.Tensor, attention_mask: torch.Tensor, past=None, last_only: bool = False):
         """ids [B,T] (new tokens), attention_mask [B, P+T] over past+new (1 = real token, left padding).
 
-        Returns final hidden states [B,T,D] and the new cache."""
+        Returns final hidden states [B,T,D] and the new cache. last_only: the last position's only
+        ([B,1,D]; the last block computes no other: reading a prompt needs its next-token state alone)."""
         B, T = ids.shape
         P = 0 if past is None else past[0].n if isinstance(past[0], KVBuffer) else past[0][0].shape[2]
         pos = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)[:, P:]
@@ -129,7 +135,7 @@ class TinyLM(nn.Module):
             # No left padding (training and scoring batches are right-padded): causal attention alone keeps
             # every real token from seeing the pads, which all lie to its right, so the fused kernel runs
             # without an explicit mask (several times faster on CPU than the masked path).
-            return self._blocks(x, None, None)
+            return self._blocks(x, None, None, last_only)
         causal = torch.ones(T, P + T, dtype=torch.bool, device=ids.device).tril(P)
         mask = causal[None, None] & attention_mask[:, None, None, :].bool()
         # A left-padding query row with no visible key would give NaN; let it see itself.
@@ -140,7 +146,7 @@ class TinyLM(nn.Module):
             # paper's batch: 1.49 against 1.76 ms a layer; bench notes in docs/results.md). Elsewhere the
             # boolean one stays: an fp32 additive mask would not match bf16 queries under autocast.
             mask = torch.zeros(mask.shape, dtype=x.dtype, device=x.device).masked_fill_(~mask, float("-inf"))
-        return self._blocks(x, mask, past)
+        return self._blocks(x, mask, past, last_only)
 
     def hidden_after_prefix(self, prefix_ids: torch.Tensor, row_prefix: torch.Tensor, ids: torch.Tensor,
                             queries: torch.Tensor | None = None) -> torch.Tensor:
@@ -163,10 +169,10 @@ class TinyLM(nn.Module):
                 xp = block._after_attention(xp, F.scaled_dot_product_attention(q, k, v, is_causal=True))
         return self.ln_f(x)
 
-    def _blocks(self, x, mask, past):
+    def _blocks(self, x, mask, past, last_only: bool = False):
         new_past = []
         for i, block in enumerate(self.blocks):
-            x, kv = block(x, mask, None if past is None else past[i])
+            x, kv = block(x, mask, None if past is None else past[i], last_only and i + 1 == len(self.blocks))
             new_past.append(kv)
         return self.ln_f(x), new_past
 

@@ -66,11 +66,11 @@ def _left_pad_cache(past, mask: torch.Tensor, length: int):
 def _read_full(lm: LanguageModel, prompts, device, dedupe: bool):
     distinct, index = unique_rows(prompts) if dedupe and lm.can_select_cache_rows else (prompts, None)
     ids, mask = left_pad(distinct, lm.eos_id, device)
-    h, past = lm.hidden(ids, mask)
+    last, past = lm.last_hidden(ids, mask)
     if index is not None and len(distinct) < len(prompts):  # each distinct prompt read once; every row gets its copy
         index = torch.tensor(index, dtype=torch.long, device=device)
-        h, mask, past = h[index], mask[index], lm.select_cache_rows(past, index)
-    return h[:, -1], past, mask
+        last, mask, past = last[index], mask[index], lm.select_cache_rows(past, index)
+    return last, past, mask
 
 
 def _read_prompts(lm: LanguageModel, prompts, device, dedupe: bool, cache: TurnCache | None, keys):
@@ -83,9 +83,9 @@ def _read_prompts(lm: LanguageModel, prompts, device, dedupe: bool, cache: TurnC
     sel = torch.tensor([rows[j] for j in ext], dtype=torch.long, device=device)
     ids, seg = left_pad([prompts[j][len(cache.held[rows[j]]) :] for j in ext], lm.eos_id, device)
     mask = torch.cat([cache.mask[sel], seg], dim=1)
-    h, past = lm.hidden(ids, mask, lm.select_cache_rows(cache.past, sel))
+    last, past = lm.last_hidden(ids, mask, lm.select_cache_rows(cache.past, sel))
     if len(ext) == len(prompts):
-        return h[:, -1], past, mask
+        return last, past, mask
     rest = [j for j, r in enumerate(rows) if r is None]
     last_b, past_b, mask_b = _read_full(lm, [prompts[j] for j in rest], device, dedupe)
     length = max(mask.shape[1], mask_b.shape[1])
@@ -93,7 +93,7 @@ def _read_prompts(lm: LanguageModel, prompts, device, dedupe: bool, cache: TurnC
     past_b, mask_b = _left_pad_cache(past_b, mask_b, length)
     order = torch.empty(len(prompts), dtype=torch.long, device=device)  # joined row of each prompt
     order[torch.tensor(ext + rest, dtype=torch.long, device=device)] = torch.arange(len(prompts), device=device)
-    last = torch.cat([h[:, -1], last_b])[order]
+    last = torch.cat([last, last_b])[order]
     past = [(torch.cat([k, kb])[order], torch.cat([v, vb])[order]) for (k, v), (kb, vb) in zip(past, past_b)]
     return last, past, torch.cat([mask, mask_b])[order]
 
