@@ -10,8 +10,6 @@ against the expert's.
 from __future__ import annotations
 
 import argparse
-from functools import lru_cache
-
 from actfocus.envs import make_env
 from actfocus.envs.frozenlake import ACTION_NAMES
 
@@ -20,17 +18,6 @@ def main(turns: int) -> None:
     env = make_env("frozenlake", map_name="4x4", is_slippery=True, max_turns=turns, max_actions_per_turn=1, max_actions=turns)
     env.reset(0)
     tiles = env.desc
-
-    # The optimum's action values, by the same turn model as FrozenLakeEnv.optimal_success (one action a turn).
-    @lru_cache(maxsize=None)
-    def value(pos: tuple[int, int], left: int) -> float:
-        t = tiles[pos[0]][pos[1]]
-        return float(t == "G") if t in "GH" or left == 0 else max(action_value(pos, left, a) for a in range(4))
-
-    def action_value(pos: tuple[int, int], left: int, a: int) -> float:
-        done, dist = env._turn(pos, (a,))
-        return done + sum(p * value(r, left - 1) for r, p in dist.items())
-
     print(f"Gymnasium's 4x4 map, slippery, {turns} turns of one action, from the start:")
     print(f"  optimal {env.optimal_success():.3f} · expert {env.expert_success():.3f} · uniform random "
           f"{env.policy_success(lambda pos, t, a: [(0.25, (k,)) for k in range(4)]):.3f}")
@@ -42,7 +29,8 @@ def main(turns: int) -> None:
             if t in "GH":
                 cells.append(t.center(16))
                 continue
-            q = [action_value((r, c), turns, a) for a in range(4)]
+            values = env.turn_values((r, c))  # the optimum's, one action a turn
+            q = [values[(a,)] for a in range(4)]
             best = [ACTION_NAMES[a] for a in range(4) if q[a] > max(q) - 1e-9]
             expert = env.shortest_path((r, c))[0]
             free += 1

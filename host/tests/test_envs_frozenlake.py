@@ -102,6 +102,27 @@ def test_the_optimum_is_computed_exactly_turn_by_turn():
     assert all(b <= s + 1e-12 for s, b in zip(seen, blind)) and sum(blind) < sum(seen)
 
 
+def test_each_turns_value_is_its_success_with_the_best_play_after_it():
+    from fractions import Fraction
+
+    # S G / H H on ice, 2 turns of one action (actions: 0 Left, 1 Down, 2 Right, 3 Up). Up: into the wall
+    # with 1/3 (stays), slips Left into the wall (stays) or Right onto G: 1/3 now, then the best turn
+    # (1/3) from the 2/3 that stayed: 5/9. Right: G 1/3, slips Up (stays) 1/3 then 1/3, or Down into H: 4/9.
+    env = make_env("frozenlake", desc=["SG", "HH"], is_slippery=True, max_turns=2, max_actions_per_turn=1, max_actions=2)
+    env.reset(0)
+    values = env.turn_values()
+    assert set(values) == {(0,), (1,), (2,), (3,)}
+    assert values[(3,)] == pytest.approx(float(Fraction(5, 9)), abs=1e-12)
+    assert values[(2,)] == pytest.approx(float(Fraction(4, 9)), abs=1e-12)
+    assert max(values.values()) == pytest.approx(env.optimal_success(), abs=1e-12)
+    # From another tile, and turns of two actions: every sequence is a turn, the best is the optimum's.
+    env = make_env("frozenlake", map_name="4x4", is_slippery=False, max_turns=4, max_actions_per_turn=2, max_actions=8)
+    env.reset(0)
+    values = env.turn_values((0, 1))
+    assert len(values) == 4 + 16 and max(values.values()) == 1.0
+    assert values[(1,)] == 0.0  # Down from (0, 1) is the hole at (1, 1)
+
+
 def test_a_policys_success_is_computed_exactly_and_the_expert_is_not_optimal_on_ice():
     from fractions import Fraction
 

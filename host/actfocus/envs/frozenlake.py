@@ -196,6 +196,19 @@ class FrozenLakeEnv(TextEnv):
         budget (turns left, actions left), computed exactly: dynamic programming over position × turns
         left × actions left, where the actions of one turn are chosen together, before their outcomes are
         seen (as the agent answers). What held-out success is measured against."""
+        value, _ = self._optimum()
+        return value(self.pos, self.config.max_turns - self.turn, self.actions_left())
+
+    def turn_values(self, pos: tuple[int, int] | None = None) -> dict[tuple[int, ...], float]:
+        """Each possible next turn (its actions as indices) from `pos` (default: where the player stands)
+        with the episode's remaining budget: the probability of reaching the goal when the best policy
+        plays every turn after it. The best turns are the optimal policy's answers."""
+        _, turns = self._optimum()
+        return dict(turns(self.pos if pos is None else pos, self.config.max_turns - self.turn, self.actions_left()))
+
+    def _optimum(self):
+        """(value, turn values) of the dynamic programme `optimal_success` describes, memoised together:
+        value(pos, turns, actions) is the best of turn values(pos, turns, actions)."""
         per_turn, tiles = self.config.max_actions_per_turn, self.desc
 
         @lru_cache(maxsize=None)
@@ -203,14 +216,18 @@ class FrozenLakeEnv(TextEnv):
             tile = tiles[pos[0]][pos[1]]
             if tile in "GH" or turns == 0 or actions == 0:
                 return float(tile == "G")
-            best = 0.0
+            return max(turn_values(pos, turns, actions).values())
+
+        @lru_cache(maxsize=None)
+        def turn_values(pos: tuple[int, int], turns: int, actions: int) -> dict[tuple[int, ...], float]:
+            out = {}
             for n in range(1, min(per_turn, actions) + 1):
                 for seq in product(range(4), repeat=n):
                     done, dist = self._turn(pos, seq)
-                    best = max(best, done + sum(pq * value(q, turns - 1, actions - n) for q, pq in dist.items()))
-            return best
+                    out[seq] = done + sum(pq * value(q, turns - 1, actions - n) for q, pq in dist.items())
+            return out
 
-        return value(self.pos, self.config.max_turns - self.turn, self.actions_left())
+        return value, turn_values
 
     def policy_success(self, policy) -> float:
         """The probability that `policy` reaches the goal from here within the budget, computed exactly as
