@@ -146,3 +146,22 @@ def test_warm_start_trains_on_the_prompts_rollouts_build_one_pass_per_episode(ac
     fused = -scoring.policy_stats(lm, samples, "cpu", fuse=True)["logprob"].mean()
     simple = -scoring.policy_stats(lm, samples, "cpu", fuse=False)["logprob"].mean()
     assert float(fused) == pytest.approx(float(simple), rel=1e-5)
+
+
+def test_sampling_a_row_draws_from_its_distribution_and_no_other_row_changes_it():
+    from actfocus.rollout.generate import sample_rows
+
+    probs = torch.tensor([[0.0, 0.5, 0.0, 0.3, 0.2], [1.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 1.0]])
+    g = torch.Generator().manual_seed(0)
+    draws = torch.stack([sample_rows(probs, g) for _ in range(6000)])  # [n, rows]
+    counts = torch.bincount(draws[:, 0], minlength=5).double() / len(draws)
+    assert counts[0] == counts[2] == 0  # a token of probability 0 is never drawn
+    torch.testing.assert_close(counts, probs[0].double(), atol=0.02, rtol=0)  # binomial sd at n = 6000: <= 0.0065
+    assert (draws[:, 1] == 0).all() and (draws[:, 2] == 4).all()  # the first and the last token alike
+    # Each row's draw comes from its own distribution and its own uniform: changing another row (as a row
+    # finishing and keeping its last distribution does) changes no row's sample.
+    other = probs.clone()
+    other[1] = torch.tensor([0.0, 0.0, 1.0, 0.0, 0.0])
+    a = [sample_rows(probs, torch.Generator().manual_seed(s)) for s in range(50)]
+    b = [sample_rows(other, torch.Generator().manual_seed(s)) for s in range(50)]
+    assert all(x[0] == y[0] and x[2] == y[2] for x, y in zip(a, b)) and all(y[1] == 2 for y in b)

@@ -127,6 +127,8 @@ class TinyLM(nn.Module):
         ([B,1,D]; the last block computes no other: reading a prompt needs its next-token state alone)."""
         B, T = ids.shape
         P = 0 if past is None else past[0].n if isinstance(past[0], KVBuffer) else past[0][0].shape[2]
+        if T == 1 and past is not None and not (torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()):
+            return self._decode_step(ids, attention_mask, past, last_only)
         pos = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)[:, P:]
         if int(pos.max()) >= self.config.max_seq_len:
             raise ValueError(f"sequence of {int(pos.max()) + 1} tokens exceeds max_seq_len {self.config.max_seq_len}")
@@ -168,6 +170,22 @@ class TinyLM(nn.Module):
             if not last:  # the last block needs only the prefix's keys and values
                 xp = block._after_attention(xp, F.scaled_dot_product_attention(q, k, v, is_causal=True))
         return self.ln_f(x)
+
+    def _decode_step(self, ids, attention_mask, past, last_only: bool):
+        """`hidden` for one new token per row after a cache (decoding), in a few operations where the general
+        mask takes a dozen (~200 steps a rollout): the token's position is the row's real tokens before it,
+        and it sees every real key and itself — the same positions and additive mask the general path gives."""
+        pos = (attention_mask.sum(-1, keepdim=True) - 1).clamp(min=0)
+        if int(pos.max()) >= self.config.max_seq_len:
+            raise ValueError(f"sequence of {int(pos.max()) + 1} tokens exceeds max_seq_len {self.config.max_seq_len}")
+        x = self.tok(ids) + self.pos(pos)
+        seen = attention_mask[:, None, None, :] != 0
+        seen[..., -1] = True  # a row fed after it finished sees itself (else no key: NaN)
+        if ids.device.type == "cpu":  # additive on the CPU, as in `hidden`
+            mask = torch.zeros(seen.shape, dtype=x.dtype, device=x.device).masked_fill_(~seen, float("-inf"))
+        else:
+            mask = seen
+        return self._blocks(x, mask, past, last_only)
 
     def _blocks(self, x, mask, past, last_only: bool = False):
         new_past = []

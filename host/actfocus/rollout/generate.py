@@ -98,6 +98,17 @@ def _read_prompts(lm: LanguageModel, prompts, device, dedupe: bool, cache: TurnC
     return last, past, torch.cat([mask, mask_b])[order]
 
 
+def sample_rows(probs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One token per row of `probs` [B, V], drawn by inverting the row's cumulative distribution at one
+    uniform draw: the first token whose cumulative probability exceeds it. One draw per row, where
+    torch.multinomial draws an exponential per vocabulary entry (7 % of a rollout at the paper's batch);
+    every row draws, so each row's sample depends on its own distribution and the generator alone,
+    whichever rows are still fed (generate keeps every row's last distribution)."""
+    cdf = probs.cumsum(-1)
+    u = torch.rand((probs.shape[0], 1), generator=generator, dtype=cdf.dtype, device=cdf.device) * cdf[:, -1:]
+    return torch.searchsorted(cdf, u, right=True).clamp_(max=probs.shape[1] - 1).squeeze(-1)
+
+
 class _LiveRows:
     """The rows a decode step feeds, and what became of those it stopped feeding.
 
@@ -195,10 +206,8 @@ def generate(lm: LanguageModel, prompts: list[list[int]], max_new_tokens: int, t
         else:
             p = torch.softmax(logits / temperature, dim=-1)
             probs = p if rows is None else probs.index_copy_(0, rows, p)
-            # The generator lives on the model's device (Trainer.gen): sampling stays there. A sample of one
-            # token is argmax(p / noise) with one exponential draw per entry of `probs`: each row's sample
-            # depends on its own distribution and the generator alone, whichever rows are still fed.
-            nxt = torch.multinomial(probs, 1, generator=generator).squeeze(-1)
+            # The generator lives on the model's device (Trainer.gen): sampling stays there.
+            nxt = sample_rows(probs, generator)
         tokens[:, step] = nxt
         if stop_ids is not None:
             stopped = torch.isin(nxt, stop_ids) & ~done
