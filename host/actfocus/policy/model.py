@@ -130,9 +130,7 @@ class TinyLM(nn.Module):
         if T == 1 and past is not None and not (torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()):
             return self._decode_step(ids, attention_mask, past, last_only)
         pos = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)[:, P:]
-        if int(pos.max()) >= self.config.max_seq_len:
-            raise ValueError(f"sequence of {int(pos.max()) + 1} tokens exceeds max_seq_len {self.config.max_seq_len}")
-        x = self.tok(ids) + self.pos(pos)
+        x = self._embed(ids, pos)
         if past is None and not (torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()) and bool(attention_mask[:, 0].all()):
             # No left padding (training and scoring batches are right-padded): causal attention alone keeps
             # every real token from seeing the pads, which all lie to its right, so the fused kernel runs
@@ -175,10 +173,7 @@ class TinyLM(nn.Module):
         """`hidden` for one new token per row after a cache (decoding), in a few operations where the general
         mask takes a dozen (~200 steps a rollout): the token's position is the row's real tokens before it,
         and it sees every real key and itself — the same positions and additive mask the general path gives."""
-        pos = (attention_mask.sum(-1, keepdim=True) - 1).clamp(min=0)
-        if int(pos.max()) >= self.config.max_seq_len:
-            raise ValueError(f"sequence of {int(pos.max()) + 1} tokens exceeds max_seq_len {self.config.max_seq_len}")
-        x = self.tok(ids) + self.pos(pos)
+        x = self._embed(ids, (attention_mask.sum(-1, keepdim=True) - 1).clamp(min=0))
         seen = attention_mask[:, None, None, :] != 0
         seen[..., -1] = True  # a row fed after it finished sees itself (else no key: NaN)
         if ids.device.type == "cpu":  # additive on the CPU, as in `hidden`
@@ -186,6 +181,11 @@ class TinyLM(nn.Module):
         else:
             mask = seen
         return self._blocks(x, mask, past, last_only)
+
+    def _embed(self, ids: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        if int(pos.max()) >= self.config.max_seq_len:
+            raise ValueError(f"sequence of {int(pos.max()) + 1} tokens exceeds max_seq_len {self.config.max_seq_len}")
+        return self.tok(ids) + self.pos(pos)
 
     def _blocks(self, x, mask, past, last_only: bool = False):
         new_past = []
