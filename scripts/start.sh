@@ -2,8 +2,8 @@
 # Main job on the embedded default: build and package the extension, install it into code-server
 # (a real VS Code, on localhost), start a real short ActFocus run on CPU (GRPO+ActFocus on Gymnasium's
 # 4x4 FrozenLake map, not slippery; the built-in model is first warm-started on random maps, ~3 min), and
-# open the dashboard on it, live. Prints the URL. Held-out success rises from ~0.2 to ~0.7 within about
-# 20 steps (docs/results.md, "Learning"; random maps do not learn at this model size).
+# open the dashboard on it, live. Prints the URL. Held-out success rises from ~0.2 to ~0.7 within 20-30
+# steps, ~2-5 min in all (docs/results.md, "The demo"; random maps do not learn at this model size).
 # Ctrl+C stops code-server (the run goes on in the background until done; stop it from the dashboard).
 # PORT (default 8080), ACTFOCUS_WORKSPACE (default ./playground) and DEMO_STEPS (default 40) can be set.
 set -euo pipefail
