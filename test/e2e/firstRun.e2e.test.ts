@@ -91,6 +91,10 @@ async function scenario(page: Page): Promise<void> {
   const dash = await findWebviewFrame(page, '#phase', 60_000);
   await dash.waitForFunction(() => !document.getElementById('phase')!.hidden && /^Warm start \d+\/400/.test(document.getElementById('phase-text')!.textContent!), null, { timeout: 120_000 });
   const tPhase = Date.now();
+  // The loss chart appears with the first loss and is drawn when looked at, as a user would (below the
+  // fold, charts are drawn once data stops for a second, which a warm start never gives).
+  await dash.waitForSelector('#chart-warmstart', { state: 'visible', timeout: 60_000 });
+  await dash.$eval('#chart-warmstart', (c) => c.scrollIntoView());
   await dash.waitForFunction(() => Number((document.getElementById('chart-warmstart') as HTMLCanvasElement).dataset.points) >= 2, null, { timeout: 120_000 });
   const tChart = Date.now();
   assert.match((await dash.textContent('#phase-text'))!, /^Warm start \d+\/400 \(\d+%\) · loss \d+\.\d{3}$/);

@@ -226,6 +226,37 @@ test('a run in its warm start shows the phase, its progress and the loss chart a
   assert.equal(await page.isVisible('#chart-success'), true);
 });
 
+test('a warm start that reports its loss more often than once a second shows its loss chart while it runs', async () => {
+  // Off-screen charts wait for a quiet second; the warm-start chart is hidden until it has data, so it had
+  // to be shown on its data first, else it stayed hidden until the warm start ended.
+  const warm = { id: 'run-w2', status: 'running', step: 0, totalSteps: 50, phase: 'pretraining', progress: { done: 0, total: 400, unit: 'steps' } };
+  await send(page, { t: 'runs', runs: [{ id: 'run-a', status: 'running', step: 3, totalSteps: 10 }, warm] });
+  await send(page, { t: 'selected', runIds: ['run-w2'] });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const progress = (done: number): RunEvent => ({ v: 1, t: 2000 + done / 10, step: 0, type: 'progress', phase: 'pretraining', done, total: 400, loss: 3 / done });
+  // The run's data is here before its first loss (as a run's start is), so the loss comes as a delta.
+  await send(page, dataMessage('run-w2', [{ v: 1, t: 2000, step: 0, type: 'log', level: 'info', message: 'warm start' } as RunEvent]));
+  await page.waitForFunction(() => document.body.dataset.pendingCharts === '0');
+  assert.equal(await page.isVisible('#chart-warmstart'), false); // no loss yet: no chart
+  let done = 0;
+  let streaming = true;
+  const stream = (async () => {
+    while (streaming && done < 400) {
+      done += 8;
+      await send(page, dataMessage('run-w2', [progress(done)], false));
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  })();
+  try {
+    await page.waitForFunction(() => Number((document.getElementById('chart-warmstart') as HTMLCanvasElement).dataset.points) >= 2, null, { timeout: 5_000 });
+    assert.equal(await page.isVisible('#chart-warmstart'), true);
+    assert.ok(done < 400 && streaming, 'drawn while the loss kept coming');
+  } finally {
+    streaming = false;
+    await stream;
+  }
+});
+
 test('100 overlaid runs draw the same points, line by line, as each run drawn alone', async () => {
   const p = await browser.newPage();
   p.on('pageerror', (e) => errors.push(e.message));

@@ -279,9 +279,24 @@ const screenWatch = new IntersectionObserver((entries) => {
 });
 for (const c of charts.values()) screenWatch.observe(c.canvas);
 
+/**
+ * A chart shown only with data (spec.whenData) is shown as soon as a selected run has some, before it is
+ * drawn: hidden, it could never scroll into view, and off-screen charts wait for a quiet second, which a
+ * warm start reporting its loss every second or less never gives — so its chart stayed hidden to the end.
+ */
+function revealWithData(spec: ChartSpec): void {
+  if (!spec.whenData) return;
+  const has = ui.selectedRunIds.some((id) => spec.lines.some((l) => (data.get(id)?.series[l.key]?.count ?? 0) > 0));
+  if (has) charts.get(spec.id)!.canvas.closest('figure')!.hidden = false;
+}
+
 /** keys: only the charts drawing one of these metrics changed (undefined: every chart, as after a view change). */
 function scheduleDraw(keys?: ReadonlySet<string>): void {
-  for (const spec of CHARTS) if (!keys || spec.lines.some((l) => keys.has(l.key))) dirty.add(spec.id);
+  for (const spec of CHARTS) {
+    if (keys && !spec.lines.some((l) => keys.has(l.key))) continue;
+    dirty.add(spec.id);
+    revealWithData(spec);
+  }
   document.body.dataset.pendingCharts = pendingCount(); // read by the webview tests
   if (!keys) logDirty = true; // a view change; a delta marks the log itself when it carries lines
   requestFrame();
