@@ -285,9 +285,12 @@ for (const c of charts.values()) screenWatch.observe(c.canvas);
  * warm start reporting its loss every second or less never gives — so its chart stayed hidden to the end.
  */
 function revealWithData(spec: ChartSpec): void {
-  if (!spec.whenData) return;
-  const has = ui.selectedRunIds.some((id) => spec.lines.some((l) => (data.get(id)?.series[l.key]?.count ?? 0) > 0));
-  if (has) charts.get(spec.id)!.canvas.closest('figure')!.hidden = false;
+  if (spec.whenData && hasData(spec)) charts.get(spec.id)!.canvas.closest('figure')!.hidden = false;
+}
+
+/** Whether a selected run has points for one of the chart's lines (what the chart draws a line for). */
+function hasData(spec: ChartSpec): boolean {
+  return ui.selectedRunIds.some((id) => spec.lines.some((l) => (data.get(id)?.series[l.key]?.count ?? 0) > 0));
 }
 
 /** keys: only the charts drawing one of these metrics changed (undefined: every chart, as after a view change). */
@@ -437,7 +440,7 @@ function drawChart(spec: ChartSpec): void {
     x: ui.xAxis === 'step' ? m.step : (m.t - t0.get(id)!) / 60,
     label: Object.entries(m.values).map(([k, v]) => `${k}=${v}`).join(' '),
   })));
-  if (spec.whenData) chart.canvas.closest('figure')!.hidden = datasets.length === 0;
+  if (spec.whenData) chart.canvas.closest('figure')!.hidden = !hasData(spec);
   chart.data.datasets = datasets;
   chart.options.plugins!.legend!.display = datasets.filter((ds) => !bandOf.has(ds)).length <= MAX_LEGEND_ITEMS;
   (chart.options.plugins as unknown as { hparamMarkers: unknown }).hparamMarkers = markers;
