@@ -10,6 +10,7 @@ against the expert's.
 from __future__ import annotations
 
 import argparse
+
 from actfocus.envs import make_env
 from actfocus.envs.frozenlake import ACTION_NAMES
 
