@@ -1,17 +1,21 @@
 """The sanity table from run directories, judged by the plan in docs/results.md ("Sanity table: FrozenLake 4x4").
 
-    .venv/bin/python bench/sanity/report.py [DIR] [--target F]
-        (default docs/results/sanity/frozenlake-gym4x4 and 0.9; the slippery row's plan asks 0.8)
+    .venv/bin/python bench/sanity/report.py [DIR] [--target F] [--every N]
+        (default docs/results/sanity/frozenlake-gym4x4 and 0.9; the slippery row's plan asks 0.8;
+        --every N shows the evaluations at multiples of N steps only, and the last)
 
 Prints a Markdown table (one row per method and seed: held-out success at each evaluation, its fraction
 of the optimum at the last one, the run's wall time) and the verdict per method: the warm start must be
 at most a third of the optimum; met if every seed ends at >= the target fraction of it, not met if the
-seeds' mean ends below, mixed otherwise."""
+seeds' mean ends below, mixed otherwise. Also per method, whether anything moved: the change from the first
+evaluation to the mean of the last two, averaged over seeds, with a 95 % interval from the evaluations'
+binomial standard errors."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,10 +39,25 @@ def load(run: Path) -> dict:
     return {"evals": evals, "optimum": optimum, "status": status, "minutes": (max(times) - min(times)) / 60 if times else None}
 
 
-def main(directory: Path, target: float = TARGET) -> None:
+def movement(runs: list[dict], episodes: int) -> tuple[float, float, float]:
+    """Mean over runs of (mean of the last two evaluations - the first), and its 95 % interval: each
+    evaluation a binomial mean of `episodes` episodes, independent of the others."""
+    diffs, var = [], 0.0
+    for r in runs:
+        steps = sorted(r["evals"])
+        first, last = r["evals"][steps[0]], [r["evals"][s] for s in steps[-2:]]
+        diffs.append(sum(last) / len(last) - first)
+        var += first * (1 - first) / episodes + sum(p * (1 - p) for p in last) / episodes / len(last) ** 2
+    mean, se = sum(diffs) / len(diffs), math.sqrt(var) / len(diffs)
+    return mean, mean - 1.96 * se, mean + 1.96 * se
+
+
+def main(directory: Path, target: float = TARGET, every: int | None = None, episodes: int = 128) -> None:
     runs = sorted(p for p in directory.iterdir() if (p / "run.json").exists())
     rows = {p.name: load(p) for p in runs}
     steps = sorted({s for r in rows.values() for s in r["evals"]})
+    if every and steps:
+        steps = [s for s in steps if s % every == 0 or s == steps[-1]]
     print("| method | seed | " + " | ".join(f"step {s}" for s in steps) + " | end / optimum | minutes | status |")
     print("|---|---|" + "---|" * len(steps) + "---|---|---|")
     by_method: dict[str, list[dict]] = {}
@@ -68,11 +87,17 @@ def main(directory: Path, target: float = TARGET) -> None:
         else:
             verdict = "mixed"
         print(f"- {method}: {verdict} — start {', '.join(f'{x:.2f}' for x in start)}; end {', '.join(f'{x:.2f}' for x in end)} of the optimum")
+        if all(len(r["evals"]) >= 3 for r in done):
+            m, lo, hi = movement(done, episodes)
+            word = "moved" if lo > 0 else "fell" if hi < 0 else "no movement shown"
+            print(f"  {method}: change from the first evaluation to the mean of the last two {m:+.3f} [{lo:+.3f}, {hi:+.3f}] (95 %): {word}")
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description="The sanity table from run directories.")
     ap.add_argument("dir", nargs="?", type=Path, default=ROOT / "docs" / "results" / "sanity" / "frozenlake-gym4x4")
     ap.add_argument("--target", type=float, default=TARGET, help="fraction of the optimum every seed must reach (default 0.9)")
+    ap.add_argument("--every", type=int, help="show the evaluations at multiples of this many steps (and the last)")
+    ap.add_argument("--episodes", type=int, default=128, help="held-out episodes per evaluation (for the interval)")
     a = ap.parse_args()
-    main(a.dir, a.target)
+    main(a.dir, a.target, a.every, a.episodes)
