@@ -191,6 +191,17 @@ class FrozenLakeEnv(TextEnv):
             dist = nxt
         return done, dist
 
+    def _turn_then(self, pos: tuple[int, int], seq: tuple[int, ...], turns: int, actions: int, value) -> float:
+        """The chance of reaching the goal when this turn plays `seq` and `value(pos, turns, actions)` is
+        the chance from wherever it leaves the player: the step both recursions below take."""
+        done, dist = self._turn(pos, seq)
+        return done + sum(pq * value(q, turns - 1, actions - len(seq)) for q, pq in dist.items())
+
+    def _ended(self, pos: tuple[int, int], turns: int, actions: int) -> float | None:
+        """1 or 0 where the episode is over (on the goal or a hole, or no budget left), else None."""
+        tile = self.desc[pos[0]][pos[1]]
+        return float(tile == "G") if tile in "GH" or turns == 0 or actions == 0 else None
+
     def optimal_success(self) -> float:
         """The probability that the best possible policy reaches the goal from here within the episode's
         budget (turns left, actions left), computed exactly: dynamic programming over position × turns
@@ -209,23 +220,17 @@ class FrozenLakeEnv(TextEnv):
     def _optimum(self):
         """(value, turn values) of the dynamic programme `optimal_success` describes, memoised together:
         value(pos, turns, actions) is the best of turn values(pos, turns, actions)."""
-        per_turn, tiles = self.config.max_actions_per_turn, self.desc
+        per_turn = self.config.max_actions_per_turn
 
         @lru_cache(maxsize=None)
         def value(pos: tuple[int, int], turns: int, actions: int) -> float:
-            tile = tiles[pos[0]][pos[1]]
-            if tile in "GH" or turns == 0 or actions == 0:
-                return float(tile == "G")
-            return max(turn_values(pos, turns, actions).values())
+            ended = self._ended(pos, turns, actions)
+            return ended if ended is not None else max(turn_values(pos, turns, actions).values())
 
         @lru_cache(maxsize=None)
         def turn_values(pos: tuple[int, int], turns: int, actions: int) -> dict[tuple[int, ...], float]:
-            out = {}
-            for n in range(1, min(per_turn, actions) + 1):
-                for seq in product(range(4), repeat=n):
-                    done, dist = self._turn(pos, seq)
-                    out[seq] = done + sum(pq * value(q, turns - 1, actions - n) for q, pq in dist.items())
-            return out
+            return {seq: self._turn_then(pos, seq, turns, actions, value)
+                    for n in range(1, min(per_turn, actions) + 1) for seq in product(range(4), repeat=n)}
 
         return value, turn_values
 
@@ -233,19 +238,13 @@ class FrozenLakeEnv(TextEnv):
         """The probability that `policy` reaches the goal from here within the budget, computed exactly as
         `optimal_success` is. policy(pos, turns_left, actions_left) -> [(probability, a turn's actions as
         action indices)]: a turn's answer, as a distribution."""
-        tiles = self.desc
 
         @lru_cache(maxsize=None)
         def value(pos: tuple[int, int], turns: int, actions: int) -> float:
-            tile = tiles[pos[0]][pos[1]]
-            if tile in "GH" or turns == 0 or actions == 0:
-                return float(tile == "G")
-            total = 0.0
-            for pa, seq in policy(pos, turns, actions):
-                seq = tuple(seq)[:actions]
-                done, dist = self._turn(pos, seq)
-                total += pa * (done + sum(pq * value(q, turns - 1, actions - len(seq)) for q, pq in dist.items()))
-            return total
+            ended = self._ended(pos, turns, actions)
+            if ended is not None:
+                return ended
+            return sum(pa * self._turn_then(pos, tuple(seq)[:actions], turns, actions, value) for pa, seq in policy(pos, turns, actions))
 
         return value(self.pos, self.config.max_turns - self.turn, self.actions_left())
 
