@@ -64,6 +64,31 @@ def test_reading_a_prompt_for_its_last_state_equals_the_full_pass(tiny_lm):
         torch.testing.assert_close(last2, h2[:, -1])
 
 
+def test_a_taken_cache_holds_the_rows_real_positions_only_and_reads_on_as_the_whole_one(tiny_lm):
+    """take_cache (rows taken and repeated, masked positions dropped, room to grow): a segment read after
+    it and a decode step give the states the untouched cache gives."""
+    prompts = [[5, 6, 7, 8, 9, 10], [11, 12, 13], [14, 15, 16, 17]]
+    with torch.no_grad():
+        ids, mask = left_pad(prompts, tiny_lm.eos_id, "cpu")
+        _, past = tiny_lm.hidden(ids, mask)
+        step = torch.tensor([[30], [31], [32]])  # a decoded token; row 1 had finished: its slot is masked
+        mask = torch.cat([mask, torch.tensor([[1], [0], [1]])], 1)
+        _, past = tiny_lm.hidden(step, mask, past)
+        index = torch.tensor([2, 0, 1, 1])
+        taken, taken_mask = tiny_lm.take_cache(past, mask, index, room=4)
+        assert taken_mask.tolist() == [[0, 0, 1, 1, 1, 1, 1], [1] * 7, [0, 0, 0, 0, 1, 1, 1], [0, 0, 0, 0, 1, 1, 1]]
+        assert all(b.k.shape[2] == 7 + 4 and b.n == 7 for b in taken)
+        seg, seg_mask = left_pad([[20, 21], [22, 23], [24], [25, 26]], tiny_lm.eos_id, "cpu")
+        h_taken, taken = tiny_lm.hidden(seg, torch.cat([taken_mask, seg_mask], 1), taken)  # written into the room
+        whole = [(k[index], v[index]) for k, v in past]
+        h_whole, whole = tiny_lm.hidden(seg, torch.cat([mask[index], seg_mask], 1), whole)
+        torch.testing.assert_close(h_taken[:, -1], h_whole[:, -1])
+        nxt = torch.tensor([[40], [41], [42], [43]])
+        h_taken, _ = tiny_lm.hidden(nxt, torch.cat([taken_mask, seg_mask, torch.ones(4, 1, dtype=torch.long)], 1), taken)
+        h_whole, _ = tiny_lm.hidden(nxt, torch.cat([mask[index], seg_mask, torch.ones(4, 1, dtype=torch.long)], 1), whole)
+        torch.testing.assert_close(h_taken, h_whole)
+
+
 def test_builtin_model_save_and_load(tiny_lm, tmp_path):
     tiny_lm.save(str(tmp_path / "m"))
     back = BuiltinLM.load(str(tmp_path / "m"))

@@ -63,31 +63,35 @@ def _left_pad_cache(past, mask: torch.Tensor, length: int):
     return [(pad(k), pad(v)) for k, v in past], torch.cat([mask.new_zeros((mask.shape[0], extra)), mask], dim=1)
 
 
-def _read_full(lm: LanguageModel, prompts, device, dedupe: bool):
+def _read_full(lm: LanguageModel, prompts, device, dedupe: bool, room: int):
     distinct, index = unique_rows(prompts) if dedupe and lm.can_select_cache_rows else (prompts, None)
     ids, mask = left_pad(distinct, lm.eos_id, device)
     last, past = lm.last_hidden(ids, mask)
     if index is not None and len(distinct) < len(prompts):  # each distinct prompt read once; every row gets its copy
         index = torch.tensor(index, dtype=torch.long, device=device)
-        last, mask, past = last[index], mask[index], lm.select_cache_rows(past, index)
+        past, mask = lm.take_cache(past, mask, index, room)
+        last = last[index]
     return last, past, mask
 
 
-def _read_prompts(lm: LanguageModel, prompts, device, dedupe: bool, cache: TurnCache | None, keys):
+def _read_prompts(lm: LanguageModel, prompts, device, dedupe: bool, cache: TurnCache | None, keys, room: int):
     """Last hidden state per row, KV cache and mask after reading the prompts: a prompt that extends its
-    cached turn only from where that stops, the others whole; the two parts joined row by row."""
+    cached turn only from where that stops, the others whole; the two parts joined row by row. `room`:
+    the positions the cache should have room for after the prompts (the response's)."""
     rows = _extensions(cache, keys, prompts) if lm.can_select_cache_rows else [None] * len(prompts)
     ext = [j for j, r in enumerate(rows) if r is not None]
     if not ext:
-        return _read_full(lm, prompts, device, dedupe)
+        return _read_full(lm, prompts, device, dedupe, room)
     sel = torch.tensor([rows[j] for j in ext], dtype=torch.long, device=device)
     ids, seg = left_pad([prompts[j][len(cache.held[rows[j]]) :] for j in ext], lm.eos_id, device)
-    mask = torch.cat([cache.mask[sel], seg], dim=1)
-    last, past = lm.last_hidden(ids, mask, lm.select_cache_rows(cache.past, sel))
+    past, held = lm.take_cache(cache.past, cache.mask, sel, ids.shape[1] + room)
+    mask = torch.cat([held, seg], dim=1)
+    last, past = lm.last_hidden(ids, mask, past)  # the new tokens' keys written into the room
     if len(ext) == len(prompts):
         return last, past, mask
     rest = [j for j, r in enumerate(rows) if r is None]
-    last_b, past_b, mask_b = _read_full(lm, [prompts[j] for j in rest], device, dedupe)
+    last_b, past_b, mask_b = _read_full(lm, [prompts[j] for j in rest], device, dedupe, room)
+    past, past_b = lm.cache_view(past), lm.cache_view(past_b)
     length = max(mask.shape[1], mask_b.shape[1])
     past, mask = _left_pad_cache(past, mask, length)
     past_b, mask_b = _left_pad_cache(past_b, mask_b, length)
@@ -179,7 +183,7 @@ def generate(lm: LanguageModel, prompts: list[list[int]], max_new_tokens: int, t
     compact=False feeds every row to the end of the turn (the simple paths; the same samples). With
     `cache` and `keys` (one per prompt), what a prompt shares with the cached turn of its key is not read
     again, and the cache is updated for the next turn."""
-    last, past, mask = _read_prompts(lm, prompts, device, dedupe, cache, keys)
+    last, past, mask = _read_prompts(lm, prompts, device, dedupe, cache, keys, max_new_tokens)
     P = mask.shape[1]
     past = lm.cache_with_room(past, P + max_new_tokens)
     masks = torch.zeros((mask.shape[0], P + max_new_tokens), dtype=mask.dtype, device=mask.device)  # grows in place too
