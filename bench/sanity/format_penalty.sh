@@ -25,16 +25,13 @@ arm_config() {
     penalty-0) echo ', "format_penalty": 0.0' ;;
   esac
 }
+source "$ROOT/bench/sanity/lib.sh"
 one() {
-  local arm=$1 seed=$2 dir="$OUT/$1-seed$2"
-  if [ -f "$dir/run.json" ] && grep -q '"status": *"completed"' "$dir/run.json"; then echo "kept $dir"; return; fi
-  rm -rf "$dir"
-  OMP_NUM_THREADS=1 "$ROOT/.venv/bin/python" -m actfocus train --run-dir "$dir" --env frozenlake \
-    --env-config "{\"is_slippery\": false, \"map_name\": \"4x4\"$(arm_config "$arm")}" \
+  sanity_one "$OUT/$1-seed$2" "$OUT/$1-seed$2.log" --env frozenlake \
+    --env-config "{\"is_slippery\": false, \"map_name\": \"4x4\"$(arm_config "$1")}" \
     --pretrain-env-config '{"is_slippery": false}' --pretrain-steps 400 \
     --algo grpo --weighting actfocus --steps 40 --prompts-per-step 8 --group-size 8 --max-new-tokens 48 \
-    --max-context 768 --eval-every 10 --eval-prompts 128 --seed "$seed" --checkpoint-every 0 > "$OUT/$arm-seed$seed.log" 2>&1
-  echo "done $dir"
+    --max-context 768 --eval-every 10 --eval-prompts 128 --seed "$2" --checkpoint-every 0
 }
-export -f one arm_config; export ROOT OUT
-for seed in 0 1 2; do printf '%s %s\n%s %s\n' "${ARMS[0]}" "$seed" "${ARMS[1]}" "$seed"; done | xargs -P 2 -L 1 bash -c 'one $0 $1'
+export -f one arm_config sanity_one; export ROOT OUT
+for seed in 0 1 2; do printf '%s %s\n%s %s\n' "${ARMS[0]}" "$seed" "${ARMS[1]}" "$seed"; done | sanity_pool one

@@ -8,15 +8,12 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${1:-$ROOT/docs/results/sanity/frozenlake-gym4x4}
 mkdir -p "$OUT"
+source "$ROOT/bench/sanity/lib.sh"
 one() {
-  local algo=$1 seed=$2 dir="$OUT/$1-seed$2"
-  if [ -f "$dir/run.json" ] && grep -q '"status": *"completed"' "$dir/run.json"; then echo "kept $dir"; return; fi
-  rm -rf "$dir"
-  OMP_NUM_THREADS=1 "$ROOT/.venv/bin/python" -m actfocus train --run-dir "$dir" --env frozenlake \
+  sanity_one "$OUT/$1-seed$2" "$OUT/$1-seed$2.log" --env frozenlake \
     --env-config '{"is_slippery": false, "map_name": "4x4"}' --pretrain-env-config '{"is_slippery": false}' --pretrain-steps 800 \
-    --algo "$algo" --weighting uniform --steps 40 --prompts-per-step 8 --group-size 8 --max-new-tokens 48 \
-    --max-context 768 --eval-every 10 --eval-prompts 128 --seed "$seed" --checkpoint-every 0 > "$OUT/$algo-seed$seed.log" 2>&1
-  echo "done $dir"
+    --algo "$1" --weighting uniform --steps 40 --prompts-per-step 8 --group-size 8 --max-new-tokens 48 \
+    --max-context 768 --eval-every 10 --eval-prompts 128 --seed "$2" --checkpoint-every 0
 }
-export -f one; export ROOT OUT
-printf '%s\n' "grpo 0" "ppo 0" "grpo 1" "ppo 1" "grpo 2" "ppo 2" | xargs -P 2 -L 1 bash -c 'one $0 $1'
+export -f one sanity_one; export ROOT OUT
+printf '%s\n' "grpo 0" "ppo 0" "grpo 1" "ppo 1" "grpo 2" "ppo 2" | sanity_pool one
