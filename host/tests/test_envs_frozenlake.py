@@ -163,12 +163,16 @@ def test_evaluation_reports_the_optimum_of_its_episodes(tiny_model_dir):
     cfg = make_config(dict(env="frozenlake", eval_prompts=3, max_new_tokens=8, max_context=512))
     tr = Trainer(cfg, load_policy(str(tiny_model_dir)), {"is_slippery": True})
     m = tr.evaluate()
-    expected = []
+    expected, expert = [], []
     for i in range(3):
         env = make_env("frozenlake", is_slippery=True)
         env.reset(10_000_000 + i)
         expected.append(env.optimal_success())
+        expert.append(env.expert_success())
     assert m["eval/optimal_success"] == pytest.approx(sum(expected) / 3) and 0 < m["eval/optimal_success"] < 1
+    assert m["eval/expert_success"] == pytest.approx(sum(expert) / 3) and 0 < m["eval/expert_success"] < m["eval/optimal_success"]
+    assert m["eval/success_of_optimum"] == pytest.approx(m["eval/success_rate"] / m["eval/optimal_success"])
+    assert m["eval/success_of_expert"] == pytest.approx(m["eval/success_rate"] / m["eval/expert_success"])
 
 
 def _play(turns: list[str], **config):

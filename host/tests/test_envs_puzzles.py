@@ -78,3 +78,22 @@ def test_sudoku_feedback_on_conflicts_and_givens():
     obs, _, _, info = env.step("<think>x</think><answer>9,9,9</answer>")
     assert "must be in 1..4" in info["messages"][0]
     assert "Valid digits per empty cell: (" in obs
+
+
+@pytest.mark.parametrize("name, config, solved", [
+    ("sokoban", {}, 1.0), ("sudoku", {}, 1.0), ("shop", {}, 1.0),
+    ("sokoban", {"max_turns": 1, "max_actions_per_turn": 1}, 0.0),  # one move never solves a generated room
+    ("sudoku", {"max_turns": 1, "max_actions_per_turn": 1}, 0.0),  # nor one digit a puzzle
+])
+def test_expert_success_plays_the_expert_out_on_a_copy_within_the_budget(name, config, solved):
+    from actfocus.envs import make_env
+
+    env = make_env(name, **config)
+    first = env.reset(10_000_000)
+    assert env.expert_success() == solved
+    assert env.turn == 0 and not env.done and env.render_state() in first  # the episode itself is untouched
+    played = make_env(name, **config)
+    played.reset(10_000_000)
+    while not played.done:
+        played.step(played.expert_response())
+    assert float(bool(played.success)) == solved

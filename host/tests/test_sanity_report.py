@@ -12,11 +12,11 @@ R = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(R)
 
 
-def _run(folder, name, evals, optimum=0.4, status="completed"):
+def _run(folder, name, evals, optimum=0.4, status="completed", reference="eval/optimal_success"):
     d = folder / name
     d.mkdir()
     (d / "run.json").write_text(json.dumps({"status": status}))
-    lines = [json.dumps({"type": "metrics", "step": s, "t": 60.0 * s, "eval/success_rate": v, "eval/optimal_success": optimum})
+    lines = [json.dumps({"type": "metrics", "step": s, "t": 60.0 * s, "eval/success_rate": v, reference: optimum})
              for s, v in evals.items()]
     (d / "events.jsonl").write_text("\n".join(lines) + "\n{\"type\": \"metr")  # a line cut short: skipped
     return R.load(d)
@@ -40,3 +40,8 @@ def test_report_thins_columns_and_says_whether_anything_moved(tmp_path, capsys):
     assert "| step 0 | step 20 | step 30 |" in out  # multiples of 20 and the last
     assert "- grpo: met" in out and "grpo: change from the first evaluation to the mean of the last two +0.270" in out
     assert out.rstrip().endswith("no movement shown") and "- ppo: not met" in out
+
+
+def test_where_no_optimum_is_reported_the_expert_is_the_reference(tmp_path):
+    r = _run(tmp_path, "grpo-seed0", {0: 0.1, 10: 0.5}, optimum=0.5, reference="eval/expert_success")
+    assert r["optimum"] == 0.5

@@ -18,7 +18,10 @@ export const CHARTS: readonly ChartSpec[] = [
   // First: during a warm start it is the only chart with data, so it must be in view without scrolling.
   { id: 'warmstart', title: 'Warm-start loss', whenData: true, xTitle: 'warm-start step', yMin: 0, lines: [{ key: WARM_START_LOSS, label: 'loss (mean per point)' }] },
   { id: 'success', title: 'Success rate', yMin: 0, yMax: 1, lines: [{ key: 'success_rate', label: 'train' },
-    { key: 'eval/success_rate', label: 'eval' }, { key: 'eval/optimal_success', label: 'optimum (eval episodes)' }] },
+    { key: 'eval/success_rate', label: 'eval' }, { key: 'eval/optimal_success', label: 'optimum (eval episodes)' },
+    { key: 'eval/expert_success', label: 'expert (eval episodes)' }] },
+  { id: 'reference', title: 'Eval success as a fraction of the optimum and of the expert', yMin: 0, lines: [
+    { key: 'eval/success_of_optimum', label: 'of the optimum' }, { key: 'eval/success_of_expert', label: 'of the expert' }] },
   { id: 'reward', title: 'Reward', lines: [{ key: 'reward_mean', label: 'train' }, { key: 'eval/reward_mean', label: 'eval' }] },
   { id: 'share', title: 'Action-token share', yMin: 0, lines: [{ key: 'diag/share_action', label: 'action' }] },
   // The pooled ρ first: one step's ρ rests on a handful of prompt groups and jumps between −1 and +1.

@@ -20,7 +20,8 @@ const hostile = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2<
 
 function metrics(step: number): RunEvent {
   return { v: 1, t: 1000 + step * 6, step, type: 'metrics', success_rate: step / 20, reward_mean: step / 10 - 0.5, 'diag/share_action': 0.1, 'diag/rho_action': 0.5, 'diag/rho_reasoning': 0, 'diag/rho_full': 0.2,
-    'diag/rho_action_pooled': 0.4, 'diag/rho_action_pooled_lo': 0.1, 'diag/rho_action_pooled_hi': 0.7 } as RunEvent;
+    'diag/rho_action_pooled': 0.4, 'diag/rho_action_pooled_lo': 0.1, 'diag/rho_action_pooled_hi': 0.7,
+    'eval/success_of_optimum': step / 25, 'eval/success_of_expert': step / 20 } as RunEvent;
 }
 
 /** What the extension holds per run and how much of it the webview has (same pure code as the extension). */
@@ -77,6 +78,7 @@ test('run data draws every chart; live appends add points; hyperparameter change
   assert.equal(await pointsOf('rho_step'), 60); // three scopes
   assert.equal(await pointsOf('rho'), 60); // the pooled action line and its interval's two edges
   assert.equal(await pointsOf('share'), 20);
+  assert.equal(await pointsOf('reference'), 40); // success as a fraction of the optimum and of the expert
   // A live append (not a reset) with a hyperparameter change.
   await send(page, dataMessage('run-a', [{ v: 1, t: 2000, step: 20, type: 'hparams', source: 'request', values: { alpha: 0.3 }, previous: { alpha: 0.1 }, request: 'r1' }, metrics(21),
     { v: 1, t: 2001, step: 21, type: 'log', level: 'warning', message: hostile }], false));

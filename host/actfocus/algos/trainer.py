@@ -105,7 +105,7 @@ class Trainer:
         # episodes, "update" before the optimiser steps); the session answers stop and pause there.
         self.hook = _no_hook
         self._update_hook = _no_hook  # the hook inside the optimiser steps: only while they can be undone
-        self._optimum: dict[int, float | None] = {}
+        self._references: dict[int, tuple[float | None, float]] = {}
 
     def _gen_seed(self) -> int:
         return self.cfg["seed"] + 7919 * self.world.rank
@@ -382,22 +382,31 @@ class Trainer:
         out = {"eval/success_rate": float(np.mean([t.success for t in trajs])),
                "eval/reward_mean": float(np.mean([t.total_reward for t in trajs])),
                "eval/valid_turn_rate": float(np.mean([s.valid for t in trajs for s in t.turns]))}
-        best = self.optimum(n)
-        if best is not None:  # the reference a success rate is read against (drawn on the dashboard)
+        # The references a success rate is read against (drawn on the dashboard): the best any policy can
+        # reach where the environment computes it (FrozenLake), and the expert solver's success.
+        best, expert = self.references(n)
+        if best is not None:
             out["eval/optimal_success"] = best
+        out["eval/expert_success"] = expert
+        # Success as a fraction of each reference: what the sanity table judges, comparable across environments.
+        for key, ref in (("eval/success_of_optimum", best), ("eval/success_of_expert", expert)):
+            if ref:
+                out[key] = out["eval/success_rate"] / ref
         return out
 
-    def optimum(self, n: int) -> float | None:
-        """Mean of the best success any policy can reach on the first n held-out episodes, where the
-        environment computes it (FrozenLake); the same episodes every evaluation, so computed once."""
-        if n not in self._optimum:
-            values = []
+    def references(self, n: int) -> tuple[float | None, float]:
+        """(optimum, expert) on the first n held-out episodes: the mean of the best success any policy can
+        reach (None where the environment does not compute it) and of the expert solver's success, within
+        the episodes' budget; the same episodes every evaluation, so computed once."""
+        if n not in self._references:
+            best, expert = [], []
             for i in range(n):
                 env = make_env(self.cfg["env"], **self.env_config)
                 env.reset(EVAL_SEED_BASE + i)
-                values.append(env.optimal_success())
-            self._optimum[n] = None if any(v is None for v in values) else float(np.mean(values))
-        return self._optimum[n]
+                best.append(env.optimal_success())
+                expert.append(env.expert_success())
+            self._references[n] = (None if any(v is None for v in best) else float(np.mean(best)), float(np.mean(expert)))
+        return self._references[n]
 
 
 # Advantage estimators (`algo`): f(trainer, trajs, batch) sets batch.tok["adv"] (and what else the update

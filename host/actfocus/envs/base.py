@@ -11,6 +11,7 @@ or an illegal action is an *invalid turn* (format penalty, episode goes on) with
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +81,20 @@ class TextEnv(ABC):
         """The best success any policy can reach from here within the episode's budget, where the
         environment can compute it exactly; None where it cannot."""
         return None
+
+    def expert_success(self) -> float:
+        """How often the expert solver (`expert_response` every turn) reaches success from here within the
+        episode's budget: played out on a copy, which is exact where a step's outcome is certain (Sokoban,
+        Sudoku, Shop); FrozenLake computes it exactly on slippery ice too. The reference the issue's sanity
+        rows read success against where no optimum is computed."""
+        env = copy.deepcopy(self, {id(obj): obj for obj in self._read_only()})
+        while not env.done:
+            env.step(env.expert_response())
+        return float(bool(env.success))
+
+    def _read_only(self) -> list:
+        """Objects a copy of the environment may share with it (nothing writes them): not copied."""
+        return []
 
     @abstractmethod
     def expert_actions(self) -> list[str]:

@@ -167,6 +167,9 @@ class ShopEnv(TextEnv):
                 "the requested options and buy the product that matches. The reward measures how well the purchase "
                 "matches the instruction (type, attributes, options, price).")
 
+    def _read_only(self) -> list:
+        return [self.catalogue]  # built once per (size, seed) and shared by every episode
+
     def _reset(self, seed: int) -> None:
         self.goal = make_goal(self.catalogue, np.random.default_rng([seed, 104729]))
         self.page = "search"
