@@ -210,12 +210,15 @@ class FrozenLakeEnv(TextEnv):
         value, _ = self._optimum()
         return value(self.pos, self.config.max_turns - self.turn, self.actions_left())
 
-    def turn_values(self, pos: tuple[int, int] | None = None) -> dict[tuple[int, ...], float]:
+    def turn_values(self, pos: tuple[int, int] | None = None, turns: int | None = None,
+                    actions: int | None = None) -> dict[tuple[int, ...], float]:
         """Each possible next turn (its actions as indices) from `pos` (default: where the player stands)
-        with the episode's remaining budget: the probability of reaching the goal when the best policy
-        plays every turn after it. The best turns are the optimal policy's answers."""
-        _, turns = self._optimum()
-        return dict(turns(self.pos if pos is None else pos, self.config.max_turns - self.turn, self.actions_left()))
+        with `turns` and `actions` left (default: the episode's remaining budget): the probability of
+        reaching the goal when the best policy plays every turn after it. The best turns are the optimal
+        policy's answers."""
+        _, values = self._optimum()
+        turns = self.config.max_turns - self.turn if turns is None else turns
+        return dict(values(self.pos if pos is None else pos, turns, self.actions_left() if actions is None else actions))
 
     def _optimum(self):
         """(value, turn values) of the dynamic programme `optimal_success` describes, memoised together:
