@@ -117,7 +117,7 @@ def test_each_turns_value_is_its_success_with_the_best_play_after_it():
     assert max(values.values()) == pytest.approx(env.optimal_success(), abs=1e-12)
     # With one turn left (a budget given, as for a turn read from a log): Up and Right reach G with 1/3 only.
     last = env.turn_values((0, 0), turns=1, actions=1)
-    assert last[(3,)] == last[(2,)] == pytest.approx(1 / 3, abs=1e-12) and last[(0,)] == 0.0
+    assert last[(3,)] == pytest.approx(1 / 3, abs=1e-12) and last[(2,)] == pytest.approx(1 / 3, abs=1e-12) and last[(0,)] == 0.0
     # From another tile, and turns of two actions: every sequence is a turn, the best is the optimum's.
     env = make_env("frozenlake", map_name="4x4", is_slippery=False, max_turns=4, max_actions_per_turn=2, max_actions=8)
     env.reset(0)
