@@ -45,3 +45,29 @@ def test_report_thins_columns_and_says_whether_anything_moved(tmp_path, capsys):
 def test_where_no_optimum_is_reported_the_expert_is_the_reference(tmp_path):
     r = _run(tmp_path, "grpo-seed0", {0: 0.1, 10: 0.5}, optimum=0.5, reference="eval/expert_success")
     assert r["optimum"] == 0.5
+
+
+def test_slippery_moves_judges_each_logged_move_by_the_exact_turn_values(tmp_path):
+    import numpy as np
+
+    from actfocus.envs import make_env
+    from actfocus.run.trajstore import COLUMNS, TrajectoryStore
+
+    _m = importlib.util.spec_from_file_location("slippery_moves", os.path.join(ROOT, "bench", "sanity", "slippery_moves.py"))
+    M = importlib.util.module_from_spec(_m)
+    _m.loader.exec_module(M)
+    env = make_env("frozenlake", map_name="4x4", is_slippery=True, max_turns=30, max_actions_per_turn=1, max_actions=30)
+    first = env.reset(0)
+    second = first.replace("30 actions left", "29 actions left")
+    turns = [{"observation": first, "text": "<think>x</think><answer>Left</answer>", "valid": True},  # the best move there
+             {"observation": second, "text": "<think>x</think><answer>Down</answer>", "valid": True},  # the expert's
+             {"observation": second, "text": "<answer>Sideways</answer>", "valid": False}]  # not a move: skipped
+    store = TrajectoryStore(str(tmp_path))
+    store.append({"step": 3, "group": 0, "index": 0, "reward": 0.0, "success": False, "turns": turns},
+                 {name: [""] if dtype == "utf8" else np.zeros(1) for name, dtype in COLUMNS})
+    store.close()
+    ms = M.moves(tmp_path, env)
+    assert [(m["pos"], m["move"], m["best"], m["expert"]) for m in ms] == [((0, 0), 0, True, False), ((0, 0), 1, False, True)]
+    assert ms[0]["loss"] == 0.0 and ms[1]["loss"] > 0
+    (row,) = M.by_window(ms, 20)
+    assert row == {"steps": "1-20", "turns": 2, "best": 0.5, "expert": 0.5, "value_lost": ms[1]["loss"] / 2}
