@@ -63,7 +63,7 @@ def test_slippery_moves_judges_each_logged_move_by_the_exact_turn_values(tmp_pat
              {"observation": second, "text": "<think>x</think><answer>Down</answer>", "valid": True},  # the expert's
              {"observation": second, "text": "<answer>Sideways</answer>", "valid": False}]  # not a move: skipped
     store = TrajectoryStore(str(tmp_path))
-    store.append({"step": 3, "group": 0, "index": 0, "reward": 0.0, "success": False, "turns": turns},
+    store.append({"step": 3, "group": 0, "index": 0, "reward": 0.0, "success": False, "turns": turns, "n_tokens": 1},
                  {name: [""] if dtype == "utf8" else np.zeros(1) for name, dtype in COLUMNS})
     store.close()
     ms = M.moves(tmp_path, env)
