@@ -174,7 +174,10 @@ class _LiveRows:
         return out
 
 
-@torch.no_grad()
+# Inference mode, not just no_grad: no view or version tracking on the ~20 small operations of each of a
+# rollout's ~200 decode steps. Nothing generate makes leaves it but token lists and the turn cache, which
+# only generate reads.
+@torch.inference_mode()
 def generate(lm: LanguageModel, prompts: list[list[int]], max_new_tokens: int, temperature: float,
              generator: torch.Generator, device="cpu", dedupe: bool = True, cache: TurnCache | None = None,
              keys: list | None = None, compact: bool = True) -> list[list[int]]:
