@@ -4,6 +4,11 @@ budget left and move, judged by the exact turn values of Gymnasium's 4x4 map on 
 (`FrozenLakeEnv.turn_values`): the share of moves that are a best one, and that are the expert's (the
 shortest path as if nothing slipped), by window of training steps.
 
+And what a step's groups gave GRPO to learn from (every group, from the metrics events' `diag_groups`):
+the share of groups whose rewards differ by a success (variance >= 0.05: one success among 8 gives 0.11),
+by format penalties only (0 < variance < 0.05), or not at all — GRPO scales each group's advantages by its
+own standard deviation, so a group of format differences moves the policy as much as one with a success.
+
 The stored trajectories are the run's `traj_sampling` (default best_worst: each group's best and worst
 rollout, one where all rewards are equal), not every rollout: in a group with any success its best is one,
 so the share is read for trends over training, not as the policy's exact rate.
@@ -56,6 +61,27 @@ def by_window(ms: list[dict], window: int) -> list[dict]:
              "value_lost": sum(m["loss"] for m in r) / len(r)} for w, r in sorted(rows.items())]
 
 
+# Below any group of 8 with a success and a failure (7/64 = 0.11); above what format penalties of -0.1 a turn give
+# unless one rollout had ~5 malformed turns more than the rest (the slippery runs' valid-turn rate is >= 0.96).
+SUCCESS_VARIANCE = 0.05
+
+
+def groups_by_window(run: Path, window: int) -> list[dict]:
+    """Per window of steps, the share of groups whose reward variance comes from a success, from format
+    penalties only, or is zero."""
+    rows: dict[int, list[float]] = {}
+    for line in (run / "events.jsonl").read_text().splitlines():
+        try:
+            e = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut short by a stopped run
+        if e.get("type") == "metrics" and isinstance(e.get("diag_groups"), dict):
+            rows.setdefault((e["step"] - 1) // window, []).extend(e["diag_groups"]["variance"])
+    return [{"steps": f"{w * window + 1}-{(w + 1) * window}", "groups": len(v),
+             "success": sum(x >= SUCCESS_VARIANCE for x in v) / len(v), "format_only": sum(0 < x < SUCCESS_VARIANCE for x in v) / len(v),
+             "none": sum(x == 0 for x in v) / len(v)} for w, v in sorted(rows.items())]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", type=Path)
@@ -67,10 +93,12 @@ def main() -> None:
     env.reset(0)
     result = {}
     for run in a.runs:
-        rows = by_window(moves(run, env), a.window)
-        result[run.name] = rows
+        rows, groups = by_window(moves(run, env), a.window), groups_by_window(run, a.window)
+        result[run.name] = {"moves": rows, "groups": groups}
         print(f"{run.name}: share of moves that are a best one / the expert's (mean success chance lost to the best move), by steps")
         print("  " + " · ".join(f"{r['steps']}: {r['best']:.2f} / {r['expert']:.2f} ({r['value_lost']:.3f}, {r['turns']} turns)" for r in rows))
+        print("  groups whose rewards differ by a success / by format penalties only / not at all: "
+              + " · ".join(f"{g['steps']}: {g['success']:.2f} / {g['format_only']:.2f} / {g['none']:.2f}" for g in groups))
     if a.json:
         a.json.write_text(json.dumps(result, indent=1))
 

@@ -71,3 +71,8 @@ def test_slippery_moves_judges_each_logged_move_by_the_exact_turn_values(tmp_pat
     assert ms[0]["loss"] == 0.0 and ms[1]["loss"] > 0
     (row,) = M.by_window(ms, 20)
     assert row == {"steps": "1-20", "turns": 2, "best": 0.5, "expert": 0.5, "value_lost": ms[1]["loss"] / 2}
+    events = [{"type": "metrics", "step": 3, "diag_groups": {"variance": [7 / 64, 0.001, 0.0, 0.0]}},
+              {"type": "metrics", "step": 25, "diag_groups": {"variance": [0.0]}}, {"type": "metrics", "step": 26}]
+    (tmp_path / "events.jsonl").write_text("\n".join(json.dumps(e) for e in events) + "\n{\"type\"")
+    assert M.groups_by_window(tmp_path, 20) == [{"steps": "1-20", "groups": 4, "success": 0.25, "format_only": 0.25, "none": 0.5},
+                                                {"steps": "21-40", "groups": 1, "success": 0.0, "format_only": 0.0, "none": 1.0}]
