@@ -222,7 +222,14 @@ class FrozenLakeEnv(TextEnv):
 
     def _optimum(self):
         """(value, turn values) of the dynamic programme `optimal_success` describes, memoised together:
-        value(pos, turns, actions) is the best of turn values(pos, turns, actions)."""
+        value(pos, turns, actions) is the best of turn values(pos, turns, actions). Kept for the map it was
+        computed on (a reset may draw another), so a log's many turns on one map share one programme."""
+        key = tuple(self.desc)
+        if getattr(self, "_programme", (None,))[0] != key:
+            self._programme = (key, *self._programme_for_map())
+        return self._programme[1:]
+
+    def _programme_for_map(self):
         per_turn = self.config.max_actions_per_turn
 
         @lru_cache(maxsize=None)
