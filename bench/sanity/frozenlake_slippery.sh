@@ -14,16 +14,12 @@ STEPS=${SANITY_STEPS:-40}
 RUNS=${SANITY_RUNS:-$(printf '%s\n' "grpo 0" "ppo 0" "grpo 1" "ppo 1" "grpo 2" "ppo 2")}
 BUDGET='"max_turns": 30, "max_actions_per_turn": 1, "max_actions": 30'
 mkdir -p "$OUT"
+source "$ROOT/bench/sanity/lib.sh"
 one() {
-  local algo=$1 seed=$2 dir="$OUT/$1-seed$2"
-  if [ -f "$dir/run.json" ] && grep -q '"status": *"completed"' "$dir/run.json"; then echo "kept $dir"; return; fi
-  rm -rf "$dir"
-  OMP_NUM_THREADS=1 "$ROOT/.venv/bin/python" -m actfocus train --run-dir "$dir" --env frozenlake \
+  sanity_one "$OUT/$1-seed$2" "$OUT/$1-seed$2.log" --env frozenlake \
     --env-config "{\"is_slippery\": true, \"map_name\": \"4x4\", $BUDGET}" --pretrain-env-config "{\"is_slippery\": false, $BUDGET}" \
-    --pretrain-steps 800 --algo "$algo" --weighting uniform --steps "$STEPS" --prompts-per-step 8 --group-size 8 \
-    --max-new-tokens 48 --max-context 768 --eval-every 10 --eval-prompts 128 --seed "$seed" --checkpoint-every 0 \
-    > "$OUT/$algo-seed$seed.log" 2>&1
-  if grep -q '"status": *"completed"' "$dir/run.json" 2>/dev/null; then echo "done $dir"; else echo "STOPPED $dir"; fi
+    --pretrain-steps 800 --algo "$1" --weighting uniform --steps "$STEPS" --prompts-per-step 8 --group-size 8 \
+    --max-new-tokens 48 --max-context 768 --eval-every 10 --eval-prompts 128 --seed "$2" --checkpoint-every 0
 }
-export -f one; export ROOT OUT STEPS BUDGET
-printf '%s\n' "$RUNS" | xargs -P 2 -L 1 bash -c 'one $0 $1'
+export -f one sanity_one; export ROOT OUT STEPS BUDGET
+printf '%s\n' "$RUNS" | sanity_pool one
