@@ -278,7 +278,7 @@ def test_a_pause_during_an_evaluation_waits_at_the_boundary_then_evaluates_again
     from actfocus.run.session import Session
 
     run_dir = tmp_path / "run"
-    original, seen, answers = Session.within_step, [], {}
+    original, seen, answers, users = Session.within_step, [], {}, []
 
     def user():
         wait_for(run_dir, lambda e: e["type"] == "status" and e["status"] == "paused")
@@ -290,11 +290,15 @@ def test_a_pause_during_an_evaluation_waits_at_the_boundary_then_evaluates_again
         seen.append((self.w.run["step"], phase))
         if seen.count((1, "evaluating")) == 1 and seen[-1] == (1, "evaluating"):
             request(run_dir, "pause")
-            threading.Thread(target=user, daemon=True).start()
+            users.append(threading.Thread(target=user, daemon=True))
+            users[-1].start()
         return original(self, phase, done, total)
 
     monkeypatch.setattr(Session, "within_step", within_step)
     assert _in_process("train", "--run-dir", run_dir, "--model", tiny_model_dir, "--steps", 2, "--eval-every", 1, "--checkpoint-every", 0, *FAST) == 0
+    # The run can finish once the resume is acknowledged, before the user's thread has read that answer.
+    assert len(users) == 1
+    users[0].join(timeout=60)
     assert answers["checkpoint"]["type"] == "ack" and answers["checkpoint"]["detail"] == os.path.join("checkpoints", "step-000001.pt")
     assert answers["checkpoint"]["step"] == 1 and answers["resume"]["type"] == "ack"
     assert answers["metrics_while_paused"] == [0]  # step 1's evaluation was set aside while paused
