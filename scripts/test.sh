@@ -9,17 +9,29 @@ bash scripts/setup.sh node host browser codeserver verl || { echo "set-up failed
 
 failed=()
 log=$(mktemp)
+# Each layer's whole output is kept here; a failing layer's is printed in full (up to FULL_LINES), since a
+# failure that does not come back (a flaky test) can only be understood from what the one run printed.
+keep=test-output/layers
+mkdir -p "$keep"
+FULL_LINES=1500
+show_failure() {
+  local name=$1
+  cp "$log" "$keep/$name.log"
+  echo "--- whole output kept in $keep/$name.log ($(wc -l < "$log") lines); up to $FULL_LINES of them:"
+  head -n "$FULL_LINES" "$log"
+}
 # layer NAME CMD...: run one layer, echo its summary, record failure or an empty run.
 layer() {
   local name=$1; shift
   echo "=== $name: $*"
   "$@" 2>&1 | tee "$log" | grep -E '^# (tests|pass|fail|skipped) |^(FAILED|ERROR)|^not ok|^=+ .*(passed|failed|error).* =+$|[0-9]+ (passed|failed)'
   local rc=${PIPESTATUS[0]}
+  cp "$log" "$keep/$name.log"
   local ran
   ran=$(grep -E '^# tests [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
   [ "$ran" = 0 ] && ran=$(grep -oE '[0-9]+ passed' "$log" | tail -1 | awk '{print $1+0}')
   if [ "$rc" != 0 ]; then
-    echo "--- $name FAILED (exit $rc); last lines:"; tail -40 "$log"; failed+=("$name")
+    echo "--- $name FAILED (exit $rc)"; show_failure "$name"; failed+=("$name")
   elif [ "${ran:-0}" = 0 ]; then
     echo "--- $name ran no test"; failed+=("$name (no tests)")
   fi
@@ -29,7 +41,7 @@ layer() {
 step() {
   local name=$1; shift
   echo "=== $name: $*"
-  if ! "$@" >"$log" 2>&1; then echo "--- $name FAILED; last lines:"; tail -40 "$log"; failed+=("$name"); return 1; fi
+  if ! "$@" >"$log" 2>&1; then echo "--- $name FAILED"; show_failure "$name"; failed+=("$name"); return 1; fi
 }
 
 step typecheck npm run -s typecheck
