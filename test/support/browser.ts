@@ -1,5 +1,5 @@
 // Launch Debian's Chromium through playwright-core (no browser download), headless and offline.
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { existsSync } from 'node:fs';
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -11,4 +11,16 @@ export async function launchChromium(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+/**
+ * A new page; with WEBVIEW_CPU_SLOWDOWN=N in the environment its CPU runs N times slower (Chromium's
+ * throttling): a loaded machine on demand, which brings out tests that read the page before it is done
+ * (e.g. `WEBVIEW_CPU_SLOWDOWN=4 npm run -s test:webview`).
+ */
+export async function openPage(browser: Browser, options?: Parameters<Browser['newPage']>[0]): Promise<Page> {
+  const page = await browser.newPage(options);
+  const rate = Number(process.env.WEBVIEW_CPU_SLOWDOWN ?? 1);
+  if (rate > 1) await (await page.context().newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate });
+  return page;
 }

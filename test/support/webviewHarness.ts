@@ -47,6 +47,16 @@ export async function posted(page: Page): Promise<unknown[]> {
   return page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted);
 }
 
+/**
+ * Posts a message as the extension would, and returns once the webview has handled it: postMessage
+ * dispatches later, so a test that read the page right after posting could read it before (and a wait
+ * for "nothing pending" could pass on the state from before the message). The webview's listener was
+ * added when its bundle loaded, before this one, so it has run when this one sees the message; earlier
+ * sends have all been dispatched, so the next message event is this one.
+ */
 export async function send(page: Page, message: unknown): Promise<void> {
-  await page.evaluate((m) => window.postMessage(m, '*'), message);
+  await page.evaluate((m) => new Promise<void>((handled) => {
+    window.addEventListener('message', () => handled(), { once: true });
+    window.postMessage(m, '*');
+  }), message);
 }

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../support/browser';
+import { launchChromium, openPage } from '../support/browser';
 import { posted, send, serveWebview } from '../support/webviewHarness';
 import type { ToDashboard } from '../../src/common/messages';
 import { applyEvents, deltaSince, emptyCursor, emptyRunData, type DataCursor, type RunData } from '../../src/common/runData';
@@ -36,12 +36,14 @@ function dataMessage(runId: string, events: RunEvent[], reset = true): ToDashboa
   return { t: 'data', runId, reset, delta };
 }
 
+/** Every chart marked for drawing has been drawn (on screen within frames, off screen once the page is quiet). */
+const settle = () => page.waitForFunction(() => document.body.dataset.pendingCharts === '0');
 const pointsOf = (id: string) => page.$eval(`#chart-${id}`, (c) => Number((c as HTMLCanvasElement).dataset.points ?? -1));
 
 before(async () => {
   browser = await launchChromium();
   server = await serveWebview('dashboard');
-  page = await browser.newPage();
+  page = await openPage(browser);
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(server.url);
@@ -69,12 +71,16 @@ test('init renders the connection status and runs; run names are text, never HTM
   assert.equal(await page.locator('#runs img, #runs script').count(), 0);
   assert.equal(await page.evaluate(() => (window as any).__pwned), undefined);
   assert.equal(await page.$eval('#runs li:nth-child(1) input', (i) => (i as HTMLInputElement).checked), true);
+  // A chart shown only with data is hidden from the start, so the grid does not move when data comes.
+  assert.equal(await page.isVisible('#chart-warmstart'), false);
 });
 
 test('run data draws every chart; live appends add points; hyperparameter changes become markers', async () => {
   const events = Array.from({ length: 20 }, (_, i) => metrics(i + 1));
   await send(page, dataMessage('run-a', events));
-  await page.waitForFunction(() => Number((document.getElementById('chart-success') as HTMLCanvasElement).dataset.points) === 20);
+  // Charts are drawn over several frames (and off-screen ones when the page is quiet): wait for all of them.
+  await settle();
+  assert.equal(await pointsOf('success'), 20);
   assert.equal(await pointsOf('rho_step'), 60); // three scopes
   assert.equal(await pointsOf('rho'), 60); // the pooled action line and its interval's two edges
   assert.equal(await pointsOf('share'), 20);
@@ -95,7 +101,7 @@ test('smoothing a short run keeps one point per step, and is remembered', async 
     s.dispatchEvent(new Event('input'));
   });
   await page.waitForFunction(() => document.getElementById('smoothing-value')!.textContent === '0.90');
-  await page.waitForTimeout(100);
+  await settle();
   assert.equal(await pointsOf('success'), 21);
   assert.equal(await page.evaluate(() => (window as any).__state.smoothing), 0.9);
 });
@@ -127,8 +133,6 @@ test('log filter by level and search', async () => {
 
 test('a live append draws again only the charts of its metrics; log lines alone draw no chart', async () => {
   const draws = () => page.$$eval('canvas[id^="chart-"]', (cs) => Object.fromEntries(cs.map((c) => [c.id, Number((c as HTMLCanvasElement).dataset.draws ?? 0)])));
-  // Every chart marked for drawing has been drawn (on screen in frames, off screen when idle).
-  const settle = () => page.waitForFunction(() => document.body.dataset.pendingCharts === '0');
   await settle();
   const before = await draws();
   await send(page, dataMessage('run-a', [{ v: 1, t: 2002, step: 21, type: 'log', level: 'info', message: 'only a log line' }], false));
@@ -184,7 +188,7 @@ test('the run list changes in place: a new status or number touches its row only
   const logLines = await page.locator('#log .log-line').count();
   assert.ok(logLines > 0);
   await send(page, dataMessage('run-a', [metrics(23)], false));
-  await page.waitForFunction(() => document.body.dataset.pendingCharts === '0');
+  await settle();
   assert.deepEqual(await kept('#log .log-line'), Array(logLines).fill(true));
   // A run that goes away loses its row; one that comes back gets a new one.
   await send(page, { t: 'runs', runs: [{ id: 'run-a', status: 'running', step: 23, totalSteps: 30 }] });
@@ -238,7 +242,7 @@ test('a warm start that reports its loss more often than once a second shows its
   const progress = (done: number): RunEvent => ({ v: 1, t: 2000 + done / 10, step: 0, type: 'progress', phase: 'pretraining', done, total: 400, loss: 3 / done });
   // The run's data is here before its first loss (as a run's start is), so the loss comes as a delta.
   await send(page, dataMessage('run-w2', [{ v: 1, t: 2000, step: 0, type: 'log', level: 'info', message: 'warm start' } as RunEvent]));
-  await page.waitForFunction(() => document.body.dataset.pendingCharts === '0');
+  await settle();
   assert.equal(await page.isVisible('#chart-warmstart'), false); // no loss yet: no chart
   let done = 0;
   let streaming = true;
@@ -260,7 +264,7 @@ test('a warm start that reports its loss more often than once a second shows its
 });
 
 test('100 overlaid runs draw the same points, line by line, as each run drawn alone', async () => {
-  const p = await browser.newPage();
+  const p = await openPage(browser);
   p.on('pageerror', (e) => errors.push(e.message));
   try {
     await p.goto(server.url);
@@ -312,7 +316,7 @@ test('100 overlaid runs draw the same points, line by line, as each run drawn al
 });
 
 test('a chart of many lines is drawn from cached layers: the same pixels as chart.js drawing it directly, and an append or a toggle redraws one layer', async () => {
-  const p = await browser.newPage();
+  const p = await openPage(browser);
   p.on('pageerror', (e) => errors.push(e.message));
   try {
     await p.goto(server.url);
@@ -443,7 +447,7 @@ test('the pooled ρ and its interval band are what `actfocus diagnose` computes 
   const events = readFileSync(join(dir, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as RunEvent);
   const report = JSON.parse(python(['-m', 'actfocus', 'diagnose', dir, '--json'])) as { window: number; windowed: Record<string, number | null>[] };
   assert.equal(report.window, 4);
-  const p = await browser.newPage();
+  const p = await openPage(browser);
   p.on('pageerror', (e) => errors.push(e.message));
   try {
     await p.goto(server.url);
@@ -484,7 +488,7 @@ test('while a live run keeps appending, a chart below the fold is drawn with the
   // user's scroll is what draws them.
   await send(page, { t: 'selected', runIds: ['run-live'] });
   await send(page, dataMessage('run-live', Array.from({ length: 30 }, (_, i) => ({ ...metrics(i + 1), loss: 0, pg_loss: 0 } as RunEvent))));
-  await page.waitForFunction(() => document.body.dataset.pendingCharts === '0');
+  await settle();
   await page.evaluate(() => window.scrollTo(0, 0));
   assert.ok(await page.$eval('#chart-loss', (c) => c.getBoundingClientRect().top > innerHeight), 'the loss chart starts below the fold');
   let step = 30;
@@ -505,7 +509,7 @@ test('while a live run keeps appending, a chart below the fold is drawn with the
     await stream;
   }
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.waitForFunction(() => document.body.dataset.pendingCharts === '0'); // and once the data stops, every chart is drawn
+  await settle(); // and once the data stops, every chart is drawn
 });
 
 test('no errors under the strict CSP', () => {

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../support/browser';
+import { launchChromium, openPage } from '../support/browser';
 import { posted, send, serveWebview } from '../support/webviewHarness';
 import { HPARAMS } from '../../src/common/hparams';
 
@@ -15,7 +15,7 @@ const errors: string[] = [];
 before(async () => {
   browser = await launchChromium();
   server = await serveWebview('hparams');
-  page = await browser.newPage();
+  page = await openPage(browser);
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(server.url);
   await page.waitForFunction(() => (window as any).__posted.length > 0);

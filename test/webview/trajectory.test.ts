@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../support/browser';
+import { launchChromium, openPage } from '../support/browser';
 import { posted, send, serveWebview } from '../support/webviewHarness';
 import type { ToViewer, TrajectoryPayload } from '../../src/common/messages';
 import { HOSTILE, makePayload } from '../support/trajectoryFixture';
@@ -30,7 +30,7 @@ async function tooltipFor(i: number): Promise<Record<string, string>> {
 before(async () => {
   browser = await launchChromium();
   server = await serveWebview('trajectory');
-  page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+  page = await openPage(browser, { viewport: { width: 1200, height: 800 } });
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await page.goto(server.url);

@@ -150,6 +150,9 @@ for (const spec of CHARTS) {
   const canvas = el('canvas', { id: `chart-${spec.id}`, 'data-chart': spec.id, 'aria-label': spec.title });
   box.append(canvas);
   card.append(caption, box);
+  // A chart shown only with data starts hidden (no run has any yet): shown until its first draw hid it,
+  // it moved every chart after it when that happened, in and out of view.
+  card.hidden = spec.whenData === true;
   grid.append(card);
   const chart = makeChart(canvas, spec);
   charts.set(spec.id, chart);
