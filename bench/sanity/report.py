@@ -1,8 +1,9 @@
 """The sanity table from run directories, judged by the plan in docs/results.md ("Sanity table: FrozenLake 4x4").
 
-    .venv/bin/python bench/sanity/report.py [DIR] [--target F] [--every N]
+    .venv/bin/python bench/sanity/report.py [DIR] [--target F] [--every N] [--against CONTROL_DIR]
         (default docs/results/sanity/frozenlake-gym4x4 and 0.9; the slippery row's plan asks 0.8;
-        --every N shows the evaluations at multiples of N steps only, and the last)
+        --every N shows the evaluations at multiples of N steps only, and the last; --against: each
+        method's change minus a control arm's, paired by seed, with its interval)
 
 Prints a Markdown table (one row per method and seed: held-out success at each evaluation, its fraction
 of the optimum at the last one — the expert's success where the environment computes no optimum — the
@@ -41,22 +42,46 @@ def load(run: Path) -> dict:
     return {"evals": evals, "optimum": optimum, "status": status, "minutes": (max(times) - min(times)) / 60 if times else None}
 
 
-def movement(runs: list[dict], episodes: int) -> tuple[float, float, float]:
-    """Mean over runs of (mean of the last two evaluations - the first), and its 95 % interval: each
-    evaluation a binomial mean of `episodes` episodes, independent of the others."""
-    diffs, var = [], 0.0
-    for r in runs:
-        steps = sorted(r["evals"])
-        first, last = r["evals"][steps[0]], [r["evals"][s] for s in steps[-2:]]
-        diffs.append(sum(last) / len(last) - first)
-        var += first * (1 - first) / episodes + sum(p * (1 - p) for p in last) / episodes / len(last) ** 2
+def change(r: dict, episodes: int) -> tuple[float, float]:
+    """A run's change from its first evaluation to the mean of its last two, and that change's variance:
+    each evaluation a binomial mean of `episodes` episodes, independent of the others."""
+    steps = sorted(r["evals"])
+    first, last = r["evals"][steps[0]], [r["evals"][s] for s in steps[-2:]]
+    var = first * (1 - first) / episodes + sum(p * (1 - p) for p in last) / episodes / len(last) ** 2
+    return sum(last) / len(last) - first, var
+
+
+def interval(diffs: list[float], var: float) -> tuple[float, float, float]:
+    """The mean of `diffs` and its 95 % interval, `var` the sum of their variances."""
     mean, se = sum(diffs) / len(diffs), math.sqrt(var) / len(diffs)
     return mean, mean - 1.96 * se, mean + 1.96 * se
 
 
-def main(directory: Path, target: float = TARGET, every: int | None = None, episodes: int = 128) -> None:
-    runs = sorted(p for p in directory.iterdir() if (p / "run.json").exists())
-    rows = {p.name: load(p) for p in runs}
+def movement(runs: list[dict], episodes: int) -> tuple[float, float, float]:
+    """Mean over runs of their change (first evaluation to the mean of the last two), with its 95 % interval."""
+    changes = [change(r, episodes) for r in runs]
+    return interval([c for c, _ in changes], sum(v for _, v in changes))
+
+
+def paired(runs: dict[str, dict], control: dict[str, dict], episodes: int) -> tuple[list[str], tuple[float, float, float]]:
+    """Runs paired by name with a control arm's (the same method and seed): the mean over pairs of this arm's
+    change minus the control's, with its 95 % interval (both arms' evaluations independent)."""
+    names = sorted(n for n in runs if n in control)
+    diffs, var = [], 0.0
+    for n in names:
+        (a, va), (b, vb) = change(runs[n], episodes), change(control[n], episodes)
+        diffs.append(a - b)
+        var += va + vb
+    return names, interval(diffs, var)
+
+
+def load_all(directory: Path) -> dict[str, dict]:
+    return {p.name: load(p) for p in sorted(directory.iterdir()) if (p / "run.json").exists()}
+
+
+def main(directory: Path, target: float = TARGET, every: int | None = None, episodes: int = 128,
+         against: Path | None = None) -> None:
+    rows = load_all(directory)
     steps = sorted({s for r in rows.values() for s in r["evals"]})
     if every and steps:
         steps = [s for s in steps if s % every == 0 or s == steps[-1]]
@@ -93,6 +118,28 @@ def main(directory: Path, target: float = TARGET, every: int | None = None, epis
             m, lo, hi = movement(done, episodes)
             word = "moved" if lo > 0 else "fell" if hi < 0 else "no movement shown"
             print(f"  {method}: change from the first evaluation to the mean of the last two {m:+.3f} [{lo:+.3f}, {hi:+.3f}] (95 %): {word}")
+    if against is not None:
+        report_against(rows, load_all(against), against, episodes)
+
+
+def report_against(rows: dict[str, dict], control: dict[str, dict], against: Path, episodes: int) -> None:
+    """Each method's change against the control arm's, paired by seed; first evaluations that differ are
+    said (a pair is meant to share its warm start)."""
+    print()
+    done = lambda rs: {n: r for n, r in rs.items() if r["status"] == "completed" and len(r["evals"]) >= 3}  # noqa: E731
+    rows, control = done(rows), done(control)
+    for method in sorted({n.rsplit("-seed", 1)[0] for n in rows}):
+        mine = {n: r for n, r in rows.items() if n.rsplit("-seed", 1)[0] == method}
+        names, (m, lo, hi) = paired(mine, control, episodes) if any(n in control for n in mine) else ([], (0, 0, 0))
+        if not names:
+            print(f"- {method} against {against.name}: no completed run of the same method and seed to pair with")
+            continue
+        word = "this arm's change larger" if lo > 0 else "this arm's change smaller" if hi < 0 else "no difference shown"
+        print(f"- {method} against {against.name} ({len(names)} pairs): change minus the control's {m:+.3f} [{lo:+.3f}, {hi:+.3f}] (95 %): {word}")
+        for n in names:
+            a, b = mine[n]["evals"], control[n]["evals"]
+            if a[min(a)] != b[min(b)]:
+                print(f"  {n}: first evaluations differ ({a[min(a)]:.3f} against {b[min(b)]:.3f}): not the same warm start")
 
 
 if __name__ == "__main__":
@@ -101,5 +148,6 @@ if __name__ == "__main__":
     ap.add_argument("--target", type=float, default=TARGET, help="fraction of the optimum every seed must reach (default 0.9)")
     ap.add_argument("--every", type=int, help="show the evaluations at multiples of this many steps (and the last)")
     ap.add_argument("--episodes", type=int, default=128, help="held-out episodes per evaluation (for the interval)")
+    ap.add_argument("--against", type=Path, help="a control arm's directory: each method's change against it, paired by seed")
     a = ap.parse_args()
-    main(a.dir, a.target, a.every, a.episodes)
+    main(a.dir, a.target, a.every, a.episodes, a.against)

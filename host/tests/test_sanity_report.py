@@ -42,6 +42,26 @@ def test_report_thins_columns_and_says_whether_anything_moved(tmp_path, capsys):
     assert out.rstrip().endswith("no movement shown") and "- ppo: not met" in out
 
 
+def test_against_a_control_arm_pairs_runs_by_method_and_seed(tmp_path, capsys):
+    arm, control = tmp_path / "arm", tmp_path / "control"
+    arm.mkdir(), control.mkdir()
+    a0 = _run(arm, "grpo-seed0", {0: 0.1, 10: 0.3, 20: 0.5})
+    a1 = _run(arm, "grpo-seed1", {0: 0.2, 10: 0.2, 20: 0.4})
+    c0 = _run(control, "grpo-seed0", {0: 0.1, 10: 0.1, 20: 0.1})
+    c1 = _run(control, "grpo-seed1", {0: 0.3, 10: 0.3, 20: 0.3})  # another warm start: said
+    _run(control, "ppo-seed0", {0: 0.1, 10: 0.9, 20: 0.9})  # no ppo run in the arm: not paired
+    names, (m, lo, hi) = R.paired({"grpo-seed0": a0, "grpo-seed1": a1}, {"grpo-seed0": c0, "grpo-seed1": c1}, episodes=100)
+    assert names == ["grpo-seed0", "grpo-seed1"]
+    assert math.isclose(m, ((0.4 - 0.1) - 0.0 + (0.3 - 0.2) - 0.0) / 2)
+    var = sum(R.change(r, 100)[1] for r in (a0, a1, c0, c1))
+    assert math.isclose(hi - m, 1.96 * math.sqrt(var) / 2)
+    R.main(arm, target=0.8, episodes=100, against=control)
+    out = capsys.readouterr().out
+    assert "- grpo against control (2 pairs): change minus the control's +0.200" in out and "this arm's change larger" in out
+    assert "grpo-seed1: first evaluations differ (0.200 against 0.300)" in out and "grpo-seed0: first" not in out
+    assert "ppo against" not in out
+
+
 def test_where_no_optimum_is_reported_the_expert_is_the_reference(tmp_path):
     r = _run(tmp_path, "grpo-seed0", {0: 0.1, 10: 0.5}, optimum=0.5, reference="eval/expert_success")
     assert r["optimum"] == 0.5
