@@ -41,7 +41,8 @@ def main(model_dir: str, reps: int) -> None:
             rates[name].append(tokens / dt)
             print(f"rep {rep} {name}: {dt:.3f} s, {tokens} tokens, {tokens / dt:.0f} tokens/s", flush=True)
     for name, r in rates.items():
-        print(f"{name}: median tokens/s after the first pair {statistics.median(r[1:]):.0f}")
+        if len(r) > 1:
+            print(f"{name}: median tokens/s after the first pair {statistics.median(r[1:]):.0f}")
 
 
 if __name__ == "__main__":
