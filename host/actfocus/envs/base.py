@@ -55,10 +55,14 @@ class TextEnv(ABC):
             if int(getattr(config, key)) < 1:
                 raise ValueError(f"{self.name}: {key} must be >= 1, got {getattr(config, key)}")
         self.config = config
-        self.seed: int | None = None
+        self._clear(seed=None, done=True)  # no episode until reset
+
+    def _clear(self, seed: int | None, done: bool) -> None:
+        """An episode's counters at its start (or before the first reset)."""
+        self.seed = seed
         self.turn = 0
         self.actions_taken = 0
-        self.done = True
+        self.done = done
         self.success = False
         self.total_reward = 0.0
         self.invalid_turns = 0
@@ -120,13 +124,7 @@ class TextEnv(ABC):
         )
 
     def reset(self, seed: int) -> str:
-        self.seed = int(seed)
-        self.turn = 0
-        self.actions_taken = 0
-        self.done = False
-        self.success = False
-        self.total_reward = 0.0
-        self.invalid_turns = 0
+        self._clear(seed=int(seed), done=False)
         self._reset(self.seed)
         return self._turn_message(reward=None)
 
