@@ -3,7 +3,8 @@
     .venv/bin/python bench/sanity/report.py [DIR] [--target F] [--every N] [--against CONTROL_DIR]
         (default docs/results/sanity/frozenlake-gym4x4 and 0.9; the slippery row's plan asks 0.8;
         --every N shows the evaluations at multiples of N steps only, and the last; --against: each
-        method's change minus a control arm's, paired by seed, with its interval)
+        method's change minus a control arm's, paired by seed, with its interval; --upto STEP: every
+        run read as if it had ended at STEP, for runs stopped short of their plan)
 
 Prints a Markdown table (one row per method and seed: held-out success at each evaluation, its fraction
 of the optimum at the last one — the expert's success where the environment computes no optimum — the
@@ -25,7 +26,7 @@ TARGET = 0.9
 
 
 def load(run: Path) -> dict:
-    evals, times = {}, []
+    evals, valid, times = {}, {}, []
     optimum = None
     for line in (run / "events.jsonl").read_text().splitlines():
         try:
@@ -36,10 +37,20 @@ def load(run: Path) -> dict:
             times.append(e["t"])
         if e.get("type") == "metrics" and "eval/success_rate" in e:
             evals[e["step"]] = e["eval/success_rate"]
+            if "eval/valid_turn_rate" in e:
+                valid[e["step"]] = e["eval/valid_turn_rate"]
             # The reference: the optimum where the environment computes it, else the expert's success.
             optimum = e.get("eval/optimal_success", e.get("eval/expert_success", optimum))
     status = json.loads((run / "run.json").read_text()).get("status")
-    return {"evals": evals, "optimum": optimum, "status": status, "minutes": (max(times) - min(times)) / 60 if times else None}
+    return {"evals": evals, "valid": valid, "optimum": optimum, "status": status,
+            "minutes": (max(times) - min(times)) / 60 if times else None}
+
+
+def up_to(r: dict, step: int) -> dict:
+    """The run as if it had ended at `step`: its evaluations after it dropped; completed if it got there."""
+    evals = {s: v for s, v in r["evals"].items() if s <= step}
+    status = "completed" if evals and max(evals) == step else r["status"]
+    return {**r, "evals": evals, "valid": {s: v for s, v in r["valid"].items() if s <= step}, "status": status}
 
 
 def change(r: dict, episodes: int) -> tuple[float, float]:
@@ -80,13 +91,15 @@ def load_all(directory: Path) -> dict[str, dict]:
 
 
 def main(directory: Path, target: float = TARGET, every: int | None = None, episodes: int = 128,
-         against: Path | None = None) -> None:
+         against: Path | None = None, upto: int | None = None) -> None:
     rows = load_all(directory)
+    if upto is not None:  # every arm read as if its runs had ended at that step
+        rows = {n: up_to(r, upto) for n, r in rows.items()}
     steps = sorted({s for r in rows.values() for s in r["evals"]})
     if every and steps:
         steps = [s for s in steps if s % every == 0 or s == steps[-1]]
-    print("| method | seed | " + " | ".join(f"step {s}" for s in steps) + " | end / optimum | minutes | status |")
-    print("|---|---|" + "---|" * len(steps) + "---|---|---|")
+    print("| method | seed | " + " | ".join(f"step {s}" for s in steps) + " | end / optimum | valid turns, first / last evaluation | minutes | status |")
+    print("|---|---|" + "---|" * len(steps) + "---|---|---|---|")
     by_method: dict[str, list[dict]] = {}
     for name, r in rows.items():
         method, seed = name.rsplit("-seed", 1)
@@ -96,7 +109,9 @@ def main(directory: Path, target: float = TARGET, every: int | None = None, epis
         cells = [f"{r['evals'][s]:.3f}" if s in r["evals"] else "–" for s in steps]
         frac_text = "–" if frac is None else f"{frac:.2f}"
         minutes = "–" if r["minutes"] is None else f"{r['minutes']:.1f}"
-        print(f"| {method} | {seed} | " + " | ".join(cells) + f" | {frac_text} | {minutes} | {r['status']} |")
+        v = r["valid"]
+        valid_text = f"{v[min(v)]:.2f} / {v[max(v)]:.2f}" if v else "–"
+        print(f"| {method} | {seed} | " + " | ".join(cells) + f" | {frac_text} | {valid_text} | {minutes} | {r['status']} |")
     print()
     for method, rs in sorted(by_method.items()):
         done = [r for r in rs if r["status"] == "completed" and r["optimum"]]
@@ -119,7 +134,10 @@ def main(directory: Path, target: float = TARGET, every: int | None = None, epis
             word = "moved" if lo > 0 else "fell" if hi < 0 else "no movement shown"
             print(f"  {method}: change from the first evaluation to the mean of the last two {m:+.3f} [{lo:+.3f}, {hi:+.3f}] (95 %): {word}")
     if against is not None:
-        report_against(rows, load_all(against), against, episodes)
+        control = load_all(against)
+        if upto is not None:
+            control = {n: up_to(r, upto) for n, r in control.items()}
+        report_against(rows, control, against, episodes)
 
 
 def report_against(rows: dict[str, dict], control: dict[str, dict], against: Path, episodes: int) -> None:
@@ -149,5 +167,6 @@ if __name__ == "__main__":
     ap.add_argument("--every", type=int, help="show the evaluations at multiples of this many steps (and the last)")
     ap.add_argument("--episodes", type=int, default=128, help="held-out episodes per evaluation (for the interval)")
     ap.add_argument("--against", type=Path, help="a control arm's directory: each method's change against it, paired by seed")
+    ap.add_argument("--upto", type=int, help="read every run (both arms) as if it had ended at this step: a run that got there counts as completed")
     a = ap.parse_args()
-    main(a.dir, a.target, a.every, a.episodes, a.against)
+    main(a.dir, a.target, a.every, a.episodes, a.against, a.upto)

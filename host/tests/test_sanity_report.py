@@ -12,11 +12,12 @@ R = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(R)
 
 
-def _run(folder, name, evals, optimum=0.4, status="completed", reference="eval/optimal_success"):
+def _run(folder, name, evals, optimum=0.4, status="completed", reference="eval/optimal_success", valid=None):
     d = folder / name
     d.mkdir()
     (d / "run.json").write_text(json.dumps({"status": status}))
-    lines = [json.dumps({"type": "metrics", "step": s, "t": 60.0 * s, "eval/success_rate": v, reference: optimum})
+    lines = [json.dumps({"type": "metrics", "step": s, "t": 60.0 * s, "eval/success_rate": v, reference: optimum,
+                         **({"eval/valid_turn_rate": valid[s]} if valid else {})})
              for s, v in evals.items()]
     (d / "events.jsonl").write_text("\n".join(lines) + "\n{\"type\": \"metr")  # a line cut short: skipped
     return R.load(d)
@@ -60,6 +61,21 @@ def test_against_a_control_arm_pairs_runs_by_method_and_seed(tmp_path, capsys):
     assert "- grpo against control (2 pairs): change minus the control's +0.200" in out and "this arm's change larger" in out
     assert "grpo-seed1: first evaluations differ (0.200 against 0.300)" in out and "grpo-seed0: first" not in out
     assert "ppo against" not in out
+
+
+def test_upto_reads_runs_as_if_they_had_ended_at_that_step(tmp_path, capsys):
+    arm, control = tmp_path / "arm", tmp_path / "control"
+    arm.mkdir(), control.mkdir()
+    _run(arm, "grpo-seed0", {0: 0.1, 10: 0.1, 20: 0.1, 25: 0.0}, status="stopped", valid={0: 1.0, 10: 0.8, 20: 0.5, 25: 0.2})  # read up to step 20
+    _run(arm, "grpo-seed1", {0: 0.1, 10: 0.1}, status="stopped")  # not there: still incomplete
+    _run(control, "grpo-seed0", {0: 0.1, 10: 0.3, 20: 0.5, 30: 0.9})
+    r = R.up_to(R.load(control / "grpo-seed0"), 20)
+    assert r["evals"] == {0: 0.1, 10: 0.3, 20: 0.5} and r["status"] == "completed"
+    R.main(arm, target=0.8, episodes=100, against=control, upto=20)
+    out = capsys.readouterr().out
+    assert "| grpo | 0 | 0.100 | 0.100 | 0.100 | 0.25 | 1.00 / 0.50 |" in out  # valid turns at the first and last evaluation read
+    assert "- grpo: incomplete (1 of 2 runs completed)" in out
+    assert "- grpo against control (1 pairs): change minus the control's -0.300" in out  # 0 against (0.3+0.5)/2-0.1
 
 
 def test_where_no_optimum_is_reported_the_expert_is_the_reference(tmp_path):
