@@ -4,7 +4,8 @@
         (default docs/results/sanity/frozenlake-gym4x4 and 0.9; the slippery row's plan asks 0.8;
         --every N shows the evaluations at multiples of N steps only, and the last; --against: each
         method's change minus a control arm's, paired by seed, with its interval; --upto STEP: every
-        run read as if it had ended at STEP, for runs stopped short of their plan)
+        run read as if it had ended at STEP, for runs stopped short of their plan; --valid: the step
+        columns show the held-out valid-turn rate instead of success)
 
 Prints a Markdown table (one row per method and seed: held-out success at each evaluation, its fraction
 of the optimum at the last one — the expert's success where the environment computes no optimum — the
@@ -91,7 +92,7 @@ def load_all(directory: Path) -> dict[str, dict]:
 
 
 def main(directory: Path, target: float = TARGET, every: int | None = None, episodes: int = 128,
-         against: Path | None = None, upto: int | None = None) -> None:
+         against: Path | None = None, upto: int | None = None, valid_cells: bool = False) -> None:
     rows = load_all(directory)
     if upto is not None:  # every arm read as if its runs had ended at that step
         rows = {n: up_to(r, upto) for n, r in rows.items()}
@@ -106,7 +107,8 @@ def main(directory: Path, target: float = TARGET, every: int | None = None, epis
         by_method.setdefault(method, []).append(r)
         end = r["evals"].get(steps[-1]) if steps else None
         frac = end / r["optimum"] if end is not None and r["optimum"] else None
-        cells = [f"{r['evals'][s]:.3f}" if s in r["evals"] else "–" for s in steps]
+        shown = r["valid"] if valid_cells else r["evals"]  # the held-out valid-turn rate instead of success
+        cells = [f"{shown[s]:.3f}" if s in shown else "–" for s in steps]
         frac_text = "–" if frac is None else f"{frac:.2f}"
         minutes = "–" if r["minutes"] is None else f"{r['minutes']:.1f}"
         v = r["valid"]
@@ -168,5 +170,6 @@ if __name__ == "__main__":
     ap.add_argument("--episodes", type=int, default=128, help="held-out episodes per evaluation (for the interval)")
     ap.add_argument("--against", type=Path, help="a control arm's directory: each method's change against it, paired by seed")
     ap.add_argument("--upto", type=int, help="read every run (both arms) as if it had ended at this step: a run that got there counts as completed")
+    ap.add_argument("--valid", action="store_true", help="the step columns show the held-out valid-turn rate instead of success")
     a = ap.parse_args()
-    main(a.dir, a.target, a.every, a.episodes, a.against, a.upto)
+    main(a.dir, a.target, a.every, a.episodes, a.against, a.upto, a.valid)

@@ -76,6 +76,8 @@ def test_upto_reads_runs_as_if_they_had_ended_at_that_step(tmp_path, capsys):
     assert "| grpo | 0 | 0.100 | 0.100 | 0.100 | 0.25 | 1.00 / 0.50 |" in out  # valid turns at the first and last evaluation read
     assert "- grpo: incomplete (1 of 2 runs completed)" in out
     assert "- grpo against control (1 pairs): change minus the control's -0.300" in out  # 0 against (0.3+0.5)/2-0.1
+    R.main(arm, target=0.8, episodes=100, upto=20, valid_cells=True)
+    assert "| grpo | 0 | 1.000 | 0.800 | 0.500 | 0.25 |" in capsys.readouterr().out  # the valid-turn rate by step
 
 
 def test_where_no_optimum_is_reported_the_expert_is_the_reference(tmp_path):
