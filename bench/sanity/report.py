@@ -9,7 +9,7 @@
 
 Prints a Markdown table (one row per method and seed: held-out success at each evaluation, its fraction
 of the optimum at the last one — the expert's success where the environment computes no optimum — the
-run's wall time) and the verdict per method: the warm start must be
+held-out valid-turn rate at the first and last evaluation, the run's wall time) and the verdict per method: the warm start must be
 at most a third of the optimum; met if every seed ends at >= the target fraction of it, not met if the
 seeds' mean ends below, mixed otherwise. Also per method, whether anything moved: the change from the first
 evaluation to the mean of the last two, averaged over seeds, with a 95 % interval from the evaluations'
