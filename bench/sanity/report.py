@@ -27,7 +27,7 @@ TARGET = 0.9
 
 
 def load(run: Path) -> dict:
-    evals, valid, times = {}, {}, []
+    evals, valid, times, last_t = {}, {}, [], {}
     optimum = None
     for line in (run / "events.jsonl").read_text().splitlines():
         try:
@@ -36,6 +36,8 @@ def load(run: Path) -> dict:
             continue  # a line cut short by a stopped run: not a result
         if "t" in e:
             times.append(e["t"])
+            if "step" in e:
+                last_t[e["step"]] = max(e["t"], last_t.get(e["step"], e["t"]))
         if e.get("type") == "metrics" and "eval/success_rate" in e:
             evals[e["step"]] = e["eval/success_rate"]
             if "eval/valid_turn_rate" in e:
@@ -43,15 +45,18 @@ def load(run: Path) -> dict:
             # The reference: the optimum where the environment computes it, else the expert's success.
             optimum = e.get("eval/optimal_success", e.get("eval/expert_success", optimum))
     status = json.loads((run / "run.json").read_text()).get("status")
-    return {"evals": evals, "valid": valid, "optimum": optimum, "status": status,
-            "minutes": (max(times) - min(times)) / 60 if times else None}
+    return {"evals": evals, "valid": valid, "optimum": optimum, "status": status, "start": min(times) if times else None,
+            "last_t": last_t, "minutes": (max(times) - min(times)) / 60 if times else None}
 
 
 def up_to(r: dict, step: int) -> dict:
     """The run as if it had ended at `step`: its evaluations after it dropped; completed if it got there."""
     evals = {s: v for s, v in r["evals"].items() if s <= step}
     status = "completed" if evals and max(evals) == step else r["status"]
-    return {**r, "evals": evals, "valid": {s: v for s, v in r["valid"].items() if s <= step}, "status": status}
+    ends = [t for s, t in r["last_t"].items() if s <= step]
+    minutes = (max(ends) - r["start"]) / 60 if ends and r["start"] is not None else r["minutes"]
+    return {**r, "evals": evals, "valid": {s: v for s, v in r["valid"].items() if s <= step}, "status": status,
+            "minutes": minutes}
 
 
 def change(r: dict, episodes: int) -> tuple[float, float]:

@@ -71,6 +71,7 @@ def test_upto_reads_runs_as_if_they_had_ended_at_that_step(tmp_path, capsys):
     _run(control, "grpo-seed0", {0: 0.1, 10: 0.3, 20: 0.5, 30: 0.9})
     r = R.up_to(R.load(control / "grpo-seed0"), 20)
     assert r["evals"] == {0: 0.1, 10: 0.3, 20: 0.5} and r["status"] == "completed"
+    assert r["minutes"] == 20 and R.load(control / "grpo-seed0")["minutes"] == 30  # the wall time to that step
     R.main(arm, target=0.8, episodes=100, against=control, upto=20)
     out = capsys.readouterr().out
     assert "| grpo | 0 | 0.100 | 0.100 | 0.100 | 0.25 | 1.00 / 0.50 |" in out  # valid turns at the first and last evaluation read
