@@ -16,7 +16,6 @@ mkdir -p "$keep"
 FULL_LINES=1500
 show_failure() {
   local name=$1
-  cp "$log" "$keep/$name.log"
   echo "--- whole output kept in $keep/$name.log ($(wc -l < "$log") lines); up to $FULL_LINES of them:"
   head -n "$FULL_LINES" "$log"
 }
@@ -41,7 +40,10 @@ layer() {
 step() {
   local name=$1; shift
   echo "=== $name: $*"
-  if ! "$@" >"$log" 2>&1; then echo "--- $name FAILED"; show_failure "$name"; failed+=("$name"); return 1; fi
+  local rc=0
+  "$@" >"$log" 2>&1 || rc=$?
+  cp "$log" "$keep/$name.log"
+  if [ "$rc" != 0 ]; then echo "--- $name FAILED"; show_failure "$name"; failed+=("$name"); return 1; fi
 }
 
 step typecheck npm run -s typecheck
