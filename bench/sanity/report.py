@@ -80,10 +80,12 @@ def movement(runs: list[dict], episodes: int) -> tuple[float, float, float]:
     return interval([c for c, _ in changes], sum(v for _, v in changes))
 
 
-def paired(runs: dict[str, dict], control: dict[str, dict], episodes: int) -> tuple[list[str], tuple[float, float, float]]:
+def paired(runs: dict[str, dict], control: dict[str, dict], episodes: int) -> tuple[list[str], tuple[float, float, float] | None]:
     """Runs paired by name with a control arm's (the same method and seed): the mean over pairs of this arm's
-    change minus the control's, with its 95 % interval (both arms' evaluations independent)."""
+    change minus the control's, with its 95 % interval (both arms' evaluations independent); None if no pair."""
     names = sorted(n for n in runs if n in control)
+    if not names:
+        return names, None
     diffs, var = [], 0.0
     for n in names:
         (a, va), (b, vb) = change(runs[n], episodes), change(control[n], episodes)
@@ -155,10 +157,11 @@ def report_against(rows: dict[str, dict], control: dict[str, dict], against: Pat
     rows, control = done(rows), done(control)
     for method in sorted({n.rsplit("-seed", 1)[0] for n in rows}):
         mine = {n: r for n, r in rows.items() if n.rsplit("-seed", 1)[0] == method}
-        names, (m, lo, hi) = paired(mine, control, episodes) if any(n in control for n in mine) else ([], (0, 0, 0))
-        if not names:
+        names, diff = paired(mine, control, episodes)
+        if diff is None:
             print(f"- {method} against {against.name}: no completed run of the same method and seed to pair with")
             continue
+        m, lo, hi = diff
         word = "this arm's change larger" if lo > 0 else "this arm's change smaller" if hi < 0 else "no difference shown"
         print(f"- {method} against {against.name} ({len(names)} pairs): change minus the control's {m:+.3f} [{lo:+.3f}, {hi:+.3f}] (95 %): {word}")
         for n in names:
